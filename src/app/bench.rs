@@ -1,0 +1,88 @@
+//! `pioneer bench`: agent-months per second of stepping, and end-to-end seconds.
+//! A measurement, never a test: it prints figures and may append them to a file.
+
+use super::run::{backend, run_chunked};
+use crate::error::{Error, Result};
+use crate::model::{init_batch, RunId};
+use crate::scenario::Scenario;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The bundled baseline, used when no scenario is given.
+pub const BASELINE: &str = include_str!("../../scenarios/baseline.toml");
+
+/// Options of `pioneer bench`.
+#[derive(Debug, Clone, Default)]
+pub struct BenchArgs {
+    pub scenario: Option<PathBuf>,
+    pub backend: String,
+    pub runs: u32,
+    pub months: Option<u32>,
+    pub reps: u32,
+    pub threads: Option<usize>,
+    /// Append the result as one JSON line to this file.
+    pub record: Option<PathBuf>,
+}
+
+/// Figures of one benchmark.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BenchResult {
+    pub scenario: String,
+    pub backend: String,
+    pub runs: u32,
+    pub units: usize,
+    pub months: u32,
+    pub innovations: usize,
+    /// Median over repetitions of the stepping time (initial state excluded).
+    pub step_seconds: f64,
+    pub agent_months_per_second: f64,
+    /// Whole command: load, build, init, step, summaries.
+    pub end_to_end_seconds: f64,
+}
+
+pub fn bench(a: &BenchArgs) -> Result<BenchResult> {
+    let t0 = Instant::now();
+    let sc = match &a.scenario {
+        Some(p) => Scenario::load(p)?,
+        None => Scenario::parse(Path::new("scenarios/baseline.toml"), BASELINE.to_string())?,
+    };
+    let (model, prm) = sc.build()?;
+    let months = a.months.unwrap_or(sc.spec.months);
+    let be = backend(&a.backend, a.threads)?;
+    let ids: Vec<RunId> = (0..a.runs.max(1)).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
+    // Warm-up: a short batch.
+    run_chunked(be.as_ref(), &model, &[prm], &ids[..1], months.min(12), 1, &|_| {})?;
+    let mut times = Vec::new();
+    for _ in 0..a.reps.max(1) {
+        let init = init_batch(&model, &[prm], &ids);
+        let t = Instant::now();
+        let out = be.run_batch(&model, &[prm], &ids, init, months, &|_| {})?;
+        times.push(t.elapsed().as_secs_f64());
+        std::hint::black_box(out);
+    }
+    times.sort_by(f64::total_cmp);
+    let step = times[times.len() / 2];
+    let units = model.world.len();
+    let res = BenchResult {
+        scenario: sc.name(),
+        backend: be.describe(),
+        runs: ids.len() as u32,
+        units,
+        months,
+        innovations: sc.spec.innovation.len(),
+        step_seconds: step,
+        agent_months_per_second: (units as f64 * ids.len() as f64 * months as f64) / step,
+        end_to_end_seconds: t0.elapsed().as_secs_f64(),
+    };
+    if let Some(path) = &a.record {
+        use std::io::Write;
+        let line = serde_json::to_string(&res).map_err(|e| Error::Backend(e.to_string()))?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| Error::io(format!("cannot open {}", path.display()), e))?;
+        writeln!(f, "{line}").map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+    }
+    Ok(res)
+}

@@ -1,0 +1,36 @@
+//! The commands behind the `pioneer` binary: run, trace and bench, as library calls.
+//! The binary parses flags (src/cli.rs) and maps errors to exit codes; the work is here.
+
+pub mod bench;
+pub mod run;
+pub mod trace;
+
+use crate::error::{Error, InputError, Result};
+use crate::scenario::Scenario;
+use std::path::Path;
+
+/// Load a scenario and apply the command-line overrides (flags win over the file).
+pub fn load_scenario(path: &Path, replicates: Option<u32>, seed: Option<u64>, months: Option<u32>) -> Result<Scenario> {
+    let mut sc = Scenario::load(path)?;
+    if let Some(r) = replicates {
+        if r == 0 {
+            return Err(InputError::new("must be at least 1").field("--replicates").into());
+        }
+        sc.spec.replicates = r;
+    }
+    if let Some(s) = seed {
+        sc.spec.seed = s;
+    }
+    if let Some(m) = months {
+        if m == 0 {
+            return Err(InputError::new("must be at least 1").field("--months").into());
+        }
+        sc.spec.months = m;
+    }
+    Ok(sc)
+}
+
+/// Create the output folder.
+pub fn make_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create the output folder {}", dir.display()), e))
+}

@@ -1,0 +1,234 @@
+//! `pioneer run`: a scenario's replicates on a backend, written as CSVs, a chart and a manifest.
+//! Large batches are split into chunks of runs; results do not depend on the split.
+
+use super::{load_scenario, make_dir};
+use crate::backend::cpu::Cpu;
+use crate::backend::{Backend, BatchOutput};
+use crate::error::{Error, InputError, Result};
+use crate::model::agg;
+use crate::model::params::Params;
+use crate::model::{init_batch, Model, RunId};
+use crate::output::{self, RunRows};
+use crate::plot::{self, Band};
+use crate::scenario::Scenario;
+use crate::state::BatchState;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Options of `pioneer run`.
+#[derive(Debug, Clone, Default)]
+pub struct RunArgs {
+    pub scenario: PathBuf,
+    pub replicates: Option<u32>,
+    pub seed: Option<u64>,
+    pub months: Option<u32>,
+    pub out: Option<PathBuf>,
+    pub backend: String,
+    pub units: bool,
+    pub threads: Option<usize>,
+    /// Most runs per batch (default: all at once).
+    pub batch: Option<usize>,
+    /// Show a progress bar (when stderr is a terminal).
+    pub progress: bool,
+}
+
+/// What a run produced (for the text summary and for tests).
+pub struct RunResult {
+    pub scenario: Scenario,
+    pub model: Model,
+    pub ids: Vec<RunId>,
+    pub output: BatchOutput,
+    pub out_dir: PathBuf,
+    pub backend: String,
+    pub seconds: f64,
+}
+
+/// Pick the backend named on the command line.
+pub fn backend(name: &str, threads: Option<usize>) -> Result<Box<dyn Backend>> {
+    match name {
+        "" | "cpu" | "auto" => Ok(Box::new(Cpu { threads })),
+        other => Err(InputError::new(format!("`{other}`: allowed `cpu` or `auto`"))
+            .field("--backend")
+            .into()),
+    }
+}
+
+/// Run `ids` in chunks of at most `batch` runs and join the outputs in order.
+pub fn run_chunked(
+    be: &dyn Backend,
+    model: &Model,
+    params: &[Params],
+    ids: &[RunId],
+    months: u32,
+    batch: usize,
+    progress: crate::backend::Progress,
+) -> Result<BatchOutput> {
+    let mut aggs = Vec::new();
+    let mut states = Vec::new();
+    let mut record_len = agg::record_len(params.first().map_or(0, |p| p.n_innov as usize));
+    for chunk in ids.chunks(batch.max(1)) {
+        let init = init_batch(model, params, chunk);
+        let out = be.run_batch(model, params, chunk, init, months, progress)?;
+        record_len = out.record_len;
+        aggs.extend_from_slice(&out.agg);
+        states.push(out.state);
+    }
+    Ok(BatchOutput {
+        agg: aggs,
+        record_len,
+        months,
+        state: BatchState::concat(states),
+    })
+}
+
+/// `pioneer run`.
+pub fn run(a: &RunArgs) -> Result<RunResult> {
+    let sc = load_scenario(&a.scenario, a.replicates, a.seed, a.months)?;
+    let (model, prm) = sc.build()?;
+    let be = backend(&a.backend, a.threads)?;
+    if a.batch == Some(0) {
+        return Err(InputError::new("must be at least 1").field("--batch").into());
+    }
+    let out_dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(sc.name()));
+    make_dir(&out_dir)?;
+    let ids: Vec<RunId> = (0..sc.spec.replicates).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
+    let months = sc.spec.months;
+    let total = ids.len() as u64 * months as u64;
+    let bar = if a.progress {
+        indicatif::ProgressBar::new(total)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} run-months ({eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let tick = |d: u64| bar.inc(d);
+    let start = Instant::now();
+    let output = run_chunked(be.as_ref(), &model, &[prm], &ids, months, a.batch.unwrap_or(ids.len()), &tick)?;
+    let seconds = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let res = RunResult {
+        scenario: sc,
+        model,
+        ids,
+        output,
+        out_dir,
+        backend: be.describe(),
+        seconds,
+    };
+    write_outputs(&res, a.units)?;
+    Ok(res)
+}
+
+/// Write steps.csv, summary.csv, units.csv (optional), the chart and manifest.json (last).
+pub fn write_outputs(res: &RunResult, units: bool) -> Result<()> {
+    let rows = RunRows {
+        ids: &res.ids,
+        out: &res.output,
+    };
+    let dir = &res.out_dir;
+    let mut s = output::steps_header(&res.model);
+    output::steps_rows(&res.model, &rows, &mut s);
+    output::write_atomic(&dir.join("steps.csv"), s.as_bytes())?;
+    let mut s = String::from(output::SUMMARY_HEADER);
+    output::summary_rows(&rows, &mut s);
+    output::write_atomic(&dir.join("summary.csv"), s.as_bytes())?;
+    if units {
+        let mut s = String::from(output::UNITS_HEADER);
+        output::units_rows(&res.model, &rows, &mut s);
+        output::write_atomic(&dir.join("units.csv"), s.as_bytes())?;
+    }
+    let bands = bands(res);
+    plot::diffusion_chart(
+        &dir.join("diffusion"),
+        &format!(
+            "{}: share of units adopted (median, 5–95 % of {} runs)",
+            res.scenario.name(),
+            res.ids.len()
+        ),
+        &bands,
+    )
+    .map_err(|e| Error::Backend(e.to_string()))?;
+    let manifest = serde_json::json!({
+        "pioneer": env!("CARGO_PKG_VERSION"),
+        "scenario_file": res.scenario.path.display().to_string(),
+        "scenario": res.scenario.spec,
+        "seed": res.scenario.spec.seed,
+        "replicates": res.ids.len(),
+        "months": res.output.months,
+        "units": res.model.world.len(),
+        "backend": res.backend,
+        "wall_seconds": res.seconds,
+        "files": {
+            "steps": "steps.csv",
+            "summary": "summary.csv",
+            "units": if units { Some("units.csv") } else { None },
+            "chart": ["diffusion.png", "diffusion.svg"],
+        },
+    });
+    let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::Backend(format!("manifest: {e}")))?;
+    output::write_atomic(&dir.join("manifest.json"), text.as_bytes())
+}
+
+/// Diffusion bands (median and 5–95 %) per innovation.
+pub fn bands(res: &RunResult) -> Vec<Band> {
+    let n = res.model.world.len() as f64;
+    let out = &res.output;
+    (0..out.state.innov)
+        .map(|k| {
+            let runs: Vec<Vec<f64>> = (0..res.ids.len())
+                .map(|r| {
+                    (1..=out.months)
+                        .map(|t| out.record(r, t)[k * agg::PER_INNOV + agg::ADOPTERS] as f64 / n)
+                        .collect()
+                })
+                .collect();
+            let (median, lo, hi) = plot::quantiles(&runs);
+            Band {
+                name: res.scenario.spec.innovation[k].name.clone(),
+                months: (1..=out.months).collect(),
+                median,
+                lo,
+                hi,
+            }
+        })
+        .collect()
+}
+
+/// The short text summary printed at the end of a run.
+pub fn text_summary(res: &RunResult) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{}: {} runs × {} units × {} months on {} in {:.2} s",
+        res.scenario.name(),
+        res.ids.len(),
+        res.model.world.len(),
+        res.output.months,
+        res.backend,
+        res.seconds
+    );
+    let sums: Vec<Vec<output::Summary>> = (0..res.ids.len()).map(|r| output::summarise(&res.output, r)).collect();
+    for (k, inn) in res.scenario.spec.innovation.iter().enumerate() {
+        let med = |f: &dyn Fn(&output::Summary) -> Option<u32>| {
+            let mut v: Vec<u32> = sums.iter().filter_map(|x| f(&x[k])).collect();
+            v.sort_unstable();
+            // Runs that never got there count as later than any month.
+            v.get((sums.len() - 1) / 2).map_or_else(|| "never".to_string(), |m| m.to_string())
+        };
+        let share: f64 = sums.iter().map(|x| x[k].final_share).sum::<f64>() / sums.len() as f64;
+        let _ = writeln!(
+            s,
+            "  {}: median months to 10/50/90 % = {}/{}/{}; mean final share {:.3}",
+            inn.name,
+            med(&|x| x.t10),
+            med(&|x| x.t50),
+            med(&|x| x.t90),
+            share
+        );
+    }
+    let _ = write!(s, "  wrote {}", res.out_dir.display());
+    s
+}

@@ -1,0 +1,175 @@
+//! `pioneer trace`: replay one run on the CPU with the full event log (MODEL.md §5).
+//! The replay is the same run as inside any batch: same key, same bytes.
+
+use super::{load_scenario, make_dir};
+use crate::backend::cpu::run_months;
+use crate::backend::BatchOutput;
+use crate::error::{InputError, Result};
+use crate::model::agg;
+use crate::model::trace::{Event, EventLog};
+use crate::model::{init_batch, Model, RunId};
+use crate::output;
+use std::path::{Path, PathBuf};
+
+/// Options of `pioneer trace`.
+#[derive(Debug, Clone, Default)]
+pub struct TraceArgs {
+    pub scenario: PathBuf,
+    /// Replicate index of the run to replay.
+    pub run: u32,
+    /// Unit name or index.
+    pub unit: String,
+    pub seed: Option<u64>,
+    pub months: Option<u32>,
+    pub out: Option<PathBuf>,
+}
+
+/// A replayed run.
+pub struct TraceResult {
+    pub model: Model,
+    pub unit: usize,
+    pub events: Vec<Event>,
+    pub output: BatchOutput,
+    pub out_dir: PathBuf,
+}
+
+/// Find a unit by name, else by index.
+pub fn find_unit(model: &Model, spec: &str) -> Result<usize> {
+    if let Some(i) = model.world.find(spec) {
+        return Ok(i);
+    }
+    match spec.parse::<usize>() {
+        Ok(i) if i < model.world.len() => Ok(i),
+        _ => Err(InputError::new(format!(
+            "no unit named `{spec}`, and it is not an index below {} (names look like `{}`)",
+            model.world.len(),
+            model.world.names.first().map_or("", |s| s.as_str())
+        ))
+        .field("--unit")
+        .into()),
+    }
+}
+
+/// `pioneer trace`: replay, write events.csv, return the log.
+pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
+    let sc = load_scenario(&a.scenario, None, a.seed, a.months)?;
+    let (model, prm) = sc.build()?;
+    let unit = find_unit(&model, &a.unit)?;
+    if a.run >= sc.spec.replicates {
+        return Err(InputError::new(format!(
+            "run {} does not exist: the scenario has replicates 0 to {}",
+            a.run,
+            sc.spec.replicates - 1
+        ))
+        .field("--run")
+        .into());
+    }
+    let months = sc.spec.months;
+    let id = RunId::new(sc.spec.seed, 0, a.run);
+    let mut state = init_batch(&model, &[prm], &[id]);
+    let rl = agg::record_len(state.innov);
+    let mut aggs = vec![0u32; months as usize * rl];
+    let mut log = EventLog::default();
+    {
+        let mut views = state.runs_mut();
+        if let Some(run) = views.first_mut() {
+            run_months(&model, &prm, id.key, run, &mut aggs, 1, months, &mut log, &|_| {});
+        }
+    }
+    let out_dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(format!("{}-trace-run{}", sc.name(), a.run)));
+    make_dir(&out_dir)?;
+    let mut s = String::from(output::EVENTS_HEADER);
+    for e in &log.events {
+        output::event_row(&model, e, &mut s);
+    }
+    output::write_atomic(&out_dir.join("events.csv"), s.as_bytes())?;
+    Ok(TraceResult {
+        model,
+        unit,
+        events: log.events,
+        output: BatchOutput {
+            agg: aggs,
+            record_len: rl,
+            months,
+            state,
+        },
+        out_dir,
+    })
+}
+
+/// The unit's process trace as readable text.
+pub fn describe(res: &TraceResult, innov_names: &[String]) -> String {
+    use crate::model::fixed::to_f64;
+    use crate::state::route;
+    use std::fmt::Write as _;
+    let m = &res.model;
+    let i = res.unit;
+    let mut s = String::new();
+    let parent = m.world.parent[i];
+    let _ = writeln!(
+        s,
+        "{} (unit {}, level {}, parent {}, capacity {:.2}, firms {:.2}, {} neighbours)",
+        m.world.names[i],
+        i,
+        m.world.level[i],
+        if parent == crate::world::NO_PARENT {
+            "centre".to_string()
+        } else {
+            m.world.names[parent as usize].clone()
+        },
+        to_f64(m.world.capacity[i]),
+        to_f64(m.world.firms[i]),
+        m.world.neighbours(i).len()
+    );
+    let name = |k: u32| innov_names.get(k as usize).cloned().unwrap_or_default();
+    let mut any = false;
+    for e in res.events.iter().filter(|e| e.unit as usize == i) {
+        any = true;
+        let _ = write!(s, "month {:>4}  {:<9} → {:<9} {}", e.month, e.from_name(), e.to_name(), e.what);
+        let detail = match (e.what.split(':').next().unwrap_or(""), e.to) {
+            ("need", _) => format!(
+                " [{}: √(I·g) = √({:.2}·{:.2}) = {:.2} ≥ θ {:.2}; p {:.3}]",
+                name(e.k),
+                to_f64(e.incentive),
+                to_f64(e.gap),
+                ((to_f64(e.incentive) * to_f64(e.gap)).sqrt()),
+                to_f64(e.theta),
+                to_f64(e.prob)
+            ),
+            ("agenda" | "lapse", _) => format!(" [U {:.2}, D {:.2}, p {:.3}]", to_f64(e.signal), to_f64(e.demand), to_f64(e.prob)),
+            ("design", _) if e.source != 0 => format!(
+                " [source {} q {:.2}, improvement {:.3}, candidate q {:.2} variant {}]",
+                route::NAMES.get(e.source as usize).unwrap_or(&""),
+                to_f64(e.source_q),
+                to_f64(e.delta),
+                to_f64(e.quality),
+                e.variant
+            ),
+            ("adopted" | "failed", _) => format!(
+                " [U {:.2}, success p {:.2}, q {:.2}, L now {:.2}]",
+                to_f64(e.signal),
+                to_f64(e.prob),
+                to_f64(e.quality),
+                to_f64(e.legitimacy)
+            ),
+            ("recognised", _) => format!(
+                " [{}: n·q {:.3}, q {:.2}, L now {:.2}]",
+                name(e.k),
+                to_f64(e.prob),
+                to_f64(e.quality),
+                to_f64(e.legitimacy)
+            ),
+            ("leader", _) if e.source != crate::model::params::NEVER => format!(" [newcomer from {}]", m.world.names[e.source as usize]),
+            _ => String::new(),
+        };
+        let _ = writeln!(s, "{detail}");
+    }
+    if !any {
+        let _ = writeln!(s, "no events: the unit never changed stage");
+    }
+    let _ = write!(s, "events of every unit: {}", res.out_dir.join("events.csv").display());
+    s
+}

@@ -1,0 +1,87 @@
+//! Command-line interface (clap): `pioneer run | trace | bench`.
+//! Flags override the scenario file; parsing only, the work is in `pioneer::app`.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pioneer",
+    version,
+    about = "How local-government innovations are born and spread: an agent-based model"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a scenario's replicates and write steps.csv, summary.csv, a chart and manifest.json.
+    Run {
+        /// Scenario file (TOML), e.g. scenarios/baseline.toml.
+        scenario: PathBuf,
+        /// Number of runs (replicates); overrides the scenario.
+        #[arg(long)]
+        replicates: Option<u32>,
+        /// Master seed; overrides the scenario.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Months to simulate; overrides the scenario.
+        #[arg(long)]
+        months: Option<u32>,
+        /// Output folder (default: out/<scenario name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Backend: cpu or auto.
+        #[arg(long, default_value = "auto")]
+        backend: String,
+        /// Also write units.csv (per unit and innovation: adoption month, route, quality, variant).
+        #[arg(long)]
+        units: bool,
+        /// CPU threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Most runs per batch (default: all at once); results do not depend on it.
+        #[arg(long)]
+        batch: Option<usize>,
+    },
+    /// Replay one run with the full event log and print one unit's process trace.
+    Trace {
+        scenario: PathBuf,
+        /// Replicate index of the run to replay.
+        #[arg(long, default_value_t = 0)]
+        run: u32,
+        /// Unit name (e.g. J) or index.
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        months: Option<u32>,
+        /// Output folder for events.csv (default: out/<scenario>-trace-run<R>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Measure agent-months per second (a benchmark, not a test).
+    Bench {
+        /// Scenario (default: the bundled china baseline).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        #[arg(long, default_value = "cpu")]
+        backend: String,
+        /// Runs in the batch.
+        #[arg(long, default_value_t = 64)]
+        runs: u32,
+        #[arg(long)]
+        months: Option<u32>,
+        /// Timed repetitions (the median is reported).
+        #[arg(long, default_value_t = 3)]
+        reps: u32,
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Append the figures as a JSON line to this file.
+        #[arg(long)]
+        record: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,24 @@
+//! # pioneer: how local-government innovations are born and spread
+//!
+//! An agent-based model (MODEL.md, documented as built in `docs/model.md`) of thousands of local
+//! governments that feel a need to innovate, win an agenda, learn or invent a design, implement
+//! it, earn legitimacy and compete for promotion, month by month.
+//!
+//! Map of the crate:
+//! - [`model`]: the rules, pure: Q16 fixed point, counter-based draws, one function per phase.
+//! - [`world`]: units, hierarchy, neighbours; `china`, `grid` and `file` generators.
+//! - [`state`]: struct-of-arrays batch state, `[run][unit]` columns.
+//! - [`backend`]: run a batch: `cpu` (rayon) — bit-identical for any thread count or batch split.
+//! - [`scenario`]: TOML files → validated model and parameters.
+//! - [`output`]: steps/summary/units CSV, manifest, written atomically; [`plot`]: charts.
+//! - [`app`]: the commands behind the `pioneer` binary.
+
+pub mod app;
+pub mod backend;
+pub mod error;
+pub mod model;
+pub mod output;
+pub mod plot;
+pub mod scenario;
+pub mod state;
+pub mod world;

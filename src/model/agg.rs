@@ -1,0 +1,46 @@
+//! Layout of the per-run, per-month aggregate record (plain `u32` counters and split sums).
+//! Shared by both backends: `shaders/step.wgsl` uses the same offsets.
+
+/// Counters per innovation.
+pub const ADOPTERS: usize = 0;
+/// Adopters by level 0..MAX_LEVELS.
+pub const BY_LEVEL: usize = 1;
+/// New adoptions by route (indexed by `route::*`).
+pub const BY_ROUTE: usize = 5;
+/// Units whose active process is this innovation, by stage need, agenda, design, implement.
+pub const BY_STAGE: usize = 13;
+/// Width of the per-innovation part.
+pub const PER_INNOV: usize = 17;
+
+/// Global counters after the per-innovation part (offsets from `global_base(k)`).
+pub const IDLE: usize = 0;
+/// Sums of Q16 values as two words: `lo = Σ (v & 255)`, `hi = Σ (v >> 8)`; Σ v = 256·hi + lo.
+pub const SUM_P: usize = 1;
+pub const SUM_E: usize = 3;
+pub const SUM_L: usize = 5;
+pub const SUM_I: usize = 7;
+pub const PROMOTIONS: usize = 9;
+pub const RECOGNITIONS: usize = 10;
+pub const GLOBAL: usize = 11;
+
+/// Words in one month's record for `k` innovations.
+pub const fn record_len(k: usize) -> usize {
+    PER_INNOV * k + GLOBAL
+}
+
+/// Offset of the global part.
+pub const fn global_base(k: usize) -> usize {
+    PER_INNOV * k
+}
+
+/// Add a Q16 value to a split sum at `at`. WGSL twin: `add_split` (atomics).
+#[inline(always)]
+pub fn add_split(rec: &mut [u32], at: usize, v: u32) {
+    rec[at] += v & 255;
+    rec[at + 1] += v >> 8;
+}
+
+/// The exact sum held in a split sum.
+pub fn split_sum(rec: &[u32], at: usize) -> u64 {
+    rec[at] as u64 + 256 * rec[at + 1] as u64
+}

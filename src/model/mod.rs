@@ -1,0 +1,113 @@
+//! The model, pure: fixed-point arithmetic, random draws, parameters and the rules of a month.
+//! No I/O, no threads, no GPU here; both backends call or mirror these functions.
+
+pub mod agg;
+pub mod fixed;
+pub mod params;
+pub mod rng;
+pub mod rules;
+pub mod trace;
+
+use crate::state::{route, BatchState};
+use crate::world::World;
+use fixed::*;
+use params::{Params, NEVER};
+use rng::{draw, stream};
+
+/// A design in place before month 1 (e.g. city F's one-window service in `jdistrict`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seeded {
+    pub unit: u32,
+    pub innov: u32,
+    /// Quality, Q16.
+    pub quality: u32,
+    /// Whether it starts as the recognised national exemplar of the innovation.
+    pub exemplar: bool,
+}
+
+/// Everything shared by all runs of a batch: the world, the lever masks, the lookup table.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub world: World,
+    /// Bit m set: the unit is under mandate m's issuer.
+    pub mandate_mask: Vec<u32>,
+    /// Bit p set: the unit is in pilot p.
+    pub pilot_mask: Vec<u32>,
+    pub seeded: Vec<Seeded>,
+    /// Logistic lookup table (fixed::sigmoid_table).
+    pub sigmoid: Vec<u32>,
+}
+
+impl Model {
+    pub fn new(world: World) -> Self {
+        let n = world.len();
+        Model {
+            world,
+            mandate_mask: vec![0; n],
+            pilot_mask: vec![0; n],
+            seeded: Vec::new(),
+            sigmoid: sigmoid_table(),
+        }
+    }
+}
+
+/// One run of a batch: which parameter point and replicate, and its random key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunId {
+    pub point: u32,
+    pub replicate: u32,
+    pub key: u32,
+}
+
+impl RunId {
+    pub fn new(seed: u64, point: u32, replicate: u32) -> Self {
+        RunId {
+            point,
+            replicate,
+            key: rng::run_key(seed, point, replicate),
+        }
+    }
+}
+
+/// Draw the month-0 state of every run (on the host, once per batch; both backends start
+/// from these bytes).
+pub fn init_batch(m: &Model, params: &[Params], runs: &[RunId]) -> BatchState {
+    let n = m.world.len();
+    let kn = params.first().map_or(0, |p| p.n_innov as usize);
+    let mut st = BatchState::zeroed(runs.len(), n, kn);
+    st.clear_adoptions();
+    for (r, id) in runs.iter().enumerate() {
+        let prm = &params[id.point as usize];
+        let key = id.key;
+        for i in 0..n {
+            let iu = i as u32;
+            let at = r * n + i;
+            st.theta[at] = uniform_q(draw(key, iu, 0, stream::INIT_THETA), prm.theta_lo, prm.theta_hi);
+            st.ambition[at] = uniform_q(draw(key, iu, 0, stream::INIT_AMBITION), prm.ambition_lo, prm.ambition_hi);
+            let tenure = uniform_int(draw(key, iu, 0, stream::INIT_TENURE), 0, prm.term.saturating_sub(1));
+            st.tenure[at] = tenure;
+            st.age[at] = uniform_int(draw(key, iu, 0, stream::INIT_AGE), prm.appoint_lo, prm.appoint_hi) + tenure;
+            let p = uniform_q(draw(key, iu, 0, stream::INIT_P), prm.init_p_lo, prm.init_p_hi);
+            st.p[at] = p;
+            st.p0[at] = p;
+            st.e[at] = (p + uniform_q(draw(key, iu, 0, stream::INIT_E), 0, prm.init_e_hi)).min(ONE);
+            st.l[at] = uniform_q(draw(key, iu, 0, stream::INIT_L), prm.init_l_lo, prm.init_l_hi);
+        }
+        for s in &m.seeded {
+            let k = s.innov as usize;
+            let at = (r * kn + k) * n + s.unit as usize;
+            st.adopt_month[at] = 0;
+            st.quality[at] = s.quality;
+            st.variant[at] = rules::new_variant(s.unit as usize);
+            st.route[at] = route::SEEDED;
+            st.adopters[r * kn + k] += 1;
+            let ex = r * kn + k;
+            if s.exemplar && (st.ex_unit[ex] == NEVER || s.quality > st.ex_q[ex]) {
+                st.ex_unit[ex] = s.unit;
+                st.ex_q[ex] = s.quality;
+                st.ex_v[ex] = st.variant[at];
+            }
+        }
+    }
+    st
+}

@@ -1,0 +1,98 @@
+//! The event log of a replayed run: every stage change with the values that decided it.
+//! A `Tracer` with `ON = false` compiles away, so the batch path pays nothing for it.
+
+use crate::state::stage;
+
+/// One stage change (or leader / recognition event) of one unit in one month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    pub month: u32,
+    pub unit: u32,
+    pub from: u32,
+    pub to: u32,
+    pub k: u32,
+    /// Incentive I, gap g, threshold θ (Q16).
+    pub incentive: u32,
+    pub gap: u32,
+    pub theta: u32,
+    /// Upper signal U and demand D (Q16), when they decided.
+    pub signal: u32,
+    pub demand: u32,
+    /// The probability of the decision (Q16), or the merit n·q for a recognition.
+    pub prob: u32,
+    /// Design source route (or the peer a new leader came from), its quality, the improvement.
+    pub source: u32,
+    pub source_q: u32,
+    pub delta: u32,
+    /// Candidate / adopted quality and variant.
+    pub quality: u32,
+    pub variant: u32,
+    /// Legitimacy L after the event.
+    pub legitimacy: u32,
+    pub what: &'static str,
+}
+
+impl Event {
+    pub fn new(month: u32, unit: u32, from: u32, incentive: u32, gap: u32, theta: u32, legitimacy: u32) -> Self {
+        Event {
+            month,
+            unit,
+            from,
+            to: from,
+            k: 0,
+            incentive,
+            gap,
+            theta,
+            signal: 0,
+            demand: 0,
+            prob: 0,
+            source: 0,
+            source_q: 0,
+            delta: 0,
+            quality: 0,
+            variant: 0,
+            legitimacy,
+            what: "",
+        }
+    }
+    pub fn to(mut self, to: u32, what: &'static str) -> Self {
+        self.to = to;
+        self.what = what;
+        self
+    }
+    pub fn from_name(&self) -> &'static str {
+        stage::NAMES[self.from as usize]
+    }
+    pub fn to_name(&self) -> &'static str {
+        stage::NAMES[self.to as usize]
+    }
+}
+
+/// Receives events while a run is stepped.
+pub trait Tracer {
+    /// False for the no-op tracer: event building is skipped at compile time.
+    const ON: bool;
+    fn event(&mut self, e: Event);
+}
+
+/// The tracer of batch runs: records nothing.
+pub struct NoTrace;
+
+impl Tracer for NoTrace {
+    const ON: bool = false;
+    #[inline(always)]
+    fn event(&mut self, _e: Event) {}
+}
+
+/// Collects every event in order.
+#[derive(Default)]
+pub struct EventLog {
+    pub events: Vec<Event>,
+}
+
+impl Tracer for EventLog {
+    const ON: bool = true;
+    fn event(&mut self, e: Event) {
+        self.events.push(e);
+    }
+}

@@ -1,0 +1,333 @@
+//! What a run writes: steps.csv, summary.csv, units.csv, events.csv and manifest.json.
+//! Every file goes to a temporary name first and is renamed when complete.
+
+use crate::backend::BatchOutput;
+use crate::error::{Error, Result};
+use crate::model::agg;
+use crate::model::fixed::to_f64;
+use crate::model::params::NEVER;
+use crate::model::trace::Event;
+use crate::model::{Model, RunId};
+use crate::state::{route, stage};
+use crate::world::MAX_LEVELS;
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A file being written under `<name>.tmp`; `commit` renames it into place. Dropped without
+/// commit, the temporary file is removed, so no half-written file ever looks finished.
+pub struct AtomicFile {
+    path: PathBuf,
+    tmp: PathBuf,
+    out: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl AtomicFile {
+    pub fn create(path: &Path) -> Result<Self> {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let f = std::fs::File::create(&tmp).map_err(|e| Error::io(format!("cannot create {}", tmp.display()), e))?;
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            tmp,
+            out: Some(std::io::BufWriter::new(f)),
+        })
+    }
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
+        let tmp = self.tmp.clone();
+        match self.out.as_mut() {
+            Some(o) => o
+                .write_all(bytes)
+                .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e)),
+            None => Ok(()),
+        }
+    }
+    pub fn commit(mut self) -> Result<()> {
+        if let Some(o) = self.out.take() {
+            let f = o
+                .into_inner()
+                .map_err(|e| Error::io(format!("cannot write {}", self.tmp.display()), e.into_error()))?;
+            f.sync_all()
+                .map_err(|e| Error::io(format!("cannot write {}", self.tmp.display()), e))?;
+        }
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::io(format!("cannot rename {} into place", self.tmp.display()), e))
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.out.is_some() {
+            self.out = None;
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Write a whole file atomically.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = AtomicFile::create(path)?;
+    f.write_all(bytes)?;
+    f.commit()
+}
+
+/// Where each run of a batch sits in the output: its id and its row in the batch output.
+pub struct RunRows<'a> {
+    pub ids: &'a [RunId],
+    pub out: &'a BatchOutput,
+}
+
+/// Header of steps.csv.
+pub fn steps_header(model: &Model) -> String {
+    let mut h = String::from("run,point,replicate,month,innovation,adopters,share");
+    for l in 0..MAX_LEVELS.min(model.world.n_levels().max(1)) {
+        let _ = write!(h, ",adopters_level{l}");
+    }
+    for r in &route::NAMES[1..7] {
+        let _ = write!(h, ",new_{r}");
+    }
+    for s in &stage::NAMES[1..] {
+        let _ = write!(h, ",{s}");
+    }
+    h.push_str(",idle,mean_p,mean_e,mean_l,mean_i,promotions,recognitions\n");
+    h
+}
+
+/// Rows of steps.csv for every run and month (one row per innovation).
+pub fn steps_rows(model: &Model, rows: &RunRows, s: &mut String) {
+    let n = model.world.len();
+    let levels = MAX_LEVELS.min(model.world.n_levels().max(1));
+    let kn = rows.out.state.innov;
+    let g = agg::global_base(kn);
+    let mean = |rec: &[u32], at: usize| agg::split_sum(rec, at) as f64 / (n as f64 * 65535.0);
+    for (r, id) in rows.ids.iter().enumerate() {
+        for t in 1..=rows.out.months {
+            let rec = rows.out.record(r, t);
+            for k in 0..kn {
+                let b = k * agg::PER_INNOV;
+                let a = rec[b + agg::ADOPTERS];
+                let _ = write!(
+                    s,
+                    "{},{},{},{},{},{},{:.6}",
+                    r,
+                    id.point,
+                    id.replicate,
+                    t,
+                    k,
+                    a,
+                    a as f64 / n as f64
+                );
+                for l in 0..levels {
+                    let _ = write!(s, ",{}", rec[b + agg::BY_LEVEL + l]);
+                }
+                for ro in 1..7 {
+                    let _ = write!(s, ",{}", rec[b + agg::BY_ROUTE + ro]);
+                }
+                for st in 0..4 {
+                    let _ = write!(s, ",{}", rec[b + agg::BY_STAGE + st]);
+                }
+                let _ = writeln!(
+                    s,
+                    ",{},{:.6},{:.6},{:.6},{:.6},{},{}",
+                    rec[g + agg::IDLE],
+                    mean(rec, g + agg::SUM_P),
+                    mean(rec, g + agg::SUM_E),
+                    mean(rec, g + agg::SUM_L),
+                    mean(rec, g + agg::SUM_I),
+                    rec[g + agg::PROMOTIONS],
+                    rec[g + agg::RECOGNITIONS]
+                );
+            }
+        }
+    }
+}
+
+/// The per-run summary of one innovation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// First month with at least 10 / 50 / 90 % of units adopted.
+    pub t10: Option<u32>,
+    pub t50: Option<u32>,
+    pub t90: Option<u32>,
+    pub final_share: f64,
+    /// Share of the run's adoptions (seeded ones excluded) that were invented.
+    pub share_invented: f64,
+    /// Distinct design variants among adopters.
+    pub variants: usize,
+    /// Gini coefficient of legitimacy L over units at the end.
+    pub gini_l: f64,
+}
+
+/// Gini coefficient of integer values (0 when all are equal or all are 0).
+pub fn gini(values: &[u32]) -> f64 {
+    let mut v: Vec<u64> = values.iter().map(|&x| x as u64).collect();
+    v.sort_unstable();
+    let n = v.len() as f64;
+    let total: u64 = v.iter().sum();
+    if total == 0 || v.is_empty() {
+        return 0.0;
+    }
+    let weighted: f64 = v
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| (2.0 * (i as f64 + 1.0) - n - 1.0) * x as f64)
+        .sum();
+    weighted / (n * total as f64)
+}
+
+/// Summaries of run r: one per innovation.
+pub fn summarise(out: &BatchOutput, r: usize) -> Vec<Summary> {
+    let st = &out.state;
+    let (n, kn) = (st.units, st.innov);
+    let l = &st.l[r * n..(r + 1) * n];
+    let gini_l = gini(l);
+    (0..kn)
+        .map(|k| {
+            let first =
+                |num: usize| (1..=out.months).find(|&t| out.record(r, t)[k * agg::PER_INNOV + agg::ADOPTERS] as usize * 10 >= num * n);
+            let base = (r * kn + k) * n;
+            let months = &st.adopt_month[base..base + n];
+            let routes = &st.route[base..base + n];
+            let mut variants: Vec<u32> = (0..n).filter(|&i| months[i] != NEVER).map(|i| st.variant[base + i]).collect();
+            variants.sort_unstable();
+            variants.dedup();
+            let made: Vec<u32> = (0..n)
+                .filter(|&i| months[i] != NEVER && routes[i] != route::SEEDED)
+                .map(|i| routes[i])
+                .collect();
+            let invented = made.iter().filter(|&&x| x == route::INVENTED).count();
+            let adopters = out.record(r, out.months)[k * agg::PER_INNOV + agg::ADOPTERS];
+            Summary {
+                t10: first(1),
+                t50: first(5),
+                t90: first(9),
+                final_share: adopters as f64 / n as f64,
+                share_invented: if made.is_empty() {
+                    0.0
+                } else {
+                    invented as f64 / made.len() as f64
+                },
+                variants: variants.len(),
+                gini_l,
+            }
+        })
+        .collect()
+}
+
+fn opt(x: Option<u32>) -> String {
+    x.map(|v| v.to_string()).unwrap_or_default()
+}
+
+pub const SUMMARY_HEADER: &str = "run,point,replicate,innovation,t10,t50,t90,final_share,share_invented,variants,gini_l\n";
+
+/// Rows of summary.csv.
+pub fn summary_rows(rows: &RunRows, s: &mut String) {
+    for (r, id) in rows.ids.iter().enumerate() {
+        for (k, sm) in summarise(rows.out, r).iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "{},{},{},{},{},{},{},{:.6},{:.6},{},{:.6}",
+                r,
+                id.point,
+                id.replicate,
+                k,
+                opt(sm.t10),
+                opt(sm.t50),
+                opt(sm.t90),
+                sm.final_share,
+                sm.share_invented,
+                sm.variants,
+                sm.gini_l
+            );
+        }
+    }
+}
+
+pub const UNITS_HEADER: &str = "run,unit,name,level,innovation,adopted_month,route,quality,variant\n";
+
+/// Rows of units.csv: per run, unit and innovation.
+pub fn units_rows(model: &Model, rows: &RunRows, s: &mut String) {
+    let st = &rows.out.state;
+    let (n, kn) = (st.units, st.innov);
+    for r in 0..rows.ids.len() {
+        for i in 0..n {
+            for k in 0..kn {
+                let at = (r * kn + k) * n + i;
+                let m = st.adopt_month[at];
+                if m == NEVER {
+                    let _ = writeln!(
+                        s,
+                        "{},{},{},{},{},,,,",
+                        r,
+                        i,
+                        csv_field(&model.world.names[i]),
+                        model.world.level[i],
+                        k
+                    );
+                } else {
+                    let _ = writeln!(
+                        s,
+                        "{},{},{},{},{},{},{},{:.6},{}",
+                        r,
+                        i,
+                        csv_field(&model.world.names[i]),
+                        model.world.level[i],
+                        k,
+                        m,
+                        route::NAMES[st.route[at] as usize],
+                        to_f64(st.quality[at]),
+                        st.variant[at]
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Quote a CSV field when needed.
+pub fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+pub const EVENTS_HEADER: &str =
+    "month,unit,name,from,to,innovation,incentive,gap,theta,signal,demand,prob,source,source_quality,delta,quality,variant,legitimacy,what\n";
+
+/// One row of events.csv.
+pub fn event_row(model: &Model, e: &Event, s: &mut String) {
+    let source = if e.what.starts_with("leader") {
+        if e.source == NEVER {
+            String::new()
+        } else {
+            csv_field(&model.world.names[e.source as usize])
+        }
+    } else {
+        route::NAMES.get(e.source as usize).copied().unwrap_or("").to_string()
+    };
+    let _ = writeln!(
+        s,
+        "{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{},{:.4},{:.4},{:.4},{},{:.4},{}",
+        e.month,
+        e.unit,
+        csv_field(&model.world.names[e.unit as usize]),
+        e.from_name(),
+        e.to_name(),
+        e.k,
+        to_f64(e.incentive),
+        to_f64(e.gap),
+        to_f64(e.theta),
+        to_f64(e.signal),
+        to_f64(e.demand),
+        to_f64(e.prob),
+        source,
+        to_f64(e.source_q),
+        to_f64(e.delta),
+        to_f64(e.quality),
+        e.variant,
+        to_f64(e.legitimacy),
+        csv_field(e.what)
+    );
+}
