@@ -25,6 +25,20 @@ pub struct Seeded {
     pub exemplar: bool,
 }
 
+/// Starting values set by the scenario for one named unit (`[[unit]]`), in every run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Setup {
+    pub unit: u32,
+    /// Q16 values; `None` keeps the drawn value.
+    pub performance: Option<u32>,
+    pub expectation: Option<u32>,
+    pub legitimacy: Option<u32>,
+    pub ambition: Option<u32>,
+    pub threshold: Option<u32>,
+    /// Leader's age in months.
+    pub age: Option<u32>,
+}
+
 /// Everything shared by all runs of a batch: the world, the lever masks, the lookup table.
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -34,6 +48,7 @@ pub struct Model {
     /// Bit p set: the unit is in pilot p.
     pub pilot_mask: Vec<u32>,
     pub seeded: Vec<Seeded>,
+    pub setups: Vec<Setup>,
     /// Logistic lookup table (fixed::sigmoid_table).
     pub sigmoid: Vec<u32>,
 }
@@ -46,6 +61,7 @@ impl Model {
             mandate_mask: vec![0; n],
             pilot_mask: vec![0; n],
             seeded: Vec::new(),
+            setups: Vec::new(),
             sigmoid: sigmoid_table(),
         }
     }
@@ -92,6 +108,28 @@ pub fn init_batch(m: &Model, params: &[Params], runs: &[RunId]) -> BatchState {
             st.p0[at] = p;
             st.e[at] = (p + uniform_q(draw(key, iu, 0, stream::INIT_E), 0, prm.init_e_hi)).min(ONE);
             st.l[at] = uniform_q(draw(key, iu, 0, stream::INIT_L), prm.init_l_lo, prm.init_l_hi);
+        }
+        for s in &m.setups {
+            let at = r * n + s.unit as usize;
+            if let Some(v) = s.performance {
+                st.p[at] = v;
+                st.p0[at] = v;
+            }
+            if let Some(v) = s.expectation {
+                st.e[at] = v;
+            }
+            if let Some(v) = s.legitimacy {
+                st.l[at] = v;
+            }
+            if let Some(v) = s.ambition {
+                st.ambition[at] = v;
+            }
+            if let Some(v) = s.threshold {
+                st.theta[at] = v;
+            }
+            if let Some(v) = s.age {
+                st.age[at] = v;
+            }
         }
         for s in &m.seeded {
             let k = s.innov as usize;

@@ -408,7 +408,7 @@ pub fn step_unit<T: Tracer>(
                     w = process::pack(stage::DESIGN, k as u32, route::NONE, flags);
                     if T::ON {
                         ev.k = k as u32;
-                        tr.event(ev.to(stage::DESIGN, "design: first attempt did not finish"));
+                        tr.event(ev.to(stage::DESIGN, "design: work on a design began; the first attempt did not finish"));
                     }
                 }
             }
@@ -543,6 +543,7 @@ pub fn tournament_unit<T: Tracer>(
             let w = run.proc_[i];
             let mut ev = Event::new(t, iu, process::stage(w), 0, 0, run.theta[i], run.l[i]);
             ev.k = process::innov(w);
+            ev.source = NEVER;
             tr.event(ev.to(process::stage(w), "leader: term ended without promotion; serves again"));
         }
         if promoted {

@@ -6,7 +6,7 @@ pub mod params;
 use crate::error::InputError;
 use crate::model::fixed::{coef, gain, q16, ONE};
 use crate::model::params::{Innov, Mandate, Params, Pilot, Sched, MAX_INNOV, MAX_LEVERS, MAX_SCHED, NEVER};
-use crate::model::{Model, Seeded};
+use crate::model::{Model, Seeded, Setup};
 use crate::world::{self, Draws, World};
 use params::{ParamSpec, Unit, PARAMS};
 use serde::{Deserialize, Serialize};
@@ -155,6 +155,21 @@ pub struct SeededSpec {
     pub exemplar: bool,
 }
 
+/// `[[unit]]`: starting values of one named unit in every run (unset fields are drawn).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitSpec {
+    pub name: String,
+    pub performance: Option<f64>,
+    pub expectation: Option<f64>,
+    pub legitimacy: Option<f64>,
+    pub ambition: Option<f64>,
+    /// Need threshold θ.
+    pub threshold: Option<f64>,
+    /// The leader's age in years.
+    pub leader_age: Option<f64>,
+}
+
 /// A whole scenario file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -181,6 +196,8 @@ pub struct ScenarioSpec {
     pub pilot: Vec<PilotSpec>,
     #[serde(default)]
     pub adopted: Vec<SeededSpec>,
+    #[serde(default)]
+    pub unit: Vec<UnitSpec>,
 }
 
 /// A loaded scenario: its spec, where it came from, and its text (to locate fields).
@@ -311,6 +328,23 @@ impl Scenario {
             self.innov_index(a.innovation.as_deref(), &format!("adopted[{i}].innovation"))?;
             if !(0.0..=1.0).contains(&a.quality) {
                 return Err(self.err(&format!("adopted[{i}].quality"), "out of range: allowed 0 to 1"));
+            }
+        }
+        for (i, u) in s.unit.iter().enumerate() {
+            let shares = [
+                ("performance", u.performance),
+                ("expectation", u.expectation),
+                ("legitimacy", u.legitimacy),
+                ("ambition", u.ambition),
+                ("threshold", u.threshold),
+            ];
+            for (f, v) in shares {
+                if v.is_some_and(|v| !(0.0..=1.0).contains(&v)) {
+                    return Err(self.err(&format!("unit[{i}].{f}"), "out of range: allowed 0 to 1"));
+                }
+            }
+            if u.leader_age.is_some_and(|a| !(18.0..=90.0).contains(&a)) {
+                return Err(self.err(&format!("unit[{i}].leader_age"), "out of range: allowed 18 to 90 years"));
             }
         }
         let w = &s.world;
@@ -456,6 +490,21 @@ impl Scenario {
                 innov: k as u32,
                 quality: q16(a.quality),
                 exemplar: a.exemplar,
+            });
+        }
+        for (ui, u) in s.unit.iter().enumerate() {
+            let i = model
+                .world
+                .find(&u.name)
+                .ok_or_else(|| self.err(&format!("unit[{ui}].name"), format!("no unit named `{}` in the world", u.name)))?;
+            model.setups.push(Setup {
+                unit: i as u32,
+                performance: u.performance.map(q16),
+                expectation: u.expectation.map(q16),
+                legitimacy: u.legitimacy.map(q16),
+                ambition: u.ambition.map(q16),
+                threshold: u.threshold.map(q16),
+                age: u.leader_age.map(|a| (a * 12.0).round() as u32),
             });
         }
         let prm = self.params(&s.params, n)?;

@@ -97,7 +97,7 @@ param_table! {
     delta_new: 0.05, 0.0, 1.0, Share, "δ_new: an improvement at least this large makes a new variant";
     q_lo: 0.2, 0.0, 1.0, Share, "invented quality = c · U(q_lo, q_hi)";
     q_hi: 0.6, 0.0, 1.0, Share, "upper bound of the invented quality factor";
-    absorb: 0.5, 0.0, 1.0, Share, "a learned copy keeps Q*·(absorb + (1 − absorb)·c) of the source quality";
+    absorb: 0.9, 0.0, 1.0, Share, "a learned copy keeps Q*·(absorb + (1 − absorb)·c) of the source quality";
     template_q: 0.5, 0.0, 1.0, Share, "quality of a mandate's template when there is no exemplar";
     r_impl: 0.2, 0.0, 1.0, Share, "r_impl: monthly chance implementation completes";
     b0: -1.0, -100.0, 100.0, Coef, "b0: intercept of the success logistic";
