@@ -81,6 +81,53 @@ pub fn run_chunked(
     })
 }
 
+/// Bytes a batch needs: state of `batch` runs at once plus the aggregates of every run.
+pub fn memory_needed(runs: u64, batch: u64, units: u64, innov: u64, months: u64) -> u64 {
+    let per_unit_run = (11 + 7 * innov) * 4 + 8;
+    batch * units * per_unit_run + runs * months * agg::record_len(innov as usize) as u64 * 4
+}
+
+/// Memory this machine has (MemTotal), or 16 GiB when it cannot be read.
+fn memory_total() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(16 << 30, |kb| kb * 1024)
+}
+
+/// Refuse a batch that would not fit in three quarters of memory, naming what to change.
+pub fn check_memory(sc: &Scenario, model: &Model, batch: usize) -> Result<()> {
+    let s = &sc.spec;
+    let need = memory_needed(
+        s.replicates as u64,
+        batch as u64,
+        model.world.len() as u64,
+        s.innovation.len() as u64,
+        s.months as u64,
+    );
+    let have = memory_total() / 4 * 3;
+    if need > have {
+        return Err(sc
+            .err(
+                "replicates",
+                format!(
+                    "{} runs × {} units × {} months needs about {:.1} GiB, more than this machine's {:.1} GiB allows; use fewer replicates or months, or a smaller --batch",
+                    s.replicates,
+                    model.world.len(),
+                    s.months,
+                    need as f64 / (1u64 << 30) as f64,
+                    have as f64 / (1u64 << 30) as f64
+                ),
+            )
+            .into());
+    }
+    Ok(())
+}
+
 /// `pioneer run`.
 pub fn run(a: &RunArgs) -> Result<RunResult> {
     let sc = load_scenario(&a.scenario, a.replicates, a.seed, a.months)?;
@@ -89,6 +136,8 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     if a.batch == Some(0) {
         return Err(InputError::new("must be at least 1").field("--batch").into());
     }
+    let batch = a.batch.unwrap_or(sc.spec.replicates as usize).min(sc.spec.replicates as usize);
+    check_memory(&sc, &model, batch)?;
     let out_dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(sc.name()));
     make_dir(&out_dir)?;
     let ids: Vec<RunId> = (0..sc.spec.replicates).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
@@ -105,7 +154,7 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     );
     let tick = |d: u64| bar.inc(d);
     let start = Instant::now();
-    let output = run_chunked(be.as_ref(), &model, &[prm], &ids, months, a.batch.unwrap_or(ids.len()), &tick)?;
+    let output = run_chunked(be.as_ref(), &model, &[prm], &ids, months, batch, &tick)?;
     let seconds = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let res = RunResult {

@@ -208,9 +208,6 @@ pub struct Scenario {
     source: String,
 }
 
-/// Most runs × units held at once (memory guard: about 100 bytes per unit-run).
-pub const MAX_UNIT_RUNS: u64 = 100_000_000;
-
 impl Scenario {
     /// Read, parse and validate a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, InputError> {
@@ -439,13 +436,6 @@ impl Scenario {
         if n >= (1 << 24) {
             return Err(self.err("world", format!("{n} units; at most {} are allowed", (1 << 24) - 1)));
         }
-        let runs = self.spec.replicates as u64;
-        if runs * n as u64 > MAX_UNIT_RUNS {
-            return Err(self.err(
-                "replicates",
-                format!("{runs} runs × {n} units is too large for memory (at most {MAX_UNIT_RUNS} unit-runs in one batch); use fewer replicates"),
-            ));
-        }
         let mut model = Model::new(world);
         let s = &self.spec;
         for (mi, m) in s.mandate.iter().enumerate() {
@@ -620,7 +610,7 @@ impl Scenario {
 
 /// Turn a TOML error into one naming the file, the line and the field.
 fn toml_error(path: &Path, source: &str, e: &toml::de::Error) -> InputError {
-    let mut err = InputError::new(e.message().trim().to_string()).file(path);
+    let mut err = InputError::new(e.message().trim().replace('\n', "; ")).file(path);
     if let Some(span) = e.span() {
         let line = source[..span.start.min(source.len())].matches('\n').count() + 1;
         err = err.line(line);

@@ -117,26 +117,77 @@ fn nearest(w: &World, start: usize, end: usize, k: usize, edges: &mut Vec<(u32, 
         }
         return;
     }
+    // Bucket the units on a square grid of about k units per cell, then search rings of cells
+    // outward until the ring is farther than the k-th best distance: the same answer as a scan
+    // of every pair (ties still go to the lower index), in about O(n·k).
+    let n = end - start;
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for i in start..end {
+        x0 = x0.min(w.x[i]);
+        y0 = y0.min(w.y[i]);
+        x1 = x1.max(w.x[i]);
+        y1 = y1.max(w.y[i]);
+    }
+    let side = ((n / k.max(1)) as f64).sqrt().ceil().max(1.0) as usize;
+    let span = (x1 - x0).max(y1 - y0).max(1e-12);
+    let cell_of = |v: f64, lo: f64| (((v - lo) / span * side as f64) as usize).min(side - 1);
+    let mut cells: Vec<Vec<u32>> = vec![Vec::new(); side * side];
+    for i in start..end {
+        cells[cell_of(w.y[i], y0) * side + cell_of(w.x[i], x0)].push(i as u32);
+    }
+    let cell_w = span / side as f64;
     let mut best: Vec<(f64, u32)> = Vec::with_capacity(k + 1);
     for i in start..end {
         best.clear();
         let (xi, yi) = (w.x[i], w.y[i]);
-        for j in start..end {
-            if j == i {
-                continue;
+        let (cx, cy) = (cell_of(xi, x0) as i64, cell_of(yi, y0) as i64);
+        let mut ring = 0i64;
+        loop {
+            for gy in (cy - ring)..=(cy + ring) {
+                for gx in (cx - ring)..=(cx + ring) {
+                    let on_ring = (gy - cy).abs() == ring || (gx - cx).abs() == ring;
+                    if !on_ring || gx < 0 || gy < 0 || gx >= side as i64 || gy >= side as i64 {
+                        continue;
+                    }
+                    for &j in &cells[gy as usize * side + gx as usize] {
+                        if j as usize == i {
+                            continue;
+                        }
+                        let (dx, dy) = (w.x[j as usize] - xi, w.y[j as usize] - yi);
+                        let d = dx * dx + dy * dy;
+                        if best.len() == k && (d, j) >= best[k - 1] {
+                            continue;
+                        }
+                        let at = best.partition_point(|&b| b < (d, j));
+                        best.insert(at, (d, j));
+                        best.truncate(k);
+                    }
+                }
             }
-            let (dx, dy) = (w.x[j] - xi, w.y[j] - yi);
-            let d = dx * dx + dy * dy;
-            if best.len() == k && d >= best[k - 1].0 {
-                continue;
+            // Every unit outside the rings searched so far is at least `ring * cell_w` away.
+            let reach = ring as f64 * cell_w;
+            if (best.len() == k && best[k - 1].0 < reach * reach) || ring as usize > side {
+                break;
             }
-            // After the equal distances already kept: those have lower indices.
-            let at = best.partition_point(|&(bd, _)| bd <= d);
-            best.insert(at, (d, j as u32));
-            best.truncate(k);
+            ring += 1;
         }
         edges.extend(best.iter().map(|&(_, j)| (i as u32, j)));
     }
+}
+
+/// The k nearest by scanning every pair (the reference the bucketed search must equal).
+#[cfg(test)]
+fn nearest_scan(w: &World, start: usize, end: usize, k: usize) -> Vec<(u32, u32)> {
+    let mut edges = Vec::new();
+    for i in start..end {
+        let mut all: Vec<(f64, u32)> = (start..end)
+            .filter(|&j| j != i)
+            .map(|j| ((w.x[j] - w.x[i]).powi(2) + (w.y[j] - w.y[i]).powi(2), j as u32))
+            .collect();
+        all.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+        edges.extend(all.iter().take(k).map(|&(_, j)| (i as u32, j)));
+    }
+    edges
 }
 
 #[cfg(test)]
@@ -238,6 +289,18 @@ mod tests {
         assert_ne!(a.x, b.x);
         assert!(a.capacity.iter().all(|c| (10_000..=50_000).contains(c)));
         assert!(a.firms.iter().all(|&f| f <= fixed::ONE));
+    }
+
+    #[test]
+    fn bucketed_search_equals_the_full_scan() {
+        let w = china(5, 20, 400, 6, &draws(9)).expect("builds");
+        for (a, b) in [(0usize, 5usize), (5, 25), (25, 425)] {
+            let mut fast = Vec::new();
+            nearest(&w, a, b, 6, &mut fast);
+            if b - a > 7 {
+                assert_eq!(fast, nearest_scan(&w, a, b, 6), "level {a}..{b}");
+            }
+        }
     }
 
     #[test]

@@ -1,4 +1,7 @@
 //! Integration tests of pioneer (one binary): facts of the model, determinism, scenarios, CLI.
 
+mod cli;
 mod common;
+mod determinism;
 mod facts;
+mod scenarios;
