@@ -314,12 +314,14 @@ pub fn step_unit<T: Tracer>(
         let k = process::innov(w0) as usize;
         match s0 {
             stage::IDLE => {
-                // 5. Need (P1).
-                let drive = geo_mean(inc, g);
-                if drive >= run.theta[i] {
+                // 5. Need (P1): √(I·g) ≥ θ, compared squared (for integer θ, ⌊√x⌋ ≥ θ ⟺ x ≥ θ²),
+                // and never when I·g = 0, whatever θ is.
+                let drive = inc * g;
+                let theta = run.theta[i];
+                let pr = mul_q(pre.space, prm.r_need);
+                if drive > 0 && drive >= theta * theta && chance(draw(key, iu, t, stream::NEED), pr) {
                     let kk = most_visible(m, prm, run, i, t);
-                    let pr = mul_q(pre.space, prm.r_need);
-                    if kk != NEVER && chance(draw(key, iu, t, stream::NEED), pr) {
+                    if kk != NEVER {
                         w = process::pack(stage::NEED, kk, route::NONE, 0);
                         if T::ON {
                             ev.k = kk;

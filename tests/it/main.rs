@@ -3,5 +3,6 @@
 mod cli;
 mod common;
 mod determinism;
+mod docs;
 mod facts;
 mod scenarios;
