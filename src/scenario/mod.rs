@@ -12,6 +12,9 @@ use params::{ParamSpec, Unit, PARAMS};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// Most units in a world (adoption shares are exact below 2^24).
+pub const MAX_UNITS: usize = (1 << 24) - 1;
+
 /// A value or a piecewise-constant schedule `[[month, value], ...]` starting at month 0.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -375,6 +378,21 @@ impl Scenario {
                 ));
             }
         }
+        let planned = match w.kind.as_str() {
+            "china" => [w.provinces, w.prefectures, w.counties]
+                .iter()
+                .map(|c| c.unwrap_or(0) as u128)
+                .sum::<u128>(),
+            "grid" => w.width.unwrap_or(6) as u128 * w.height.unwrap_or(6) as u128 + w.parents.unwrap_or(3) as u128,
+            _ => 0,
+        };
+        if planned > MAX_UNITS as u128 {
+            let field = if w.kind == "china" { "world.counties" } else { "world.width" };
+            return Err(self.err(
+                field,
+                format!("a world of {planned} units is too large: at most {MAX_UNITS} units are allowed"),
+            ));
+        }
         if w.kind == "file" && w.units.is_none() {
             return Err(self.err("world.units", "a `file` world needs `units = \"units.csv\"`"));
         }
@@ -433,8 +451,8 @@ impl Scenario {
         if n == 0 {
             return Err(self.err("world", "the world has no units"));
         }
-        if n >= (1 << 24) {
-            return Err(self.err("world", format!("{n} units; at most {} are allowed", (1 << 24) - 1)));
+        if n > MAX_UNITS {
+            return Err(self.err("world", format!("{n} units; at most {MAX_UNITS} are allowed")));
         }
         let mut model = Model::new(world);
         let s = &self.spec;

@@ -272,6 +272,12 @@ fn bad_input_is_refused_clearly() {
         &["main.toml:1:", "replicates", "GiB"],
     );
     bad(
+        "world-too-large",
+        &[("main.toml", "[world]\nkind = \"china\"\ncounties = 900000000\n")],
+        &[],
+        &["main.toml:3:", "world.counties", "too large"],
+    );
+    bad(
         "too-many-innovations",
         &[("main.toml", &format!("{GRID}{}", "[[innovation]]\nname = \"x\"\n".repeat(9)))],
         &[],
