@@ -100,6 +100,23 @@ pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
     })
 }
 
+/// The unit a learned design came from, when it was a neighbour or the parent: the one whose
+/// design of that innovation, adopted before the event, has the source's quality. (Adoption
+/// records never change once written, so the end state of the replay tells.)
+fn source_unit(res: &TraceResult, e: &Event) -> Option<usize> {
+    use crate::state::route;
+    let st = &res.output.state;
+    let n = st.units;
+    let i = e.unit as usize;
+    let k = e.k as usize;
+    let fits = |j: usize| st.adopt_month[k * n + j] < e.month && st.quality[k * n + j] == e.source_q;
+    match e.source {
+        route::NEIGHBOUR => res.model.world.neighbours(i).iter().map(|&j| j as usize).find(|&j| fits(j)),
+        route::PARENT => Some(res.model.world.parent[i] as usize).filter(|&j| j < n && fits(j)),
+        _ => None,
+    }
+}
+
 /// The unit's process trace as readable text.
 pub fn describe(res: &TraceResult, innov_names: &[String]) -> String {
     use crate::model::fixed::to_f64;
@@ -141,8 +158,9 @@ pub fn describe(res: &TraceResult, innov_names: &[String]) -> String {
             ),
             ("agenda" | "lapse", _) => format!(" [U {:.2}, D {:.2}, p {:.3}]", to_f64(e.signal), to_f64(e.demand), to_f64(e.prob)),
             ("design", _) if e.source != 0 => format!(
-                " [source {} q {:.2}, improvement {:.3}, candidate q {:.2} variant {}]",
+                " [source {}{} q {:.2}, improvement {:.3}, candidate q {:.2} variant {}]",
                 route::NAMES.get(e.source as usize).unwrap_or(&""),
+                source_unit(res, e).map(|j| format!(" {}", m.world.names[j])).unwrap_or_default(),
                 to_f64(e.source_q),
                 to_f64(e.delta),
                 to_f64(e.quality),
