@@ -22,7 +22,12 @@ fn gpu_or_skip() -> Option<Gpu> {
             if std::env::var("PIONEER_REQUIRE_GPU").as_deref() == Ok("1") {
                 panic!("PIONEER_REQUIRE_GPU=1 but the GPU backend cannot start: {e}");
             }
-            eprintln!("skipped: no GPU adapter (set PIONEER_REQUIRE_GPU=1 to make this a failure): {e}");
+            // Straight to stderr (not eprintln!, which the test harness captures): a skip is seen.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: no GPU adapter (set PIONEER_REQUIRE_GPU=1 to make this a failure): {e}"
+            );
             None
         }
     }
@@ -479,10 +484,31 @@ fn batching_and_chunking_do_not_change_results() {
         .run_batch(&m, &[prm], &ids, init_batch(&m, &[prm], &ids), months, &|_| {})
         .expect("chunked");
     assert_same("64 runs vs 8 forced chunks", &whole, &chunked);
+    // A 2-D grid (at most 7 workgroups per dimension here) gives the same results.
+    let grid2d = Gpu::new(None).expect("fourth device").with_max_workgroups_per_dimension(7);
+    let out2d = grid2d
+        .run_batch(&m, &[prm], &ids, init_batch(&m, &[prm], &ids), months, &|_| {})
+        .expect("2-D grid");
+    assert_same("64 runs vs a 2-D dispatch grid", &whole, &out2d);
     // A limit below one run's needs is a clear error, not a panic.
     let tiny = Gpu::new(None).expect("third device").with_max_buffer_bytes(64);
     let err = tiny
         .run_batch(&m, &[prm], &ids[..2], init_batch(&m, &[prm], &ids[..2]), months, &|_| {})
         .unwrap_err();
     assert!(err.to_string().contains("bytes"), "{err}");
+}
+
+#[test]
+fn backend_selection_errors_are_clear() {
+    use pioneer::app::run::backend;
+    let err = backend("bogus", None).err().expect("bogus backend");
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("`cpu`, `gpu` or `auto`"), "{err}");
+    assert!(backend("cpu", None).is_ok());
+    // auto always works: a GPU, or the CPU with a note on stderr.
+    assert!(backend("auto", None).is_ok());
+    let Some(_gpu) = gpu_or_skip() else { return };
+    let err = Gpu::new(Some("no-such-adapter-here")).expect_err("unknown adapter");
+    assert!(err.to_string().contains("no GPU adapter matches `no-such-adapter-here`"), "{err}");
+    assert!(backend("gpu", None).is_ok());
 }

@@ -117,6 +117,8 @@ pub struct Gpu {
     errors: Arc<Mutex<Vec<String>>>,
     /// Test hook: a smaller per-buffer limit than the device's, to force chunking.
     max_buffer_bytes: Option<u64>,
+    /// Test hook: fewer workgroups per dispatch dimension than the device's, to force 2-D grids.
+    max_groups_per_dim: Option<u32>,
 }
 
 impl std::fmt::Debug for Gpu {
@@ -136,15 +138,22 @@ impl Gpu {
     }
 
     /// For `--backend auto`: a hardware adapter only (a software one such as llvmpipe is slower
-    /// than the CPU backend), unless `PIONEER_ADAPTER` names one. `Ok(None)` when there is none.
-    pub fn new_auto() -> Result<Option<Gpu>> {
+    /// than the CPU backend), unless `PIONEER_ADAPTER` names one. `Err` says why there is none,
+    /// in words for the one-line note that the CPU is used instead.
+    pub fn new_auto() -> std::result::Result<Gpu, String> {
         let want = std::env::var("PIONEER_ADAPTER").ok().filter(|s| !s.is_empty());
         let allow_cpu = want.is_some();
-        match Self::open(want.as_deref(), allow_cpu) {
-            Ok(g) => Ok(Some(g)),
-            Err(Error::Backend(m)) if m.starts_with("no GPU adapter") => Ok(None),
-            Err(e) => Err(e),
-        }
+        Self::open(want.as_deref(), allow_cpu).map_err(|e| match e {
+            Error::Backend(m) if m.starts_with(NO_ADAPTER_HELP) && m.len() > NO_ADAPTER_HELP.len() => {
+                let names: Vec<String> = list_adapters().into_iter().map(|a| a.name).collect();
+                format!(
+                    "no hardware GPU adapter found (software adapter {} skipped; `--backend gpu` uses it)",
+                    names.join(", ")
+                )
+            }
+            Error::Backend(m) if m.starts_with(NO_ADAPTER_HELP) => "no GPU adapter found".to_string(),
+            other => format!("the GPU backend could not start ({other})"),
+        })
     }
 
     fn open(want: Option<&str>, allow_cpu: bool) -> Result<Gpu> {
@@ -259,6 +268,7 @@ impl Gpu {
             pipelines,
             errors,
             max_buffer_bytes: None,
+            max_groups_per_dim: None,
         })
     }
 
@@ -266,6 +276,18 @@ impl Gpu {
     pub fn with_max_buffer_bytes(mut self, n: u64) -> Self {
         self.max_buffer_bytes = Some(n);
         self
+    }
+
+    /// Test hook: pretend a dispatch may have at most `n` workgroups per dimension, so that
+    /// small batches already use the 2-D grid that large ones need.
+    pub fn with_max_workgroups_per_dimension(mut self, n: u32) -> Self {
+        self.max_groups_per_dim = Some(n.max(1));
+        self
+    }
+
+    fn groups_per_dim(&self) -> u64 {
+        let d = self.limits.max_compute_workgroups_per_dimension.max(1);
+        self.max_groups_per_dim.map_or(d, |m| m.min(d)) as u64
     }
 
     /// The adapter's name (e.g. `llvmpipe (LLVM 15.0.7, 256 bits)`).
@@ -308,7 +330,7 @@ impl Gpu {
     pub fn runs_per_chunk(&self, units: usize, innov: usize, months: u32) -> usize {
         let by_bytes = runs_per_chunk(RunBytes::new(units, innov, months), self.buffer_limit());
         // Keep the 2-D dispatch within the device's grid.
-        let d = self.limits.max_compute_workgroups_per_dimension.max(1) as u64;
+        let d = self.groups_per_dim();
         let by_grid = (d * d * WORKGROUP as u64 / units.max(1) as u64) as usize;
         by_bytes.min(by_grid)
     }
@@ -327,7 +349,7 @@ impl Gpu {
     /// Workgroups for `count` invocations: (x, y) with x at most the per-dimension limit.
     fn groups(&self, count: u64) -> (u32, u32) {
         let g = count.div_ceil(WORKGROUP as u64).max(1);
-        let d = self.limits.max_compute_workgroups_per_dimension.max(1) as u64;
+        let d = self.groups_per_dim();
         let x = g.min(d);
         (x as u32, g.div_ceil(x) as u32)
     }
