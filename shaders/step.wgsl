@@ -188,10 +188,28 @@ fn proc_tick(w: u32) -> u32 {
     return w + (1u << 16u);
 }
 
-// Rust twin: model::agg::add_split
-fn add_split(at: u32, v: u32) {
-    atomicAdd(&agg[at], v & 255u);
-    atomicAdd(&agg[at + 1u], v >> 8u);
+// The month record of the tournament phase is first summed per workgroup (in `wrec`, one record
+// per run the workgroup touches: at most two when a run has at least WG units), then added to
+// `agg` once per word: far fewer atomics on the same address. Integer sums: order cannot matter.
+const MAX_REC: u32 = 147u; // agg::record_len(MAX_INNOV)
+var<workgroup> wrec: array<atomic<u32>, 294>; // 2 * MAX_REC
+// Whether this dispatch sums per workgroup, and this invocation's record slot in `wrec`.
+var<private> WG_SUM: bool;
+var<private> WG_SLOT: u32;
+
+// Add v to word w of this run's record of month t.
+fn rec_add(t: u32, w: u32, v: u32) {
+    if WG_SUM {
+        atomicAdd(&wrec[WG_SLOT * L.rec_len + w], v);
+    } else {
+        atomicAdd(&agg[rec_at(t) + w], v);
+    }
+}
+
+// Rust twin: model::agg::add_split (w: the word within the record)
+fn add_split(t: u32, w: u32, v: u32) {
+    rec_add(t, w, v & 255u);
+    rec_add(t, w + 1u, v >> 8u);
 }
 
 // ---- The rules. ----
@@ -601,7 +619,7 @@ fn tournament_unit(i: u32, t: u32) {
             }
         }
         if promoted {
-            atomicAdd(&agg[rec_at(t) + params[PT].n_innov * AG_PER_INNOV + AG_PROMOTIONS], 1u);
+            rec_add(t, params[PT].n_innov * AG_PER_INNOV + AG_PROMOTIONS, 1u);
         }
     }
     record_unit(i, t);
@@ -611,33 +629,32 @@ fn tournament_unit(i: u32, t: u32) {
 fn record_unit(i: u32, t: u32) {
     let kn = params[PT].n_innov;
     let level = world[L.w_level + i];
-    let rec = rec_at(t);
     for (var k = 0u; k < kn; k++) {
         let at = kat(k, i);
-        let base = rec + k * AG_PER_INNOV;
+        let base = k * AG_PER_INNOV;
         let month = st[L.c_adopt_month + at];
         if month <= t {
-            atomicAdd(&agg[base + AG_ADOPTERS], 1u);
+            rec_add(t, base + AG_ADOPTERS, 1u);
             if level < MAX_LEVELS {
-                atomicAdd(&agg[base + AG_BY_LEVEL + level], 1u);
+                rec_add(t, base + AG_BY_LEVEL + level, 1u);
             }
             if month == t {
-                atomicAdd(&agg[base + AG_BY_ROUTE + st[L.c_route + at]], 1u);
+                rec_add(t, base + AG_BY_ROUTE + st[L.c_route + at], 1u);
             }
         }
     }
     let w = st[ui(L.c_proc, i)];
     let s = proc_stage(w);
-    let g = rec + kn * AG_PER_INNOV;
+    let g = kn * AG_PER_INNOV;
     if s == ST_IDLE {
-        atomicAdd(&agg[g + AG_IDLE], 1u);
+        rec_add(t, g + AG_IDLE, 1u);
     } else {
-        atomicAdd(&agg[rec + proc_innov(w) * AG_PER_INNOV + AG_BY_STAGE + s - 1u], 1u);
+        rec_add(t, proc_innov(w) * AG_PER_INNOV + AG_BY_STAGE + s - 1u, 1u);
     }
-    add_split(g + AG_SUM_P, st[ui(L.c_p, i)]);
-    add_split(g + AG_SUM_E, st[ui(L.c_e, i)]);
-    add_split(g + AG_SUM_L, st[ui(L.c_l, i)]);
-    add_split(g + AG_SUM_I, incentive(st[ui(L.c_ambition, i)], st[ui(L.c_age, i)]));
+    add_split(t, g + AG_SUM_P, st[ui(L.c_p, i)]);
+    add_split(t, g + AG_SUM_E, st[ui(L.c_e, i)]);
+    add_split(t, g + AG_SUM_L, st[ui(L.c_l, i)]);
+    add_split(t, g + AG_SUM_I, incentive(st[ui(L.c_ambition, i)], st[ui(L.c_age, i)]));
 }
 
 // Rust twin: model::rules::ranks_before
@@ -802,15 +819,40 @@ fn k_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     step_unit(idx % L.units, L.month);
 }
 
-// Phase C, per unit.
+// Phase C, per unit. Barriers need uniform control flow: no early return here.
 @compute @workgroup_size(64)
-fn k_tournament(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+fn k_tournament(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
     let idx = flat(gid, nwg);
-    if idx >= L.runs * L.units {
-        return;
+    let total = L.runs * L.units;
+    // First run this workgroup touches; with at least WG units a run spans it at most twice.
+    let run0 = ((wid.x + wid.y * nwg.x) * WG) / L.units;
+    WG_SUM = L.units >= WG && L.rec_len <= MAX_REC;
+    if WG_SUM {
+        for (var j = lid; j < 2u * MAX_REC; j += WG) {
+            atomicStore(&wrec[j], 0u);
+        }
     }
-    set_run(idx / L.units);
-    tournament_unit(idx % L.units, L.month);
+    workgroupBarrier();
+    if idx < total {
+        set_run(idx / L.units);
+        WG_SLOT = R - run0;
+        tournament_unit(idx % L.units, L.month);
+    }
+    workgroupBarrier();
+    if WG_SUM {
+        for (var j = lid; j < 2u * L.rec_len; j += WG) {
+            let r = run0 + j / L.rec_len;
+            let v = atomicLoad(&wrec[j]);
+            if v != 0u && r < L.runs {
+                atomicAdd(&agg[(r * L.months + L.month - 1u) * L.rec_len + j % L.rec_len], v);
+            }
+        }
+    }
 }
 
 // Phase D1, per unit (this and D2, D3 are dispatched only in months where some point recognises).
