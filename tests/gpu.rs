@@ -257,7 +257,7 @@ fn parity_china_baseline() {
     let sc = scenario("baseline.toml", include_str!("../scenarios/baseline.toml"));
     let (m, prm) = sc.build().expect("build");
     let ids: Vec<RunId> = (0..4).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
-    let out = parity(&gpu, "china baseline", &m, &[prm], &ids, 60);
+    let out = parity(&gpu, "china baseline", &m, &[prm], &ids, 240);
     let t = totals(&out);
     assert!(t.recognitions > 0 && t.adoptions[route::INVENTED as usize] > 0, "nothing happened");
 }
