@@ -1,4 +1,4 @@
-//! Command-line interface (clap): `pioneer run | trace | bench`.
+//! Command-line interface (clap): `pioneer run | trace | bench | devices`.
 //! Flags override the scenario file; parsing only, the work is in `pioneer::app`.
 
 use clap::{Parser, Subcommand};
@@ -33,7 +33,8 @@ pub enum Command {
         /// Output folder (default: out/<scenario name>).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Backend: cpu or auto.
+        /// Backend: cpu, gpu or auto (auto: a hardware GPU adapter if there is one, else the CPU;
+        /// PIONEER_ADAPTER=<name part> picks an adapter).
         #[arg(long, default_value = "auto")]
         backend: String,
         /// Also write units.csv (per unit and innovation: adoption month, route, quality, variant).
@@ -68,6 +69,7 @@ pub enum Command {
         /// Scenario (default: the bundled china baseline).
         #[arg(long)]
         scenario: Option<PathBuf>,
+        /// Backend: cpu, gpu or auto.
         #[arg(long, default_value = "cpu")]
         backend: String,
         /// Runs in the batch.
@@ -83,5 +85,10 @@ pub enum Command {
         /// Append the figures as a JSON line to this file.
         #[arg(long)]
         record: Option<PathBuf>,
+        /// Assumed memory bandwidth of the device in GB/s, for the bandwidth floor (3000 ≈ H100).
+        #[arg(long, default_value_t = 3000.0)]
+        bandwidth_gbs: f64,
     },
+    /// List the GPU adapters the GPU backend can use.
+    Devices,
 }

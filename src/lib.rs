@@ -8,7 +8,8 @@
 //! - [`model`]: the rules, pure: Q16 fixed point, counter-based draws, one function per phase.
 //! - [`world`]: units, hierarchy, neighbours; `china`, `grid` and `file` generators.
 //! - [`state`]: struct-of-arrays batch state, `[run][unit]` columns.
-//! - [`backend`]: run a batch: `cpu` (rayon) — bit-identical for any thread count or batch split.
+//! - [`backend`]: run a batch: `cpu` (rayon) or `gpu` (wgpu compute shaders, `shaders/*.wgsl`),
+//!   bit-identical to each other and for any thread count, batch split or chunking.
 //! - [`scenario`]: TOML files → validated model and parameters.
 //! - [`output`]: steps/summary/units CSV, manifest, written atomically; [`plot`]: charts.
 //! - [`app`]: the commands behind the `pioneer` binary.

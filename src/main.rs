@@ -5,7 +5,7 @@ mod cli;
 
 use clap::Parser;
 use cli::{Cli, Command};
-use pioneer::app::{bench, run, trace};
+use pioneer::app::{bench, devices, run, trace};
 use std::io::IsTerminal;
 
 fn main() {
@@ -71,6 +71,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             reps,
             threads,
             record,
+            bandwidth_gbs,
         } => {
             let r = bench::bench(&bench::BenchArgs {
                 scenario,
@@ -80,12 +81,18 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 reps,
                 threads,
                 record,
+                bandwidth_gbs,
             })?;
             println!(
                 "{}: {} runs × {} units × {} months, {} innovation(s) on {}: stepping {:.3} s (median of reps) = {:.3e} agent-months/s; end to end {:.2} s",
                 r.scenario, r.runs, r.units, r.months, r.innovations, r.backend, r.step_seconds, r.agent_months_per_second, r.end_to_end_seconds
             );
+            println!(
+                "  one agent-month moves at least {:.0} bytes; at an assumed memory bandwidth of {} GB/s (--bandwidth-gbs) the floor is {:.3e} agent-months/s: measured = {:.2} % of it",
+                r.bytes_per_agent_month, r.bandwidth_gbs, r.floor_agent_months_per_second, r.percent_of_floor
+            );
         }
+        Command::Devices => print!("{}", devices::devices()),
     }
     Ok(())
 }

@@ -38,6 +38,7 @@ pub mod route {
 }
 
 /// The packed process word `proc_`: stage, innovation, candidate route, flags, months in stage.
+/// WGSL twins in shaders/step.wgsl: `proc_stage`, `proc_innov`, `proc_route`, `proc_pack`, `proc_tick`.
 pub mod process {
     pub const MANDATED: u32 = 1 << 9;
     pub const PILOT: u32 = 1 << 10;

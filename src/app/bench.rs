@@ -1,12 +1,16 @@
-//! `pioneer bench`: agent-months per second of stepping, and end-to-end seconds.
-//! A measurement, never a test: it prints figures and may append them to a file.
+//! `pioneer bench`: agent-months per second of stepping, end-to-end seconds, and the share of a
+//! memory-bandwidth floor reached. A measurement, never a test: it prints figures, may record them.
 
 use super::run::{backend, run_chunked};
+use crate::backend::gpu::bytes_per_agent_month;
 use crate::error::{Error, Result};
 use crate::model::{init_batch, RunId};
 use crate::scenario::Scenario;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+
+/// Memory bandwidth assumed when none is given: about what an H100 measured (GPU.md).
+pub const DEFAULT_BANDWIDTH_GBS: f64 = 3000.0;
 
 /// The bundled baseline, used when no scenario is given.
 pub const BASELINE: &str = include_str!("../../scenarios/baseline.toml");
@@ -22,6 +26,8 @@ pub struct BenchArgs {
     pub threads: Option<usize>,
     /// Append the result as one JSON line to this file.
     pub record: Option<PathBuf>,
+    /// Assumed memory bandwidth of the device in GB/s, for the floor (3000 ≈ an H100).
+    pub bandwidth_gbs: f64,
 }
 
 /// Figures of one benchmark.
@@ -38,6 +44,14 @@ pub struct BenchResult {
     pub agent_months_per_second: f64,
     /// Whole command: load, build, init, step, summaries.
     pub end_to_end_seconds: f64,
+    /// Bytes one agent-month must move at the least (`gpu::bytes_per_agent_month`).
+    pub bytes_per_agent_month: f64,
+    /// The memory bandwidth assumed for the floor, GB/s (`--bandwidth-gbs`).
+    pub bandwidth_gbs: f64,
+    /// Agent-months per second if stepping were bound only by that bandwidth.
+    pub floor_agent_months_per_second: f64,
+    /// Measured / floor, in percent.
+    pub percent_of_floor: f64,
 }
 
 pub fn bench(a: &BenchArgs) -> Result<BenchResult> {
@@ -63,6 +77,15 @@ pub fn bench(a: &BenchArgs) -> Result<BenchResult> {
     times.sort_by(f64::total_cmp);
     let step = times[times.len() / 2];
     let units = model.world.len();
+    let agent_months_per_second = (units as f64 * ids.len() as f64 * months as f64) / step;
+    let mean_degree = model.world.nbr.len() as f64 / units.max(1) as f64;
+    let bytes = bytes_per_agent_month(units, sc.spec.innovation.len(), mean_degree);
+    let bandwidth_gbs = if a.bandwidth_gbs > 0.0 {
+        a.bandwidth_gbs
+    } else {
+        DEFAULT_BANDWIDTH_GBS
+    };
+    let floor = bandwidth_gbs * 1e9 / bytes;
     let res = BenchResult {
         scenario: sc.name(),
         backend: be.describe(),
@@ -71,8 +94,12 @@ pub fn bench(a: &BenchArgs) -> Result<BenchResult> {
         months,
         innovations: sc.spec.innovation.len(),
         step_seconds: step,
-        agent_months_per_second: (units as f64 * ids.len() as f64 * months as f64) / step,
+        agent_months_per_second,
         end_to_end_seconds: t0.elapsed().as_secs_f64(),
+        bytes_per_agent_month: bytes,
+        bandwidth_gbs,
+        floor_agent_months_per_second: floor,
+        percent_of_floor: 100.0 * agent_months_per_second / floor,
     };
     if let Some(path) = &a.record {
         use std::io::Write;

@@ -1,7 +1,8 @@
-//! The commands behind the `pioneer` binary: run, trace and bench, as library calls.
+//! The commands behind the `pioneer` binary: run, trace, bench and devices, as library calls.
 //! The binary parses flags (src/cli.rs) and maps errors to exit codes; the work is here.
 
 pub mod bench;
+pub mod devices;
 pub mod run;
 pub mod trace;
 

@@ -3,6 +3,7 @@
 
 use super::{load_scenario, make_dir};
 use crate::backend::cpu::Cpu;
+use crate::backend::gpu::Gpu;
 use crate::backend::{Backend, BatchOutput};
 use crate::error::{Error, InputError, Result};
 use crate::model::agg;
@@ -43,11 +44,27 @@ pub struct RunResult {
     pub seconds: f64,
 }
 
-/// Pick the backend named on the command line.
+/// Pick the backend named on the command line: `cpu`, `gpu` (an error with the way to get an
+/// adapter when there is none) or `auto` (a hardware GPU if there is one, else the CPU, with a
+/// one-line note on stderr saying which).
 pub fn backend(name: &str, threads: Option<usize>) -> Result<Box<dyn Backend>> {
     match name {
-        "" | "cpu" | "auto" => Ok(Box::new(Cpu { threads })),
-        other => Err(InputError::new(format!("`{other}`: allowed `cpu` or `auto`"))
+        "cpu" => Ok(Box::new(Cpu { threads })),
+        "gpu" => match Gpu::new(None) {
+            Ok(g) => Ok(Box::new(g)),
+            Err(e) => Err(InputError::new(e.to_string()).field("--backend").into()),
+        },
+        "" | "auto" => match Gpu::new_auto() {
+            Ok(g) => {
+                eprintln!("pioneer: using GPU adapter {} ({})", g.adapter_name(), g.api());
+                Ok(Box::new(g))
+            }
+            Err(why) => {
+                eprintln!("pioneer: {why}, using the CPU");
+                Ok(Box::new(Cpu { threads }))
+            }
+        },
+        other => Err(InputError::new(format!("`{other}`: allowed `cpu`, `gpu` or `auto`"))
             .field("--backend")
             .into()),
     }

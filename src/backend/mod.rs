@@ -2,6 +2,7 @@
 //! the end state. The CPU backend is the reference; the GPU backend must match it bit for bit.
 
 pub mod cpu;
+pub mod gpu;
 
 use crate::error::Result;
 use crate::model::params::Params;

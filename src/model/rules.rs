@@ -107,7 +107,7 @@ pub fn demand(prm: &Params, p: u32, e: u32, firms: u32) -> u32 {
     (mul_gain(prm.gamma_d, mul_q(firms, sub_sat(e, p))) + prm.d0).min(ONE)
 }
 
-/// True if unit `j` adopted innovation `k` before month `t`.
+/// True if unit `j` adopted innovation `k` before month `t`. WGSL twin: `adopted_before`.
 #[inline(always)]
 fn adopted_before(run: &RunMut, n: usize, k: usize, j: usize, t: u32) -> bool {
     run.adopt_month[k * n + j] < t
@@ -222,12 +222,13 @@ pub fn score(prm: &Params, p: u32, p0: u32, c: u32, l: u32) -> i32 {
 }
 
 /// Variant id of a new design made by unit i (unique per unit and innovation).
+/// WGSL twin: `new_variant`.
 #[inline(always)]
 pub fn new_variant(i: usize) -> u32 {
     i as u32 + 1
 }
 
-/// Variant id of mandate m's template when there is no exemplar.
+/// Variant id of mandate m's template when there is no exemplar. WGSL twin: `template_variant`.
 #[inline(always)]
 pub fn template_variant(prm: &Params, m: usize) -> u32 {
     prm.n_units + 1 + m as u32
@@ -597,7 +598,9 @@ fn ranks_before(mi: u32, i: usize, k: usize, mj: u32, j: usize, kj: usize) -> bo
 }
 
 /// Step 12 (phase D, per run, in the last month of each window): recognise the M adoptions of
-/// the window with the highest n·q. WGSL twin: `recognise_run`.
+/// the window with the highest n·q. WGSL twin: `recognise_run`, which applies the same picks in
+/// the same order; the GPU finds them in parallel (`recog_collect` lists this loop's candidates,
+/// `recog_rank` ranks each by `ranks_before`, a total order, so the first M ranks are its picks).
 pub fn recognise_run<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32], t: u32, tr: &mut T) {
     if prm.recog_every == 0 || !t.is_multiple_of(prm.recog_every) {
         return;

@@ -1,0 +1,901 @@
+// The month of MODEL.md §4 on the GPU: bindings, the rules, and one kernel per phase.
+// Rust twin: src/model/rules.rs (each function has its twin's name and order of operations).
+//
+// Keep every invocation's loops short: Mesa's llvmpipe/lavapipe (the CI's software Vulkan) stops
+// any invocation after 65,535 loop iterations in total, silently. So no kernel scans a whole run
+// in one invocation: recognition's top-M selection is computed in parallel (recog_collect,
+// recog_rank) and only the M picks are applied by one invocation per run (recognise_run).
+
+// ---- Shared constants (Rust twins: crate::state::{stage, route, process}, model::agg). ----
+
+const ST_IDLE: u32 = 0u;
+const ST_NEED: u32 = 1u;
+const ST_AGENDA: u32 = 2u;
+const ST_DESIGN: u32 = 3u;
+const ST_IMPLEMENT: u32 = 4u;
+
+const RT_NONE: u32 = 0u;
+const RT_INVENTED: u32 = 1u;
+const RT_NEIGHBOUR: u32 = 2u;
+const RT_EXEMPLAR: u32 = 3u;
+const RT_PARENT: u32 = 4u;
+const RT_LEADER: u32 = 5u;
+const RT_MANDATED: u32 = 6u;
+const RT_SEEDED: u32 = 7u;
+
+const PR_MANDATED: u32 = 512u; // 1 << 9
+const PR_PILOT: u32 = 1024u; // 1 << 10
+
+const NO_PARENT: u32 = 0xffffffffu;
+const MAX_LEVELS: u32 = 4u;
+
+const AG_ADOPTERS: u32 = 0u;
+const AG_BY_LEVEL: u32 = 1u;
+const AG_BY_ROUTE: u32 = 5u;
+const AG_BY_STAGE: u32 = 13u;
+const AG_PER_INNOV: u32 = 17u;
+const AG_IDLE: u32 = 0u;
+const AG_SUM_P: u32 = 1u;
+const AG_SUM_E: u32 = 3u;
+const AG_SUM_L: u32 = 5u;
+const AG_SUM_I: u32 = 7u;
+const AG_PROMOTIONS: u32 = 9u;
+const AG_RECOGNITIONS: u32 = 10u;
+
+// Words of one run's prelude in the scratch buffer: space, signal[8], share[8], ex_p.
+const PRE_LEN: u32 = 18u;
+// Invocations per workgroup (Rust: backend::gpu::WORKGROUP).
+const WG: u32 = 64u;
+
+// ---- Bindings (Rust twin: backend::gpu, `GpuLayout` and the buffers it describes). ----
+
+// Offsets (in u32 words) of every column in the packed buffers, and the month being stepped.
+// One copy per month, selected with a dynamic offset.
+struct Layout {
+    runs: u32,
+    units: u32,
+    innov: u32,
+    month: u32,
+    rec_len: u32,
+    months: u32,
+    // state columns, in the order of BatchState::columns()
+    c_p: u32,
+    c_e: u32,
+    c_l: u32,
+    c_credit: u32,
+    c_p0: u32,
+    c_theta: u32,
+    c_ambition: u32,
+    c_age: u32,
+    c_tenure: u32,
+    c_proc: u32,
+    c_cand_q: u32,
+    c_cand_v: u32,
+    c_adopt_month: u32,
+    c_quality: u32,
+    c_variant: u32,
+    c_route: u32,
+    c_merit: u32,
+    c_know_q: u32,
+    c_know_v: u32,
+    c_boost: u32,
+    c_ex_unit: u32,
+    c_ex_q: u32,
+    c_ex_v: u32,
+    c_adopters: u32,
+    // world segments
+    w_level: u32,
+    w_parent: u32,
+    w_capacity: u32,
+    w_firms: u32,
+    w_nbr_start: u32,
+    w_nbr: u32,
+    w_group: u32,
+    w_group_start: u32,
+    w_group_members: u32,
+    w_mandate_mask: u32,
+    w_pilot_mask: u32,
+    w_sigmoid: u32,
+    // scratch segments
+    s_nbr_p: u32,
+    s_score: u32,
+    s_prelude: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+struct RunSlot {
+    point: u32,
+    key: u32,
+}
+
+// Rust twin: model::rules::Prelude
+struct Prelude {
+    space: u32,
+    signal: array<u32, 8>,
+    share: array<u32, 8>,
+    ex_p: u32,
+}
+
+@group(0) @binding(0) var<uniform> L: Layout;
+@group(0) @binding(1) var<storage, read_write> st: array<u32>;
+@group(0) @binding(2) var<storage, read> world: array<u32>;
+@group(0) @binding(3) var<storage, read> params: array<Params>;
+@group(0) @binding(4) var<storage, read> runs: array<RunSlot>;
+@group(0) @binding(5) var<storage, read_write> scratch: array<u32>;
+@group(0) @binding(6) var<storage, read_write> agg: array<atomic<u32>>;
+// Recognition work space per run: [count, candidates (units·innovations), picks in rank order].
+@group(0) @binding(7) var<storage, read_write> recog: array<atomic<u32>>;
+
+// The run this invocation works on: index in the chunk, parameter point, random key.
+var<private> R: u32;
+var<private> PT: u32;
+var<private> KEY: u32;
+// The run's prelude of this month (loaded by the per-unit kernels).
+var<private> PRE: Prelude;
+
+fn set_run(r: u32) {
+    R = r;
+    PT = runs[r].point;
+    KEY = runs[r].key;
+}
+
+// Index of unit i in a [run][unit] column.
+fn ui(col: u32, i: u32) -> u32 {
+    return col + R * L.units + i;
+}
+
+// Offset of (innovation k, unit i) in a [run][innovation][unit] column, without the column base.
+fn kat(k: u32, i: u32) -> u32 {
+    return (R * L.innov + k) * L.units + i;
+}
+
+// Index of innovation k in a [run][innovation] column.
+fn ri(col: u32, k: u32) -> u32 {
+    return col + R * L.innov + k;
+}
+
+// First word of this run's record of month t (t = 1 is the first record).
+fn rec_at(t: u32) -> u32 {
+    return (R * L.months + t - 1u) * L.rec_len;
+}
+
+// ---- Process word (Rust twin: crate::state::process). ----
+
+fn proc_stage(w: u32) -> u32 {
+    return w & 7u;
+}
+
+fn proc_innov(w: u32) -> u32 {
+    return (w >> 3u) & 7u;
+}
+
+fn proc_route(w: u32) -> u32 {
+    return (w >> 6u) & 7u;
+}
+
+// Rust twin: state::process::pack
+fn proc_pack(stage: u32, innov: u32, route: u32, flags: u32) -> u32 {
+    return stage | (innov << 3u) | (route << 6u) | flags;
+}
+
+// Rust twin: state::process::tick
+fn proc_tick(w: u32) -> u32 {
+    if (w >> 16u) == 0xffffu {
+        return w;
+    }
+    return w + (1u << 16u);
+}
+
+// The month record of the tournament phase is first summed per workgroup (in `wrec`, one record
+// per run the workgroup touches: at most two when a run has at least WG units), then added to
+// `agg` once per word: far fewer atomics on the same address. Integer sums: order cannot matter.
+const MAX_REC: u32 = 147u; // agg::record_len(MAX_INNOV)
+var<workgroup> wrec: array<atomic<u32>, 294>; // 2 * MAX_REC
+// Whether this dispatch sums per workgroup, and this invocation's record slot in `wrec`.
+var<private> WG_SUM: bool;
+var<private> WG_SLOT: u32;
+
+// Add v to word w of this run's record of month t.
+fn rec_add(t: u32, w: u32, v: u32) {
+    if WG_SUM {
+        atomicAdd(&wrec[WG_SLOT * L.rec_len + w], v);
+    } else {
+        atomicAdd(&agg[rec_at(t) + w], v);
+    }
+}
+
+// Rust twin: model::agg::add_split (w: the word within the record)
+fn add_split(t: u32, w: u32, v: u32) {
+    rec_add(t, w, v & 255u);
+    rec_add(t, w + 1u, v >> 8u);
+}
+
+// ---- The rules. ----
+
+// Rust twin: model::rules::ratio_q
+fn ratio_q(a: u32, n: u32) -> u32 {
+    let hi = (a * 256u) / n;
+    let lo = ((a * 256u) % n) * 256u / n;
+    return min(hi * 256u + lo, ONE);
+}
+
+// Rust twin: model::rules::prelude_run
+fn prelude_run(t: u32) -> Prelude {
+    let n = params[PT].n_units;
+    var pre: Prelude;
+    pre.space = sched_at(params[PT].space, t);
+    for (var k = 0u; k < params[PT].n_innov; k++) {
+        pre.signal[k] = min(sched_at(params[PT].innov[k].signal, t) + st[ri(L.c_boost, k)], ONE);
+        pre.share[k] = ratio_q(st[ri(L.c_adopters, k)], n);
+        let ex = st[ri(L.c_ex_unit, k)];
+        if ex != NEVER {
+            pre.ex_p = max(pre.ex_p, st[ui(L.c_p, ex)]);
+        }
+    }
+    return pre;
+}
+
+// Rust twin: model::rules::neighbour_mean
+fn neighbour_mean(i: u32) -> u32 {
+    let a = world[L.w_nbr_start + i];
+    let b = world[L.w_nbr_start + i + 1u];
+    if a == b {
+        return st[ui(L.c_p, i)];
+    }
+    var sum = 0u;
+    for (var x = a; x < b; x++) {
+        sum += st[ui(L.c_p, world[L.w_nbr + x])] >> 4u;
+    }
+    return min((sum / (b - a)) << 4u, ONE);
+}
+
+// Rust twin: model::rules::incentive
+fn incentive(ambition: u32, age: u32) -> u32 {
+    var a: u32;
+    if age <= params[PT].age_peak {
+        a = ONE;
+    } else if age >= params[PT].age_cap {
+        a = 0u;
+    } else {
+        a = ONE * (params[PT].age_cap - age) / (params[PT].age_cap - params[PT].age_peak);
+    }
+    return mul_q(ambition, a);
+}
+
+// Rust twin: model::rules::expectation
+fn expectation(e: u32, nbr_p: u32, ex_p: u32) -> u32 {
+    let r = max(nbr_p, mul_q(params[PT].nu, ex_p));
+    if r >= e {
+        return e + mul_q(params[PT].eta_e, r - e);
+    }
+    return e - mul_q(params[PT].eta_e, e - r);
+}
+
+// Rust twin: model::rules::gap
+fn gap(p: u32, e: u32, nbr_p: u32) -> u32 {
+    let behind = mul_q(params[PT].w_h, sub_sat(nbr_p, p)) + mul_q(ONE - params[PT].w_h, sub_sat(e, p));
+    return mul_gain(params[PT].gamma_g, behind);
+}
+
+// Rust twin: model::rules::demand
+fn demand(p: u32, e: u32, firms: u32) -> u32 {
+    return min(mul_gain(params[PT].gamma_d, mul_q(firms, sub_sat(e, p))) + params[PT].d0, ONE);
+}
+
+// Rust twin: model::rules::adopted_before
+fn adopted_before(k: u32, j: u32, t: u32) -> bool {
+    return st[L.c_adopt_month + kat(k, j)] < t;
+}
+
+// Rust twin: model::rules::upper_signal
+fn upper_signal(i: u32, k: u32, w: u32, t: u32) -> u32 {
+    var u = PRE.signal[k];
+    let parent = world[L.w_parent + i];
+    if parent != NO_PARENT && adopted_before(k, parent, t) {
+        u = max(u, params[PT].pi);
+    }
+    if (w & (PR_MANDATED | PR_PILOT)) != 0u {
+        u = ONE;
+    }
+    return u;
+}
+
+// Rust twin: model::rules::most_visible
+fn most_visible(i: u32, t: u32) -> u32 {
+    let a = world[L.w_nbr_start + i];
+    let b = world[L.w_nbr_start + i + 1u];
+    var best = NEVER;
+    var best_score = 0u;
+    for (var k = 0u; k < params[PT].n_innov; k++) {
+        if t < params[PT].innov[k].available || st[L.c_adopt_month + kat(k, i)] != NEVER {
+            continue;
+        }
+        var count = 0u;
+        for (var x = a; x < b; x++) {
+            if adopted_before(k, world[L.w_nbr + x], t) {
+                count += 1u;
+            }
+        }
+        let sc = count * 2u + select(0u, 1u, st[ri(L.c_ex_unit, k)] != NEVER) + 1u;
+        if sc > best_score {
+            best_score = sc;
+            best = k;
+        }
+    }
+    return best;
+}
+
+// Rust twin: model::rules::best_source; returns (route, quality, variant).
+fn best_source(i: u32, k: u32, t: u32) -> vec3<u32> {
+    var src = vec3<u32>(RT_NONE, 0u, 0u);
+    var found = false;
+    let a = world[L.w_nbr_start + i];
+    let b = world[L.w_nbr_start + i + 1u];
+    for (var x = a; x < b; x++) {
+        let j = world[L.w_nbr + x];
+        if adopted_before(k, j, t) {
+            let q = st[L.c_quality + kat(k, j)];
+            if !found || q > src.y {
+                src = vec3<u32>(RT_NEIGHBOUR, q, st[L.c_variant + kat(k, j)]);
+                found = true;
+            }
+        }
+    }
+    let ex = st[ri(L.c_ex_unit, k)];
+    if ex != NEVER && ex != i && chance(draw(KEY, i, t, sub(S_VISIBLE, k)), params[PT].nu) {
+        let q = st[ri(L.c_ex_q, k)];
+        if !found || q > src.y {
+            src = vec3<u32>(RT_EXEMPLAR, q, st[ri(L.c_ex_v, k)]);
+            found = true;
+        }
+    }
+    let parent = world[L.w_parent + i];
+    if parent != NO_PARENT && adopted_before(k, parent, t) {
+        let q = st[L.c_quality + kat(k, parent)];
+        if !found || q > src.y {
+            src = vec3<u32>(RT_PARENT, q, st[L.c_variant + kat(k, parent)]);
+            found = true;
+        }
+    }
+    if st[L.c_know_v + kat(k, i)] != 0u {
+        let q = st[L.c_know_q + kat(k, i)];
+        if !found || q > src.y {
+            src = vec3<u32>(RT_LEADER, q, st[L.c_know_v + kat(k, i)]);
+        }
+    }
+    return src;
+}
+
+// Rust twin: model::rules::success_prob
+fn success_prob(difficulty: u32, l: u32, u: u32, c: u32) -> u32 {
+    let z = mul_coef(params[PT].b0, ONE) - i32(difficulty) + mul_coef(params[PT].b_l, l) + mul_coef(params[PT].b_u, u)
+        + mul_coef(params[PT].b_c, c);
+    return sigmoid_q(z);
+}
+
+// Rust twin: model::rules::drift; returns (P, L).
+fn drift(p_in: u32, l: u32) -> vec2<u32> {
+    var p = p_in;
+    if p >= params[PT].p_floor {
+        p = p - mul_q(params[PT].eps_p, p - params[PT].p_floor);
+    } else {
+        p = p + mul_q(params[PT].eps_p, params[PT].p_floor - p);
+    }
+    return vec2<u32>(p, l - mul_q(params[PT].eps_l, l));
+}
+
+// Rust twin: model::rules::score
+fn score(p: u32, p0: u32, c: u32, l: u32) -> i32 {
+    return i32(p) - i32(p0) + i32((params[PT].w_c * c) >> 8u) + i32((params[PT].w_l * l) >> 8u);
+}
+
+// Rust twin: model::rules::new_variant
+fn new_variant(i: u32) -> u32 {
+    return i + 1u;
+}
+
+// Rust twin: model::rules::template_variant
+fn template_variant(m: u32) -> u32 {
+    return params[PT].n_units + 1u + m;
+}
+
+// Rust twin: model::rules::step_unit (steps 1–10 for unit i; writes only unit i's slots).
+fn step_unit(i: u32, t: u32) {
+    let c = world[L.w_capacity + i];
+    // 1. Leader ages.
+    let age = st[ui(L.c_age, i)] + 1u;
+    let tenure = st[ui(L.c_tenure, i)] + 1u;
+    st[ui(L.c_age, i)] = age;
+    st[ui(L.c_tenure, i)] = tenure;
+    // 2–4. Incentive, expectation, gap.
+    let inc = incentive(st[ui(L.c_ambition, i)], age);
+    var p = st[ui(L.c_p, i)];
+    let nbr_p = scratch[L.s_nbr_p + R * L.units + i];
+    let e = expectation(st[ui(L.c_e, i)], nbr_p, PRE.ex_p);
+    st[ui(L.c_e, i)] = e;
+    let g = gap(p, e, nbr_p);
+    var l = st[ui(L.c_l, i)];
+
+    let w0 = st[ui(L.c_proc, i)];
+    let s0 = proc_stage(w0);
+    var w = proc_tick(w0);
+
+    // 13. Vertical levers: mandates, then pilots.
+    var forced = false;
+    if s0 <= ST_AGENDA {
+        let nm = min(params[PT].n_mandates, MAX_LEVERS);
+        for (var mi = 0u; mi < nm; mi++) {
+            let md = params[PT].mandates[mi];
+            let k = md.innov;
+            if (world[L.w_mandate_mask + i] & (1u << mi)) != 0u && t >= md.start && t <= md.deadline
+                && t >= params[PT].innov[k].available && st[L.c_adopt_month + kat(k, i)] == NEVER
+                && chance(draw(KEY, i, 0u, sub(S_COMPLY, mi)), md.compliance) {
+                w = proc_pack(ST_DESIGN, k, RT_MANDATED, PR_MANDATED);
+                st[ui(L.c_cand_v, i)] = mi;
+                forced = true;
+                break;
+            }
+        }
+    }
+    if !forced && s0 <= ST_NEED {
+        let np = min(params[PT].n_pilots, MAX_LEVERS);
+        for (var pj = 0u; pj < np; pj++) {
+            let pl = params[PT].pilots[pj];
+            let k = pl.innov;
+            if (world[L.w_pilot_mask + i] & (1u << pj)) != 0u && t == pl.month && st[L.c_adopt_month + kat(k, i)] == NEVER {
+                w = proc_pack(ST_AGENDA, k, RT_NONE, PR_PILOT);
+                forced = true;
+                break;
+            }
+        }
+    }
+
+    if !forced {
+        let k = proc_innov(w0);
+        if s0 == ST_IDLE {
+            // 5. Need (P1).
+            let drive = geo_mean(inc, g);
+            if drive >= st[ui(L.c_theta, i)] {
+                let kk = most_visible(i, t);
+                let pr = mul_q(PRE.space, params[PT].r_need);
+                if kk != NEVER && chance(draw(KEY, i, t, S_NEED), pr) {
+                    w = proc_pack(ST_NEED, kk, RT_NONE, 0u);
+                }
+            }
+        } else if s0 == ST_NEED {
+            // 6. Agenda (P2).
+            let u = upper_signal(i, k, w0, t);
+            let d = demand(p, e, world[L.w_firms + i]);
+            let pr = mul_q(params[PT].r_agenda, geo_mean(u, d));
+            if chance(draw(KEY, i, t, S_AGENDA), pr) {
+                w = proc_pack(ST_AGENDA, k, RT_NONE, w0 & PR_PILOT);
+            } else if chance(draw(KEY, i, t, S_LAPSE), params[PT].r_lapse) {
+                w = 0u;
+            }
+        } else if s0 == ST_AGENDA || s0 == ST_DESIGN {
+            // 7. Design (P3).
+            let flags = w0 & (PR_MANDATED | PR_PILOT);
+            var done = false;
+            if (w0 & PR_MANDATED) != 0u {
+                if chance(draw(KEY, i, t, S_DESIGN), params[PT].r_learn) {
+                    let mi = st[ui(L.c_cand_v, i)];
+                    var q: u32;
+                    var v: u32;
+                    if st[ri(L.c_ex_unit, k)] != NEVER {
+                        q = st[ri(L.c_ex_q, k)];
+                        v = st[ri(L.c_ex_v, k)];
+                    } else {
+                        q = params[PT].template_q;
+                        v = template_variant(mi);
+                    }
+                    st[ui(L.c_cand_q, i)] = q;
+                    st[ui(L.c_cand_v, i)] = v;
+                    w = proc_pack(ST_IMPLEMENT, k, RT_MANDATED, flags);
+                    done = true;
+                }
+            } else {
+                let src = best_source(i, k, t);
+                if src.x != RT_NONE {
+                    if chance(draw(KEY, i, t, S_DESIGN), params[PT].r_learn) {
+                        let copy = mul_q(src.y, params[PT].absorb + mul_q(ONE - params[PT].absorb, c));
+                        let delta = mul_q(mul_q(inc, params[PT].delta_max), unit_q(draw(KEY, i, t, S_IMPROVE)));
+                        let q = min(copy + delta, ONE);
+                        let v = select(src.z, new_variant(i), delta >= params[PT].delta_new);
+                        st[ui(L.c_cand_q, i)] = q;
+                        st[ui(L.c_cand_v, i)] = v;
+                        w = proc_pack(ST_IMPLEMENT, k, src.x, flags);
+                        done = true;
+                    }
+                } else if chance(draw(KEY, i, t, S_DESIGN), mul_q(params[PT].r_invent, c)) {
+                    let q = mul_q(c, uniform_q(draw(KEY, i, t, S_QUALITY), params[PT].q_lo, params[PT].q_hi));
+                    let v = new_variant(i);
+                    st[ui(L.c_cand_q, i)] = q;
+                    st[ui(L.c_cand_v, i)] = v;
+                    w = proc_pack(ST_IMPLEMENT, k, RT_INVENTED, flags);
+                    done = true;
+                }
+            }
+            if !done && s0 == ST_AGENDA {
+                w = proc_pack(ST_DESIGN, k, RT_NONE, flags);
+            }
+        } else {
+            // 8. Implementation (P4).
+            if chance(draw(KEY, i, t, S_IMPL_DONE), params[PT].r_impl) {
+                let u = upper_signal(i, k, w0, t);
+                let sp = success_prob(params[PT].innov[k].difficulty, l, u, c);
+                let q = st[ui(L.c_cand_q, i)];
+                if chance(draw(KEY, i, t, S_SUCCESS), sp) {
+                    // 9. Adoption.
+                    let at = kat(k, i);
+                    let r = proc_route(w0);
+                    st[L.c_adopt_month + at] = t;
+                    st[L.c_quality + at] = q;
+                    st[L.c_variant + at] = st[ui(L.c_cand_v, i)];
+                    st[L.c_route + at] = r;
+                    p += mul_q(mul_gain(params[PT].g_p, q), ONE - p);
+                    let nov = novelty_ratio(mul_gain(params[PT].kappa, PRE.share[k]));
+                    let merit = mul_q(nov, q);
+                    st[L.c_merit + at] = merit;
+                    st[ui(L.c_credit, i)] = min(st[ui(L.c_credit, i)] + merit, ONE);
+                    let gain_l = mul_q(params[PT].lambda, merit);
+                    l = min(l + gain_l + mul_q(gain_l, params[PT].mu) + mul_q(params[PT].lambda_u, u), ONE);
+                    w = 0u;
+                } else {
+                    l -= mul_q(l, params[PT].pen_fail);
+                    w = 0u;
+                }
+            }
+        }
+    }
+    st[ui(L.c_proc, i)] = w;
+    // 10. Drift.
+    let pl = drift(p, l);
+    st[ui(L.c_p, i)] = pl.x;
+    st[ui(L.c_l, i)] = pl.y;
+    scratch[L.s_score + R * L.units + i] = bitcast<u32>(score(pl.x, st[ui(L.c_p0, i)], st[ui(L.c_credit, i)], pl.y));
+}
+
+// Rust twin: model::rules::tournament_unit (step 11 for unit i, then its record).
+fn tournament_unit(i: u32, t: u32) {
+    let retire = st[ui(L.c_age, i)] >= params[PT].age_retire;
+    let term_end = st[ui(L.c_tenure, i)] >= params[PT].term;
+    if retire || term_end {
+        var replace = retire;
+        var promoted = false;
+        let grp = world[L.w_group + i];
+        let ga = world[L.w_group_start + grp];
+        let gb = world[L.w_group_start + grp + 1u];
+        let len = gb - ga;
+        if !retire {
+            let mine = bitcast<i32>(scratch[L.s_score + R * L.units + i]);
+            var higher = 0u;
+            for (var x = ga; x < gb; x++) {
+                let j = world[L.w_group_members + x];
+                let sj = bitcast<i32>(scratch[L.s_score + R * L.units + j]);
+                if sj > mine || (sj == mine && j < i) {
+                    higher += 1u;
+                }
+            }
+            promoted = higher * ONE < params[PT].rho * len;
+            replace = promoted;
+        }
+        let p = st[ui(L.c_p, i)];
+        st[ui(L.c_tenure, i)] = 0u;
+        st[ui(L.c_credit, i)] = 0u;
+        st[ui(L.c_p0, i)] = p;
+        if replace {
+            st[ui(L.c_age, i)] = uniform_int(draw(KEY, i, t, S_LEADER_AGE), params[PT].appoint_lo, params[PT].appoint_hi);
+            st[ui(L.c_ambition, i)] = uniform_q(draw(KEY, i, t, S_LEADER_AMBITION), params[PT].ambition_lo, params[PT].ambition_hi);
+            let transfer = len > 1u && chance(draw(KEY, i, t, S_TRANSFER), params[PT].p_transfer);
+            var from_ = NEVER;
+            if transfer {
+                // A random peer other than i: pick among the other len-1 members.
+                let pick = draw(KEY, i, t, S_TRANSFER_PEER) % (len - 1u);
+                var pos = 0u;
+                for (var x = ga; x < gb; x++) {
+                    if world[L.w_group_members + x] == i {
+                        pos = x - ga;
+                        break;
+                    }
+                }
+                from_ = world[L.w_group_members + ga + pick + select(0u, 1u, pick >= pos)];
+            }
+            for (var k = 0u; k < params[PT].n_innov; k++) {
+                let at = kat(k, i);
+                if from_ != NEVER && adopted_before(k, from_, t) {
+                    st[L.c_know_q + at] = st[L.c_quality + kat(k, from_)];
+                    st[L.c_know_v + at] = st[L.c_variant + kat(k, from_)];
+                } else {
+                    st[L.c_know_q + at] = 0u;
+                    st[L.c_know_v + at] = 0u;
+                }
+            }
+            let w = st[ui(L.c_proc, i)];
+            let dropped = proc_stage(w) != ST_IDLE && chance(draw(KEY, i, t, S_DROP), params[PT].p_drop);
+            if dropped {
+                st[ui(L.c_proc, i)] = 0u;
+            }
+        }
+        if promoted {
+            rec_add(t, params[PT].n_innov * AG_PER_INNOV + AG_PROMOTIONS, 1u);
+        }
+    }
+    record_unit(i, t);
+}
+
+// Rust twin: model::rules::record_unit (integer atomics: the order of additions cannot matter).
+fn record_unit(i: u32, t: u32) {
+    let kn = params[PT].n_innov;
+    let level = world[L.w_level + i];
+    for (var k = 0u; k < kn; k++) {
+        let at = kat(k, i);
+        let base = k * AG_PER_INNOV;
+        let month = st[L.c_adopt_month + at];
+        if month <= t {
+            rec_add(t, base + AG_ADOPTERS, 1u);
+            if level < MAX_LEVELS {
+                rec_add(t, base + AG_BY_LEVEL + level, 1u);
+            }
+            if month == t {
+                rec_add(t, base + AG_BY_ROUTE + st[L.c_route + at], 1u);
+            }
+        }
+    }
+    let w = st[ui(L.c_proc, i)];
+    let s = proc_stage(w);
+    let g = kn * AG_PER_INNOV;
+    if s == ST_IDLE {
+        rec_add(t, g + AG_IDLE, 1u);
+    } else {
+        rec_add(t, proc_innov(w) * AG_PER_INNOV + AG_BY_STAGE + s - 1u, 1u);
+    }
+    add_split(t, g + AG_SUM_P, st[ui(L.c_p, i)]);
+    add_split(t, g + AG_SUM_E, st[ui(L.c_e, i)]);
+    add_split(t, g + AG_SUM_L, st[ui(L.c_l, i)]);
+    add_split(t, g + AG_SUM_I, incentive(st[ui(L.c_ambition, i)], st[ui(L.c_age, i)]));
+}
+
+// Rust twin: model::rules::ranks_before
+fn ranks_before(mi: u32, i: u32, k: u32, mj: u32, j: u32, kj: u32) -> bool {
+    return mi > mj || (mi == mj && (i < j || (i == j && k < kj)));
+}
+
+// True if this run recognises in month t, and the first month of its window (0 if it does not).
+fn recog_window(t: u32) -> vec2<u32> {
+    let every = params[PT].recog_every;
+    if every == 0u || (t % every) != 0u {
+        return vec2<u32>(0u, 0u);
+    }
+    return vec2<u32>(1u, t + 1u - min(every, t + 1u));
+}
+
+// First word of this run's recognition work space.
+fn recog_base() -> u32 {
+    return R * (1u + 2u * L.units * L.innov);
+}
+
+// Part 1 of recognise_run's selection (per unit): list unit i's adoptions of the window that
+// may be recognised (the filter of rules::recognise_run). The list's order does not matter.
+fn recog_collect(i: u32, t: u32) {
+    let win = recog_window(t);
+    if win.x == 0u {
+        return;
+    }
+    let base = recog_base();
+    for (var k = 0u; k < params[PT].n_innov; k++) {
+        let at = kat(k, i);
+        let month = st[L.c_adopt_month + at];
+        if month == NEVER || month < win.y || month > t || st[L.c_route + at] == RT_SEEDED {
+            continue;
+        }
+        let slot = atomicAdd(&recog[base], 1u);
+        atomicStore(&recog[base + 1u + slot], (i << 3u) | k);
+    }
+}
+
+// Part 2 (per candidate): its rank = how many candidates rank before it (rules::ranks_before, a
+// total order); the first M ranks are exactly the picks of rules::recognise_run, in its order.
+fn recog_rank(slot: u32) {
+    let base = recog_base();
+    let count = atomicLoad(&recog[base]);
+    if slot >= count {
+        return;
+    }
+    let me = atomicLoad(&recog[base + 1u + slot]);
+    let i = me >> 3u;
+    let k = me & 7u;
+    let merit = st[L.c_merit + kat(k, i)];
+    var rank = 0u;
+    for (var x = 0u; x < count; x++) {
+        let o = atomicLoad(&recog[base + 1u + x]);
+        let oi = o >> 3u;
+        let ok = o & 7u;
+        if ranks_before(st[L.c_merit + kat(ok, oi)], oi, ok, merit, i, k) {
+            rank += 1u;
+        }
+    }
+    if rank < params[PT].recog_count {
+        atomicStore(&recog[base + 1u + L.units * L.innov + rank], me);
+    }
+}
+
+// Rust twin: model::rules::recognise_run (per run). The picks come ranked from recog_rank;
+// they are applied in rank order, as the Rust loop picks them.
+fn recognise_run(t: u32) {
+    if recog_window(t).x == 0u {
+        return;
+    }
+    let kn = params[PT].n_innov;
+    let base = recog_base();
+    let count = min(atomicLoad(&recog[base]), params[PT].recog_count);
+    var boosted: array<bool, 8>;
+    for (var rank = 0u; rank < count; rank++) {
+        let pick = atomicLoad(&recog[base + 1u + L.units * L.innov + rank]);
+        let bi = pick >> 3u;
+        let bk = pick & 7u;
+        let at = kat(bk, bi);
+        st[ui(L.c_l, bi)] = min(st[ui(L.c_l, bi)] + params[PT].l_bonus, ONE);
+        let q = st[L.c_quality + at];
+        if st[ri(L.c_ex_unit, bk)] == NEVER || q > st[ri(L.c_ex_q, bk)] {
+            st[ri(L.c_ex_unit, bk)] = bi;
+            st[ri(L.c_ex_q, bk)] = q;
+            st[ri(L.c_ex_v, bk)] = st[L.c_variant + at];
+        }
+        if !boosted[bk] {
+            boosted[bk] = true;
+            st[ri(L.c_boost, bk)] = min(st[ri(L.c_boost, bk)] + params[PT].u_boost, ONE);
+        }
+    }
+    atomicAdd(&agg[rec_at(t) + kn * AG_PER_INNOV + AG_RECOGNITIONS], count);
+}
+
+// Rust twin: model::rules::close_run
+fn close_run(t: u32) {
+    let rec = rec_at(t);
+    for (var k = 0u; k < params[PT].n_innov; k++) {
+        st[ri(L.c_adopters, k)] = atomicLoad(&agg[rec + k * AG_PER_INNOV + AG_ADOPTERS]);
+    }
+}
+
+// ---- Kernels: one dispatch per phase per month over every run of the chunk. ----
+// A dispatch wider than 65,535 workgroups is 2-D; the flat index undoes that.
+
+fn flat(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return gid.x + gid.y * nwg.x * WG;
+}
+
+fn load_prelude() {
+    let b = L.s_prelude + R * PRE_LEN;
+    PRE.space = scratch[b];
+    for (var k = 0u; k < 8u; k++) {
+        PRE.signal[k] = scratch[b + 1u + k];
+        PRE.share[k] = scratch[b + 9u + k];
+    }
+    PRE.ex_p = scratch[b + 17u];
+}
+
+// Phase 0, per run.
+@compute @workgroup_size(64)
+fn k_prelude(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let r = flat(gid, nwg);
+    if r >= L.runs {
+        return;
+    }
+    set_run(r);
+    let pre = prelude_run(L.month);
+    let b = L.s_prelude + r * PRE_LEN;
+    scratch[b] = pre.space;
+    for (var k = 0u; k < 8u; k++) {
+        scratch[b + 1u + k] = pre.signal[k];
+        scratch[b + 9u + k] = pre.share[k];
+    }
+    scratch[b + 17u] = pre.ex_p;
+    atomicStore(&recog[recog_base()], 0u);
+}
+
+// Phase A, per unit.
+@compute @workgroup_size(64)
+fn k_neighbour(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let idx = flat(gid, nwg);
+    if idx >= L.runs * L.units {
+        return;
+    }
+    set_run(idx / L.units);
+    let i = idx % L.units;
+    scratch[L.s_nbr_p + idx] = neighbour_mean(i);
+}
+
+// Phase B, per unit.
+@compute @workgroup_size(64)
+fn k_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let idx = flat(gid, nwg);
+    if idx >= L.runs * L.units {
+        return;
+    }
+    set_run(idx / L.units);
+    load_prelude();
+    step_unit(idx % L.units, L.month);
+}
+
+// Phase C, per unit. Barriers need uniform control flow: no early return here.
+@compute @workgroup_size(64)
+fn k_tournament(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let idx = flat(gid, nwg);
+    let total = L.runs * L.units;
+    // First run this workgroup touches; with at least WG units a run spans it at most twice.
+    let run0 = ((wid.x + wid.y * nwg.x) * WG) / L.units;
+    WG_SUM = L.units >= WG && L.rec_len <= MAX_REC;
+    if WG_SUM {
+        for (var j = lid; j < 2u * MAX_REC; j += WG) {
+            atomicStore(&wrec[j], 0u);
+        }
+    }
+    workgroupBarrier();
+    if idx < total {
+        set_run(idx / L.units);
+        WG_SLOT = R - run0;
+        tournament_unit(idx % L.units, L.month);
+    }
+    workgroupBarrier();
+    if WG_SUM {
+        for (var j = lid; j < 2u * L.rec_len; j += WG) {
+            let r = run0 + j / L.rec_len;
+            let v = atomicLoad(&wrec[j]);
+            if v != 0u && r < L.runs {
+                atomicAdd(&agg[(r * L.months + L.month - 1u) * L.rec_len + j % L.rec_len], v);
+            }
+        }
+    }
+}
+
+// Phase D1, per unit (this and D2, D3 are dispatched only in months where some point recognises).
+@compute @workgroup_size(64)
+fn k_recog_collect(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let idx = flat(gid, nwg);
+    if idx >= L.runs * L.units {
+        return;
+    }
+    set_run(idx / L.units);
+    recog_collect(idx % L.units, L.month);
+}
+
+// Phase D2, per candidate slot (units × innovations per run).
+@compute @workgroup_size(64)
+fn k_recog_rank(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let idx = flat(gid, nwg);
+    let per_run = L.units * L.innov;
+    if idx >= L.runs * per_run {
+        return;
+    }
+    set_run(idx / per_run);
+    recog_rank(idx % per_run);
+}
+
+// Phase D3, per run.
+@compute @workgroup_size(64)
+fn k_recognise(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let r = flat(gid, nwg);
+    if r >= L.runs {
+        return;
+    }
+    set_run(r);
+    recognise_run(L.month);
+}
+
+// Phase E, per run.
+@compute @workgroup_size(64)
+fn k_close(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let r = flat(gid, nwg);
+    if r >= L.runs {
+        return;
+    }
+    set_run(r);
+    close_run(L.month);
+}

@@ -1,0 +1,514 @@
+//! GPU backend tests: the shader validates with naga (always), and on an adapter the GPU
+//! reproduces the CPU backend bit for bit (skipped, loudly, without one).
+
+use pioneer::app::run::run_chunked;
+use pioneer::backend::cpu::Cpu;
+use pioneer::backend::gpu::{Gpu, SHADER_SOURCE};
+use pioneer::backend::{Backend, BatchOutput};
+use pioneer::model::agg;
+use pioneer::model::params::Params;
+use pioneer::model::{init_batch, Model, RunId};
+use pioneer::scenario::Scenario;
+use pioneer::state::route;
+use std::path::Path;
+use std::time::Instant;
+
+/// The GPU to test on, or `None` (with a message) when there is none. With
+/// `PIONEER_REQUIRE_GPU=1` a missing adapter is a failure, never a silent pass.
+fn gpu_or_skip() -> Option<Gpu> {
+    match Gpu::new(None) {
+        Ok(g) => Some(g),
+        Err(e) => {
+            if std::env::var("PIONEER_REQUIRE_GPU").as_deref() == Ok("1") {
+                panic!("PIONEER_REQUIRE_GPU=1 but the GPU backend cannot start: {e}");
+            }
+            // Straight to stderr (not eprintln!, which the test harness captures): a skip is seen.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: no GPU adapter (set PIONEER_REQUIRE_GPU=1 to make this a failure): {e}"
+            );
+            None
+        }
+    }
+}
+
+fn scenario(name: &str, toml: &str) -> Scenario {
+    Scenario::parse(Path::new(name), toml.to_string()).unwrap_or_else(|e| panic!("test scenario {name}: {e}"))
+}
+
+/// Name of word `w` of a month record with `k` innovations (for failure messages).
+fn record_word(w: usize, k: usize) -> String {
+    let g = agg::global_base(k);
+    if w < g {
+        let (kk, j) = (w / agg::PER_INNOV, w % agg::PER_INNOV);
+        let what = match j {
+            agg::ADOPTERS => "adopters".to_string(),
+            j if j < agg::BY_ROUTE => format!("by_level[{}]", j - agg::BY_LEVEL),
+            j if j < agg::BY_STAGE => format!("by_route[{}]", route::NAMES[j - agg::BY_ROUTE]),
+            j => format!("by_stage[{}]", pioneer::state::stage::NAMES[j - agg::BY_STAGE + 1]),
+        };
+        format!("innovation {kk} {what}")
+    } else {
+        [
+            "idle",
+            "sum_p.lo",
+            "sum_p.hi",
+            "sum_e.lo",
+            "sum_e.hi",
+            "sum_l.lo",
+            "sum_l.hi",
+            "sum_i.lo",
+            "sum_i.hi",
+            "promotions",
+            "recognitions",
+        ]
+        .get(w - g)
+        .map_or_else(|| format!("word {w}"), |s| s.to_string())
+    }
+}
+
+/// Equal outputs, or a panic naming the first difference (record word or state column).
+fn assert_same(what: &str, cpu: &BatchOutput, gpu: &BatchOutput) {
+    assert_eq!((cpu.months, cpu.record_len), (gpu.months, gpu.record_len), "{what}: shape");
+    assert_eq!(cpu.agg.len(), gpu.agg.len(), "{what}: number of record words");
+    if let Some(i) = cpu.agg.iter().zip(&gpu.agg).position(|(a, b)| a != b) {
+        let rl = cpu.record_len;
+        let (run, month, w) = (i / rl / cpu.months as usize, (i / rl) % cpu.months as usize + 1, i % rl);
+        panic!(
+            "{what}: aggregates differ first at run {run}, month {month}, {}: cpu {} vs gpu {}",
+            record_word(w, cpu.state.innov),
+            cpu.agg[i],
+            gpu.agg[i]
+        );
+    }
+    let (s, t) = (&cpu.state, &gpu.state);
+    assert_eq!((s.runs, s.units, s.innov), (t.runs, t.units, t.innov), "{what}: state shape");
+    for ((name, a), (_, b)) in s.columns().into_iter().zip(t.columns()) {
+        assert_eq!(a.len(), b.len(), "{what}: column {name} length");
+        if let Some(i) = a.iter().zip(b).position(|(x, y)| x != y) {
+            let per_run = a.len() / s.runs.max(1);
+            panic!(
+                "{what}: end state column `{name}` differs first at index {i} (run {}, slot {}): cpu {} vs gpu {}",
+                i / per_run.max(1),
+                i % per_run.max(1),
+                a[i],
+                b[i]
+            );
+        }
+    }
+    assert!(cpu == gpu, "{what}: outputs differ");
+}
+
+/// Totals over every run and month of some record words, to show a parity test is not vacuous.
+struct Totals {
+    adoptions: [u64; route::COUNT],
+    promotions: u64,
+    recognitions: u64,
+    final_adopters: Vec<u64>,
+}
+
+fn totals(out: &BatchOutput) -> Totals {
+    let k = out.state.innov;
+    let g = agg::global_base(k);
+    let mut t = Totals {
+        adoptions: [0; route::COUNT],
+        promotions: 0,
+        recognitions: 0,
+        final_adopters: vec![0; k],
+    };
+    for r in 0..out.state.runs {
+        for m in 1..=out.months {
+            let rec = out.record(r, m);
+            for kk in 0..k {
+                for (ro, slot) in t.adoptions.iter_mut().enumerate() {
+                    *slot += rec[kk * agg::PER_INNOV + agg::BY_ROUTE + ro] as u64;
+                }
+            }
+            t.promotions += rec[g + agg::PROMOTIONS] as u64;
+            t.recognitions += rec[g + agg::RECOGNITIONS] as u64;
+        }
+        let last = out.record(r, out.months);
+        for (kk, a) in t.final_adopters.iter_mut().enumerate() {
+            *a += last[kk * agg::PER_INNOV + agg::ADOPTERS] as u64;
+        }
+    }
+    t
+}
+
+/// Run the same batch on both backends, check equality, and return the output and timings.
+fn parity(gpu: &Gpu, what: &str, m: &Model, params: &[Params], ids: &[RunId], months: u32) -> BatchOutput {
+    let init = init_batch(m, params, ids);
+    let t0 = Instant::now();
+    let cpu = Cpu::default()
+        .run_batch(m, params, ids, init.clone(), months, &|_| {})
+        .expect("cpu run");
+    let t1 = Instant::now();
+    let out = gpu
+        .run_batch(m, params, ids, init, months, &|_| {})
+        .unwrap_or_else(|e| panic!("{what}: gpu run failed: {e}"));
+    let t2 = Instant::now();
+    eprintln!(
+        "{what}: {} runs × {} units × {months} months: cpu {:.2} s, gpu {:.2} s ({})",
+        ids.len(),
+        m.world.len(),
+        (t1 - t0).as_secs_f64(),
+        (t2 - t1).as_secs_f64(),
+        gpu.adapter_name()
+    );
+    assert_same(what, &cpu, &out);
+    out
+}
+
+#[test]
+fn shader_validates_with_naga() {
+    let module = match naga::front::wgsl::parse_str(SHADER_SOURCE) {
+        Ok(m) => m,
+        Err(e) => panic!("WGSL does not parse:\n{}", e.emit_to_string(SHADER_SOURCE)),
+    };
+    let mut v = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
+    let info = match v.validate(&module) {
+        Ok(i) => i,
+        Err(e) => panic!("WGSL does not validate:\n{}", e.emit_to_string(SHADER_SOURCE)),
+    };
+    drop(info);
+    // The WGSL structs the host uploads as bytes must have the Rust structs' sizes.
+    let mut layouter = naga::proc::Layouter::default();
+    layouter.update(module.to_ctx()).expect("layout");
+    let size_of = |name: &str| {
+        let (h, _) = module
+            .types
+            .iter()
+            .find(|(_, t)| t.name.as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("no WGSL struct {name}"));
+        layouter[h].size as usize
+    };
+    assert_eq!(size_of("Params"), std::mem::size_of::<Params>(), "WGSL Params vs Rust Params");
+    assert_eq!(
+        size_of("Layout"),
+        std::mem::size_of::<pioneer::backend::gpu::GpuLayout>(),
+        "WGSL Layout vs GpuLayout"
+    );
+    for ep in [
+        "k_prelude",
+        "k_neighbour",
+        "k_step",
+        "k_tournament",
+        "k_recog_collect",
+        "k_recog_rank",
+        "k_recognise",
+        "k_close",
+    ] {
+        assert!(module.entry_points.iter().any(|e| e.name == ep), "entry point {ep} missing");
+    }
+}
+
+/// Every WGSL twin named in the Rust docs exists in the shader, and vice versa.
+#[test]
+fn wgsl_twins_exist() {
+    let module = naga::front::wgsl::parse_str(SHADER_SOURCE).expect("parse");
+    let names: Vec<&str> = module.functions.iter().filter_map(|(_, f)| f.name.as_deref()).collect();
+    for f in [
+        "mul_q",
+        "mul_gain",
+        "mul_coef",
+        "sub_sat",
+        "isqrt",
+        "geo_mean",
+        "novelty_ratio",
+        "sigmoid_q",
+        "chance",
+        "unit_q",
+        "uniform_q",
+        "uniform_int",
+        "mix32",
+        "draw",
+        "sched_at",
+        "ratio_q",
+        "prelude_run",
+        "neighbour_mean",
+        "incentive",
+        "expectation",
+        "gap",
+        "demand",
+        "upper_signal",
+        "most_visible",
+        "best_source",
+        "success_prob",
+        "drift",
+        "score",
+        "step_unit",
+        "tournament_unit",
+        "record_unit",
+        "ranks_before",
+        "recognise_run",
+        "close_run",
+        "proc_pack",
+        "proc_tick",
+        "add_split",
+    ] {
+        assert!(names.contains(&f), "WGSL twin `{f}` missing from the shader");
+    }
+}
+
+#[test]
+fn parity_china_baseline() {
+    let Some(gpu) = gpu_or_skip() else { return };
+    let sc = scenario("baseline.toml", include_str!("../scenarios/baseline.toml"));
+    let (m, prm) = sc.build().expect("build");
+    let ids: Vec<RunId> = (0..4).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
+    let out = parity(&gpu, "china baseline", &m, &[prm], &ids, 240);
+    let t = totals(&out);
+    assert!(t.recognitions > 0 && t.adoptions[route::INVENTED as usize] > 0, "nothing happened");
+}
+
+const GRID: &str = r#"
+name = "grid"
+seed = 3
+[world]
+kind = "grid"
+width = 12
+height = 10
+parents = 3
+[[innovation]]
+name = "a"
+[[innovation]]
+name = "b"
+available = 30
+difficulty = 0.3
+[params]
+term = 24
+r_need = 0.4
+recog_every = 12
+recog_count = 4
+p_transfer = 0.9
+"#;
+
+#[test]
+fn parity_grid_two_points() {
+    let Some(gpu) = gpu_or_skip() else { return };
+    let sc = scenario("grid.toml", GRID);
+    let (m, p0) = sc.build().expect("build");
+    // A second parameter point in the same batch: other windows, more ambition, no transfers.
+    let mut spec = sc.spec.params.clone();
+    spec.recog_every = 18.0;
+    spec.recog_count = 2.0;
+    spec.ambition_lo = 0.7;
+    spec.p_transfer = 0.0;
+    let p1 = sc.params(&spec, m.world.len()).expect("point 1");
+    let ids: Vec<RunId> = (0..8).map(|r| RunId::new(sc.spec.seed, r % 2, r / 2)).collect();
+    let out = parity(&gpu, "grid, two points", &m, &[p0, p1], &ids, 120);
+    let t = totals(&out);
+    assert!(t.promotions > 0, "no promotions");
+    assert!(t.recognitions > 0, "no recognitions");
+    assert!(
+        t.adoptions[route::NEIGHBOUR as usize] > 0 && t.adoptions[route::INVENTED as usize] > 0,
+        "{:?}",
+        t.adoptions
+    );
+    assert!(
+        t.final_adopters.iter().all(|&a| a > 0),
+        "an innovation was never adopted: {:?}",
+        t.final_adopters
+    );
+}
+
+const LEVERS: &str = r#"
+name = "levers"
+seed = 11
+space = [[0, 0.4], [24, 0.8]]
+[world]
+kind = "grid"
+width = 10
+height = 10
+parents = 4
+[[innovation]]
+name = "one-window"
+signal = [[0, 0.2], [30, 0.5], [60, 0.9]]
+[[innovation]]
+name = "booking"
+available = 20
+difficulty = 0.6
+signal = [[0, 0.1], [50, 0.6]]
+[[innovation]]
+name = "reminders"
+available = 45
+difficulty = 0.2
+[[mandate]]
+innovation = "booking"
+issuer = "unit:R1"
+month = 30
+deadline = 80
+compliance = 0.8
+[[mandate]]
+innovation = "reminders"
+issuer = "centre"
+month = 70
+deadline = 100
+compliance = 0.6
+[[pilot]]
+innovation = "one-window"
+units = ["D1-1", "D5-5", "D9-9"]
+month = 10
+[[pilot]]
+innovation = "reminders"
+units = ["D2-2"]
+month = 50
+[[adopted]]
+unit = "D3-3"
+innovation = "one-window"
+quality = 0.7
+exemplar = true
+[[adopted]]
+unit = "D8-4"
+innovation = "booking"
+quality = 0.5
+[params]
+term = 30
+recog_every = 12
+recog_count = 6
+p_transfer = 0.8
+"#;
+
+#[test]
+fn parity_mandates_pilots_seeds_schedules() {
+    let Some(gpu) = gpu_or_skip() else { return };
+    let sc = scenario("levers.toml", LEVERS);
+    let (m, prm) = sc.build().expect("build");
+    let ids: Vec<RunId> = (0..8).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
+    let out = parity(&gpu, "mandates, pilots, seeds, schedules", &m, &[prm], &ids, 120);
+    let t = totals(&out);
+    assert!(t.adoptions[route::MANDATED as usize] > 0, "no mandated adoption: {:?}", t.adoptions);
+    assert!(
+        t.adoptions[route::EXEMPLAR as usize] > 0,
+        "no adoption learned from an exemplar: {:?}",
+        t.adoptions
+    );
+    assert!(
+        t.adoptions[route::LEADER as usize] + t.adoptions[route::PARENT as usize] > 0,
+        "no vertical or leader learning: {:?}",
+        t.adoptions
+    );
+    assert!(
+        t.promotions > 0 && t.recognitions > 0,
+        "promotions {} recognitions {}",
+        t.promotions,
+        t.recognitions
+    );
+    assert!(
+        t.final_adopters.iter().all(|&a| a > 0),
+        "an innovation was never adopted: {:?}",
+        t.final_adopters
+    );
+}
+
+#[test]
+fn parity_file_world() {
+    let Some(gpu) = gpu_or_skip() else { return };
+    let dir = std::env::temp_dir().join(format!("pioneer-gpu-file-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // One province, 4 prefectures, 8 counties under each; counties on a ring per prefecture,
+    // prefectures on a line; two isolated counties (no neighbours: own P as neighbour mean).
+    let mut units = String::from("id,name,level,parent,x,y,capacity\n");
+    units.push_str("p,Province,0,,0.5,0.5,0.9\n");
+    let mut edges = String::from("a,b\n");
+    for f in 0..4 {
+        units.push_str(&format!("f{f},Pref{f},1,p,{},0.5,\n", f as f64 / 4.0));
+        if f > 0 {
+            edges.push_str(&format!("f{},f{f}\n", f - 1));
+        }
+        for c in 0..8 {
+            units.push_str(&format!("c{f}{c},County{f}-{c},2,f{f},{},{},\n", f as f64 / 4.0, c as f64 / 8.0));
+            if !(f == 3 && c >= 6) {
+                edges.push_str(&format!("c{f}{c},c{f}{}\n", (c + 1) % 6));
+            }
+        }
+    }
+    std::fs::write(dir.join("units.csv"), units).expect("units.csv");
+    std::fs::write(dir.join("edges.csv"), edges).expect("edges.csv");
+    let toml = r#"
+name = "file"
+seed = 5
+[world]
+kind = "file"
+units = "units.csv"
+edges = "edges.csv"
+[[innovation]]
+name = "x"
+[[innovation]]
+name = "y"
+available = 12
+[params]
+term = 24
+recog_every = 6
+recog_count = 3
+r_need = 0.5
+"#;
+    let sc = Scenario::parse(&dir.join("file.toml"), toml.to_string()).expect("scenario");
+    let (m, prm) = sc.build().expect("build");
+    assert!(m.world.neighbours(m.world.find("County3-7").expect("unit")).is_empty());
+    let ids: Vec<RunId> = (0..8).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
+    let out = parity(&gpu, "file world", &m, &[prm], &ids, 120);
+    let _ = std::fs::remove_dir_all(&dir);
+    let t = totals(&out);
+    assert!(
+        t.promotions > 0 && t.recognitions > 0,
+        "promotions {} recognitions {}",
+        t.promotions,
+        t.recognitions
+    );
+    assert!(
+        t.adoptions[route::PARENT as usize] + t.adoptions[route::NEIGHBOUR as usize] > 0,
+        "{:?}",
+        t.adoptions
+    );
+}
+
+/// 64 runs at once equal the same 64 as 8 batches of 8 and as chunks forced by a small buffer
+/// limit, and equal the CPU.
+#[test]
+fn batching_and_chunking_do_not_change_results() {
+    let Some(gpu) = gpu_or_skip() else { return };
+    let sc = scenario("grid.toml", GRID);
+    let (m, prm) = sc.build().expect("build");
+    let ids: Vec<RunId> = (0..64).map(|r| RunId::new(9, 0, r)).collect();
+    let months = 30;
+    let whole = parity(&gpu, "64 runs at once", &m, &[prm], &ids, months);
+    let batched = run_chunked(&gpu, &m, &[prm], &ids, months, 8, &|_| {}).expect("batches of 8");
+    assert_same("64 runs vs 8 batches of 8", &whole, &batched);
+    // A buffer limit that holds 8 runs' records (the largest per-run buffer here) forces 8 chunks.
+    let rb = pioneer::backend::gpu::RunBytes::new(m.world.len(), prm.n_innov as usize, months);
+    let small = Gpu::new(None).expect("second device").with_max_buffer_bytes(8 * rb.largest());
+    assert_eq!(small.runs_per_chunk(m.world.len(), prm.n_innov as usize, months), 8);
+    let chunked = small
+        .run_batch(&m, &[prm], &ids, init_batch(&m, &[prm], &ids), months, &|_| {})
+        .expect("chunked");
+    assert_same("64 runs vs 8 forced chunks", &whole, &chunked);
+    // A 2-D grid (at most 7 workgroups per dimension here) gives the same results.
+    let grid2d = Gpu::new(None).expect("fourth device").with_max_workgroups_per_dimension(7);
+    let out2d = grid2d
+        .run_batch(&m, &[prm], &ids, init_batch(&m, &[prm], &ids), months, &|_| {})
+        .expect("2-D grid");
+    assert_same("64 runs vs a 2-D dispatch grid", &whole, &out2d);
+    // A limit below one run's needs is a clear error, not a panic.
+    let tiny = Gpu::new(None).expect("third device").with_max_buffer_bytes(64);
+    let err = tiny
+        .run_batch(&m, &[prm], &ids[..2], init_batch(&m, &[prm], &ids[..2]), months, &|_| {})
+        .unwrap_err();
+    assert!(err.to_string().contains("bytes"), "{err}");
+}
+
+#[test]
+fn backend_selection_errors_are_clear() {
+    use pioneer::app::run::backend;
+    let err = backend("bogus", None).err().expect("bogus backend");
+    assert_eq!(err.exit_code(), 2);
+    assert!(err.to_string().contains("`cpu`, `gpu` or `auto`"), "{err}");
+    assert!(backend("cpu", None).is_ok());
+    // auto always works: a GPU, or the CPU with a note on stderr.
+    assert!(backend("auto", None).is_ok());
+    let Some(_gpu) = gpu_or_skip() else { return };
+    let err = Gpu::new(Some("no-such-adapter-here")).expect_err("unknown adapter");
+    assert!(err.to_string().contains("no GPU adapter matches `no-such-adapter-here`"), "{err}");
+    assert!(backend("gpu", None).is_ok());
+}
