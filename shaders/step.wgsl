@@ -455,12 +455,14 @@ fn step_unit(i: u32, t: u32) {
     if !forced {
         let k = proc_innov(w0);
         if s0 == ST_IDLE {
-            // 5. Need (P1).
-            let drive = geo_mean(inc, g);
-            if drive >= st[ui(L.c_theta, i)] {
+            // 5. Need (P1): √(I·g) ≥ θ, compared squared (for integer θ, ⌊√x⌋ ≥ θ ⟺ x ≥ θ²),
+            // and never when I·g = 0, whatever θ is.
+            let drive = inc * g;
+            let theta = st[ui(L.c_theta, i)];
+            let pr = mul_q(PRE.space, params[PT].r_need);
+            if drive > 0u && drive >= theta * theta && chance(draw(KEY, i, t, S_NEED), pr) {
                 let kk = most_visible(i, t);
-                let pr = mul_q(PRE.space, params[PT].r_need);
-                if kk != NEVER && chance(draw(KEY, i, t, S_NEED), pr) {
+                if kk != NEVER {
                     w = proc_pack(ST_NEED, kk, RT_NONE, 0u);
                 }
             }

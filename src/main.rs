@@ -10,6 +10,7 @@ use std::io::IsTerminal;
 
 fn main() {
     let cli = Cli::parse();
+    quiet_headless_vulkan();
     if let Err(e) = dispatch(cli.command) {
         eprintln!("error: {e}");
         std::process::exit(e.exit_code());
@@ -95,4 +96,23 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
         Command::Devices => print!("{}", devices::devices()),
     }
     Ok(())
+}
+
+/// Mesa's Vulkan drivers print "XDG_RUNTIME_DIR is invalid or not set" each time an adapter is
+/// opened on a headless machine. Give them a private runtime folder when there is none; this runs
+/// first, while the process has a single thread, so setting the variable is safe.
+fn quiet_headless_vulkan() {
+    let valid = std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|d| std::path::Path::new(&d).is_dir());
+    if valid {
+        return;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let uid = std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!("pioneer-runtime-{uid}"));
+        if std::fs::create_dir_all(&dir).is_ok() && std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).is_ok() {
+            std::env::set_var("XDG_RUNTIME_DIR", &dir);
+        }
+    }
 }

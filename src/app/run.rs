@@ -149,12 +149,13 @@ pub fn check_memory(sc: &Scenario, model: &Model, batch: usize) -> Result<()> {
 pub fn run(a: &RunArgs) -> Result<RunResult> {
     let sc = load_scenario(&a.scenario, a.replicates, a.seed, a.months)?;
     let (model, prm) = sc.build()?;
-    let be = backend(&a.backend, a.threads)?;
     if a.batch == Some(0) {
         return Err(InputError::new("must be at least 1").field("--batch").into());
     }
     let batch = a.batch.unwrap_or(sc.spec.replicates as usize).min(sc.spec.replicates as usize);
     check_memory(&sc, &model, batch)?;
+    // Every input is checked before a backend (and a GPU driver) is touched.
+    let be = backend(&a.backend, a.threads)?;
     let out_dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(sc.name()));
     make_dir(&out_dir)?;
     let ids: Vec<RunId> = (0..sc.spec.replicates).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();

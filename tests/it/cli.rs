@@ -35,6 +35,8 @@ fn run_writes_every_output_and_repeats_byte_for_byte() {
             "--units",
             "--replicates",
             "4",
+            "--backend",
+            "cpu",
             "--out",
             out.to_str().expect("utf8"),
         ]);
