@@ -512,3 +512,123 @@ fn backend_selection_errors_are_clear() {
     assert!(err.to_string().contains("no GPU adapter matches `no-such-adapter-here`"), "{err}");
     assert!(backend("gpu", None).is_ok());
 }
+
+/// Every bundled scenario (a few runs and months of each, enough for its levers to act) gives the
+/// same bits on the GPU as on the CPU.
+#[test]
+fn parity_every_bundled_scenario() {
+    let Some(gpu) = gpu_or_skip() else { return };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    // (file, runs, months): mandate.toml's mandate starts in month 48.
+    for (file, runs, months) in [
+        ("baseline.toml", 3, 36),
+        ("jdistrict.toml", 8, 72),
+        ("mandate.toml", 2, 60),
+        ("championship.toml", 2, 60),
+        ("classroom.toml", 8, 120),
+    ] {
+        let sc = Scenario::load(&dir.join(file)).expect("bundled scenario loads");
+        let (m, prm) = sc.build().expect("builds");
+        let ids: Vec<RunId> = (0..runs).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
+        let out = parity(&gpu, file, &m, &[prm], &ids, months);
+        let t = totals(&out);
+        assert!(
+            t.final_adopters.iter().sum::<u64>() > 0,
+            "{file}: something was adopted, so the parity is not vacuous"
+        );
+        if file == "mandate.toml" {
+            assert!(t.adoptions[route::MANDATED as usize] > 0, "mandated adoptions happened");
+        }
+    }
+}
+
+/// Any run of a GPU batch can be replayed alone on the CPU with the event log, to the bit.
+#[test]
+fn trace_replays_a_run_of_a_gpu_batch() {
+    let Some(gpu) = gpu_or_skip() else { return };
+    let sc = Scenario::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/jdistrict.toml")).expect("loads");
+    let (m, prm) = sc.build().expect("builds");
+    let ids: Vec<RunId> = (0..8).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
+    let months = sc.spec.months;
+    let batch = gpu
+        .run_batch(&m, &[prm], &ids, init_batch(&m, &[prm], &ids), months, &|_| {})
+        .expect("gpu batch");
+    let res = pioneer::app::trace::trace(&pioneer::app::trace::TraceArgs {
+        scenario: Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/jdistrict.toml"),
+        run: 5,
+        unit: "J".into(),
+        out: Some(std::env::temp_dir().join(format!("pioneer-gpu-trace-{}", std::process::id()))),
+        ..Default::default()
+    })
+    .expect("trace");
+    let per = months as usize * batch.record_len;
+    assert_eq!(
+        &batch.agg[5 * per..6 * per],
+        &res.output.agg[..],
+        "the replay's months equal run 5 of the GPU batch"
+    );
+    let n = m.world.len();
+    assert_eq!(&batch.state.p[5 * n..6 * n], &res.output.state.p[..], "end P equal");
+    assert_eq!(
+        &batch.state.adopt_month[5 * n..6 * n],
+        &res.output.state.adopt_month[..],
+        "adoptions equal"
+    );
+    assert!(
+        res.events.iter().any(|e| e.what.starts_with("adopted")),
+        "the replay logged adoptions"
+    );
+}
+
+/// `--backend auto` falls back to the CPU, with the same results, when the GPU fails on a batch.
+#[test]
+fn auto_falls_back_to_the_cpu_when_the_gpu_fails() {
+    let Some(_gpu) = gpu_or_skip() else { return };
+    let sc = scenario("grid.toml", GRID);
+    let (m, prm) = sc.build().expect("build");
+    let ids: Vec<RunId> = (0..4).map(|r| RunId::new(9, 0, r)).collect();
+    // A buffer limit below one run's needs makes every GPU batch fail.
+    let broken = Gpu::new(None).expect("device").with_max_buffer_bytes(64);
+    let auto = pioneer::backend::auto::Auto::new(broken, Cpu::default());
+    let out = auto
+        .run_batch(&m, &[prm], &ids, init_batch(&m, &[prm], &ids), 24, &|_| {})
+        .expect("falls back");
+    assert!(
+        auto.fell_back() && auto.describe().contains("after the GPU failed"),
+        "{}",
+        auto.describe()
+    );
+    let cpu = Cpu::default()
+        .run_batch(&m, &[prm], &ids, init_batch(&m, &[prm], &ids), 24, &|_| {})
+        .expect("cpu");
+    assert_same("auto after a GPU failure vs the CPU", &cpu, &out);
+}
+
+/// Through the real binary: steps.csv, summary.csv and units.csv are byte-identical between
+/// `--backend cpu` and `--backend gpu` (a grid world and a file world).
+#[test]
+fn cli_outputs_are_byte_identical_between_backends() {
+    let Some(_gpu) = gpu_or_skip() else { return };
+    let dir = std::env::temp_dir().join(format!("pioneer-gpu-cli-{}", std::process::id()));
+    for file in ["classroom.toml", "jdistrict.toml"] {
+        for be in ["cpu", "gpu"] {
+            let out = dir.join(format!("{file}-{be}"));
+            let o = std::process::Command::new(env!("CARGO_BIN_EXE_pioneer"))
+                .args(["run", &format!("scenarios/{file}"), "--units", "--backend", be, "--out"])
+                .arg(&out)
+                .current_dir(env!("CARGO_MANIFEST_DIR"))
+                .output()
+                .expect("binary runs");
+            assert!(o.status.success(), "{file} on {be}: {}", String::from_utf8_lossy(&o.stderr));
+        }
+        for f in ["steps.csv", "summary.csv", "units.csv"] {
+            let read = |be: &str| std::fs::read(dir.join(format!("{file}-{be}")).join(f)).expect("output");
+            assert!(read("cpu") == read("gpu"), "{file}: {f} differs between cpu and gpu");
+        }
+        let manifest = std::fs::read_to_string(dir.join(format!("{file}-gpu")).join("manifest.json")).expect("manifest");
+        assert!(
+            manifest.contains("\"backend\": \"gpu"),
+            "the manifest names the GPU backend: {manifest}"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! Large batches are split into chunks of runs; results do not depend on the split.
 
 use super::{load_scenario, make_dir};
+use crate::backend::auto::Auto;
 use crate::backend::cpu::Cpu;
 use crate::backend::gpu::Gpu;
 use crate::backend::{Backend, BatchOutput};
@@ -57,7 +58,7 @@ pub fn backend(name: &str, threads: Option<usize>) -> Result<Box<dyn Backend>> {
         "" | "auto" => match Gpu::new_auto() {
             Ok(g) => {
                 eprintln!("pioneer: using GPU adapter {} ({})", g.adapter_name(), g.api());
-                Ok(Box::new(g))
+                Ok(Box::new(Auto::new(g, Cpu { threads })))
             }
             Err(why) => {
                 eprintln!("pioneer: {why}, using the CPU");

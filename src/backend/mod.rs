@@ -1,6 +1,7 @@
 //! Backends run a batch of runs for a number of months and return per-month aggregates and
 //! the end state. The CPU backend is the reference; the GPU backend must match it bit for bit.
 
+pub mod auto;
 pub mod cpu;
 pub mod gpu;
 
