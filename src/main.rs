@@ -88,10 +88,12 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 "{}: {} runs × {} units × {} months, {} innovation(s) on {}: stepping {:.3} s (median of reps) = {:.3e} agent-months/s; end to end {:.2} s",
                 r.scenario, r.runs, r.units, r.months, r.innovations, r.backend, r.step_seconds, r.agent_months_per_second, r.end_to_end_seconds
             );
-            println!(
-                "  one agent-month moves at least {:.0} bytes; at an assumed memory bandwidth of {} GB/s (--bandwidth-gbs) the floor is {:.3e} agent-months/s: measured = {:.2} % of it",
-                r.bytes_per_agent_month, r.bandwidth_gbs, r.floor_agent_months_per_second, r.percent_of_floor
-            );
+            if r.backend.starts_with("gpu") {
+                println!(
+                    "  one agent-month moves at least {:.0} bytes; at an assumed memory bandwidth of {} GB/s (--bandwidth-gbs) the floor is {:.3e} agent-months/s: measured = {:.2} % of it",
+                    r.bytes_per_agent_month, r.bandwidth_gbs, r.floor_agent_months_per_second, r.percent_of_floor
+                );
+            }
         }
         Command::Devices => print!("{}", devices::devices()),
     }
