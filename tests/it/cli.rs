@@ -378,3 +378,35 @@ fn an_output_file_being_written_never_looks_finished() {
     f.commit().expect("commit");
     assert_eq!(std::fs::read_to_string(Path::new(&target)).expect("read"), "new");
 }
+
+#[test]
+fn devices_lists_adapters_or_says_how_to_get_one() {
+    let o = pioneer(&["devices"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("adapter 1:") || (t.contains("no adapters found") && t.contains("mesa-vulkan-drivers")),
+        "{t}"
+    );
+}
+
+#[test]
+fn gpu_backend_without_a_matching_adapter_is_bad_input() {
+    let dir = temp("no-adapter");
+    let o = Command::new(env!("CARGO_BIN_EXE_pioneer"))
+        .args([
+            "run",
+            "scenarios/classroom.toml",
+            "--backend",
+            "gpu",
+            "--out",
+            dir.to_str().expect("utf8"),
+        ])
+        .env("PIONEER_ADAPTER", "no-such-adapter-anywhere")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--backend") && text(&o).contains("adapter"), "{}", text(&o));
+    assert!(!dir.join("steps.csv").exists());
+}
