@@ -189,16 +189,7 @@ fn shader_validates_with_naga() {
         std::mem::size_of::<pioneer::backend::gpu::GpuLayout>(),
         "WGSL Layout vs GpuLayout"
     );
-    for ep in [
-        "k_prelude",
-        "k_neighbour",
-        "k_step",
-        "k_tournament",
-        "k_recog_collect",
-        "k_recog_rank",
-        "k_recognise",
-        "k_close",
-    ] {
+    for ep in pioneer::backend::gpu::ENTRY_POINTS {
         assert!(module.entry_points.iter().any(|e| e.name == ep), "entry point {ep} missing");
     }
 }

@@ -31,7 +31,7 @@ pub const WORKGROUP: u32 = 64;
 /// Months encoded per command buffer; the host waits for a block only after queueing the next.
 const MONTHS_PER_SUBMIT: u32 = 12;
 /// The kernels, in the order they run within a month.
-const ENTRY_POINTS: [&str; 8] = [
+pub const ENTRY_POINTS: [&str; 8] = [
     "k_prelude",
     "k_neighbour",
     "k_step",
