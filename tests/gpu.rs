@@ -516,7 +516,7 @@ fn parity_every_bundled_scenario() {
         ("jdistrict.toml", 8, 72),
         ("mandate.toml", 2, 60),
         ("championship.toml", 2, 60),
-        ("classroom.toml", 8, 120),
+        ("classroom.toml", 8, 240),
     ] {
         let sc = Scenario::load(&dir.join(file)).expect("bundled scenario loads");
         let (m, prm) = sc.build().expect("builds");

@@ -41,7 +41,7 @@ fn run_writes_every_output_and_repeats_byte_for_byte() {
             out.to_str().expect("utf8"),
         ]);
         assert!(o.status.success(), "{}", text(&o));
-        assert!(text(&o).contains("classroom: 4 runs × 39 units × 120 months"), "{}", text(&o));
+        assert!(text(&o).contains("classroom: 4 runs × 39 units × 240 months"), "{}", text(&o));
     }
     for f in [
         "steps.csv",
@@ -61,7 +61,7 @@ fn run_writes_every_output_and_repeats_byte_for_byte() {
         );
     }
     let steps = std::fs::read_to_string(a.join("steps.csv")).expect("read");
-    assert_eq!(steps.lines().count(), 1 + 4 * 120, "one row per run and month");
+    assert_eq!(steps.lines().count(), 1 + 4 * 240, "one row per run and month");
     assert!(steps.starts_with("run,point,replicate,month,innovation,adopters,share,adopters_level0,adopters_level1,new_invented"));
     let summary = std::fs::read_to_string(a.join("summary.csv")).expect("read");
     assert_eq!(summary.lines().count(), 1 + 4);
