@@ -691,7 +691,8 @@ pub fn locate(source: &str, field: &str) -> Option<usize> {
             }
             continue;
         }
-        let in_table = current == table && (seen.get(&current).copied().unwrap_or(1) == index + 1 || !t.is_empty() && seen.is_empty());
+        // A plain table counts as the first (and only) of its name.
+        let in_table = current == table && seen.get(&current).copied().unwrap_or(1) == index + 1;
         if in_table {
             if let Some((k, _)) = t.split_once('=') {
                 if k.trim() == key {
@@ -710,4 +711,22 @@ pub fn locate(source: &str, field: &str) -> Option<usize> {
         }
     }
     header_line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::locate;
+
+    #[test]
+    fn locate_finds_keys_in_tables_and_arrays_of_tables() {
+        let src = "months = 3\n[world]\nkind = \"grid\"\n[[mandate]]\nmonth = 1\n[[mandate]]\nmonth = 2\n[params]\nrho = 0.5\n";
+        assert_eq!(locate(src, "months"), Some(1));
+        assert_eq!(locate(src, "world.kind"), Some(3));
+        assert_eq!(locate(src, "mandate[0].month"), Some(5));
+        assert_eq!(locate(src, "mandate[1].month"), Some(7));
+        assert_eq!(locate(src, "params.rho"), Some(9));
+        // An absent key points at its table's header; an absent table at nothing.
+        assert_eq!(locate(src, "params.r_need"), Some(8));
+        assert_eq!(locate(src, "pilot[0].month"), None);
+    }
 }
