@@ -52,8 +52,6 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             months,
             out,
         } => {
-            let sc = pioneer::scenario::Scenario::load(&scenario)?;
-            let names: Vec<String> = sc.spec.innovation.iter().map(|i| i.name.clone()).collect();
             let res = trace::trace(&trace::TraceArgs {
                 scenario,
                 run,
@@ -62,7 +60,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 months,
                 out,
             })?;
-            println!("{}", trace::describe(&res, &names));
+            println!("{}", trace::describe(&res));
         }
         Command::Bench {
             scenario,

@@ -27,6 +27,8 @@ pub struct TraceArgs {
 /// A replayed run.
 pub struct TraceResult {
     pub model: Model,
+    /// Innovation names, by index.
+    pub innovations: Vec<String>,
     pub unit: usize,
     pub events: Vec<Event>,
     pub output: BatchOutput,
@@ -88,6 +90,7 @@ pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
     output::write_atomic(&out_dir.join("events.csv"), s.as_bytes())?;
     Ok(TraceResult {
         model,
+        innovations: sc.spec.innovation.iter().map(|i| i.name.clone()).collect(),
         unit,
         events: log.events,
         output: BatchOutput {
@@ -118,7 +121,7 @@ fn source_unit(res: &TraceResult, e: &Event) -> Option<usize> {
 }
 
 /// The unit's process trace as readable text.
-pub fn describe(res: &TraceResult, innov_names: &[String]) -> String {
+pub fn describe(res: &TraceResult) -> String {
     use crate::model::fixed::to_f64;
     use crate::state::route;
     use std::fmt::Write as _;
@@ -141,7 +144,7 @@ pub fn describe(res: &TraceResult, innov_names: &[String]) -> String {
         to_f64(m.world.firms[i]),
         m.world.neighbours(i).len()
     );
-    let name = |k: u32| innov_names.get(k as usize).cloned().unwrap_or_default();
+    let name = |k: u32| res.innovations.get(k as usize).cloned().unwrap_or_default();
     let mut any = false;
     for e in res.events.iter().filter(|e| e.unit as usize == i) {
         any = true;
