@@ -7,34 +7,6 @@ use crate::model::Model;
 use crate::state::BatchState;
 use bytemuck::{Pod, Zeroable};
 
-/// The state columns in the order of `BatchState::columns()`, as `struct Layout` in
-/// shaders/step.wgsl expects them (`c_p` .. `c_adopters`).
-pub const STATE_COLUMNS: [&str; 24] = [
-    "p",
-    "e",
-    "l",
-    "credit",
-    "p0",
-    "theta",
-    "ambition",
-    "age",
-    "tenure",
-    "proc_",
-    "cand_q",
-    "cand_v",
-    "adopt_month",
-    "quality",
-    "variant",
-    "route",
-    "merit",
-    "know_q",
-    "know_v",
-    "boost",
-    "ex_unit",
-    "ex_q",
-    "ex_v",
-    "adopters",
-];
 /// Columns with one word per unit, per unit and innovation, per innovation.
 pub const UNIT_COLUMNS: usize = 12;
 pub const INNOV_COLUMNS: usize = 7;
@@ -53,7 +25,7 @@ pub struct GpuLayout {
     pub month: u32,
     pub rec_len: u32,
     pub months: u32,
-    /// State column offsets, in the order of `STATE_COLUMNS`.
+    /// State column offsets, in the order of `BatchState::columns()` (`c_p` .. `c_adopters`).
     pub cols: [u32; 24],
     /// World segment offsets: level, parent, capacity, firms, nbr_start, nbr, group,
     /// group_start, group_members, mandate_mask, pilot_mask, sigmoid.
@@ -162,4 +134,37 @@ pub fn bytes_per_agent_month(units: usize, innov: usize, mean_degree: f64) -> f6
     let scratch = 2.0 * 2.0 * 4.0;
     let record = agg::record_len(innov) as f64 * 4.0 / units.max(1) as f64;
     state + neighbours + scratch + record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The column counts used for chunking and the bandwidth floor, and the `c_*` fields of the
+    /// shader's `struct Layout`, follow `BatchState::columns()` — the one list of columns.
+    #[test]
+    fn layout_follows_the_state_columns() {
+        let (n, k) = (5usize, 3usize);
+        let st = BatchState::zeroed(1, n, k);
+        let cols = st.columns();
+        let count = |len: usize| cols.iter().filter(|(_, c)| c.len() == len).count();
+        assert_eq!(count(n), UNIT_COLUMNS);
+        assert_eq!(count(n * k), INNOV_COLUMNS);
+        assert_eq!(count(k), RUN_COLUMNS);
+        let src = super::super::SHADER_SOURCE;
+        let body = src
+            .split("struct Layout {")
+            .nth(1)
+            .and_then(|b| b.split('}').next())
+            .expect("struct Layout in the shader");
+        let fields: Vec<String> = body
+            .lines()
+            .filter_map(|l| l.trim().split(':').next())
+            .filter(|f| f.starts_with("c_"))
+            .map(|f| f.trim_start_matches("c_").to_string())
+            .collect();
+        let names: Vec<String> = cols.iter().map(|(name, _)| name.trim_end_matches('_').to_string()).collect();
+        assert_eq!(fields, names);
+        assert_eq!(std::mem::size_of_val(&GpuLayout::default().cols) / 4, cols.len());
+    }
 }

@@ -3,7 +3,7 @@
 
 mod layout;
 
-pub use layout::{bytes_per_agent_month, runs_per_chunk, GpuLayout, RunBytes, STATE_COLUMNS};
+pub use layout::{bytes_per_agent_month, runs_per_chunk, GpuLayout, RunBytes};
 
 use super::{Backend, BatchOutput, Progress};
 use crate::error::{Error, Result};
