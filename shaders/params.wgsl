@@ -14,7 +14,8 @@ struct Sched {
 struct Innov {
     available: u32,
     difficulty: u32,
-    _pad: array<u32, 2>,
+    rungs: u32,
+    _pad: u32,
     signal: Sched,
 }
 
@@ -23,6 +24,8 @@ struct Mandate {
     start: u32,
     deadline: u32,
     compliance: u32,
+    depth: u32,
+    _pad: array<u32, 3>,
 }
 
 struct Pilot {
@@ -78,7 +81,6 @@ struct Params {
     g_p: u32,
     kappa: u32,
     lambda: u32,
-    mu: u32,
     lambda_u: u32,
     p_floor: u32,
     eps_p: u32,
@@ -92,7 +94,22 @@ struct Params {
     init_e_hi: u32,
     init_l_lo: u32,
     init_l_hi: u32,
-    _pad: array<u32, 3>,
+    beta0: u32,
+    lambda_b: u32,
+    eps_b: u32,
+    b_b: i32,
+    b_phi: i32,
+    b_demo: i32,
+    b_bonus: u32,
+    b_loss: u32,
+    lambda_c: u32,
+    w_p: u32,
+    init_b_lo: u32,
+    init_b_hi: u32,
+    mu_lo: u32,
+    mu_hi: u32,
+    phi_lo: u32,
+    phi_hi: u32,
     space: Sched,
     innov: array<Innov, 8>,
     mandates: array<Mandate, 8>,

@@ -24,7 +24,6 @@ const RT_MANDATED: u32 = 6u;
 const RT_SEEDED: u32 = 7u;
 
 const PR_MANDATED: u32 = 512u; // 1 << 9
-const PR_PILOT: u32 = 1024u; // 1 << 10
 
 const NO_PARENT: u32 = 0xffffffffu;
 const MAX_LEVELS: u32 = 4u;
@@ -33,17 +32,31 @@ const AG_ADOPTERS: u32 = 0u;
 const AG_BY_LEVEL: u32 = 1u;
 const AG_BY_ROUTE: u32 = 5u;
 const AG_BY_STAGE: u32 = 13u;
-const AG_PER_INNOV: u32 = 17u;
+const AG_DEPTH: u32 = 17u;
+const AG_COMPLETE: u32 = 25u;
+const AG_RUNG_ATTEMPTS: u32 = 26u;
+const AG_RUNG_FAILURES: u32 = 27u;
+const AG_PER_INNOV: u32 = 28u;
 const AG_IDLE: u32 = 0u;
 const AG_SUM_P: u32 = 1u;
 const AG_SUM_E: u32 = 3u;
 const AG_SUM_L: u32 = 5u;
 const AG_SUM_I: u32 = 7u;
-const AG_PROMOTIONS: u32 = 9u;
-const AG_RECOGNITIONS: u32 = 10u;
+const AG_SUM_B: u32 = 9u;
+const AG_PROMOTIONS: u32 = 11u;
+const AG_RECOGNITIONS: u32 = 12u;
 
-// Words of one run's prelude in the scratch buffer: space, signal[8], share[8], ex_p.
-const PRE_LEN: u32 = 18u;
+// Fates of an adopting leader (Rust twin: crate::state::outcome).
+const FATE_PENDING: u32 = 0u;
+const FATE_PROMOTED: u32 = 1u;
+const FATE_NOT_PROMOTED: u32 = 2u;
+const FATE_RETIRED: u32 = 3u;
+
+// Words per unit and innovation of the rung_m column (Rust twin: crate::state::RUNG_WORDS).
+const RUNG_WORDS: u32 = 4u;
+
+// Words of one run's prelude in the scratch buffer: space, signal[8], ex_p.
+const PRE_LEN: u32 = 10u;
 // Invocations per workgroup (Rust: backend::gpu::WORKGROUP).
 const WG: u32 = 64u;
 
@@ -62,10 +75,14 @@ struct Layout {
     c_p: u32,
     c_e: u32,
     c_l: u32,
+    c_b: u32,
     c_credit: u32,
     c_p0: u32,
     c_theta: u32,
     c_ambition: u32,
+    c_mu: u32,
+    c_phi: u32,
+    c_cap: u32,
     c_age: u32,
     c_tenure: u32,
     c_proc: u32,
@@ -75,14 +92,19 @@ struct Layout {
     c_quality: u32,
     c_variant: u32,
     c_route: u32,
+    c_depth: u32,
     c_merit: u32,
+    c_merit_m: u32,
     c_know_q: u32,
     c_know_v: u32,
+    c_know_d: u32,
+    c_ad_leader: u32,
+    c_ad_extra: u32,
+    c_rung_m: u32,
     c_boost: u32,
     c_ex_unit: u32,
     c_ex_q: u32,
     c_ex_v: u32,
-    c_adopters: u32,
     // world segments
     w_level: u32,
     w_parent: u32,
@@ -102,7 +124,6 @@ struct Layout {
     s_prelude: u32,
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 
 struct RunSlot {
@@ -114,7 +135,6 @@ struct RunSlot {
 struct Prelude {
     space: u32,
     signal: array<u32, 8>,
-    share: array<u32, 8>,
     ex_p: u32,
 }
 
@@ -163,16 +183,44 @@ fn rec_at(t: u32) -> u32 {
 
 // ---- Process word (Rust twin: crate::state::process). ----
 
+// Rust twin: state::process::stage
 fn proc_stage(w: u32) -> u32 {
     return w & 7u;
 }
 
+// Rust twin: state::process::innov
 fn proc_innov(w: u32) -> u32 {
     return (w >> 3u) & 7u;
 }
 
+// Rust twin: state::process::route
 fn proc_route(w: u32) -> u32 {
     return (w >> 6u) & 7u;
+}
+
+// Rust twin: state::process::src_depth
+fn proc_src_depth(w: u32) -> u32 {
+    return (w >> 11u) & 15u;
+}
+
+// Rust twin: state::process::required
+fn proc_required(w: u32) -> u32 {
+    return (w >> 15u) & 15u;
+}
+
+// Rust twin: state::process::with_src
+fn with_src(d: u32) -> u32 {
+    return d << 11u;
+}
+
+// Rust twin: state::process::with_required
+fn with_required(d: u32) -> u32 {
+    return d << 15u;
+}
+
+// Rust twin: state::process::carried
+fn proc_carried(w: u32) -> u32 {
+    return w & (PR_MANDATED | (15u << 15u));
 }
 
 // Rust twin: state::process::pack
@@ -182,17 +230,39 @@ fn proc_pack(stage: u32, innov: u32, route: u32, flags: u32) -> u32 {
 
 // Rust twin: state::process::tick
 fn proc_tick(w: u32) -> u32 {
-    if (w >> 16u) == 0xffffu {
+    if (w >> 20u) == 0xfffu {
         return w;
     }
-    return w + (1u << 16u);
+    return w + (1u << 20u);
+}
+
+// ---- The adopting leader's word `ad_extra` (Rust twin: crate::state::outcome). ----
+
+// Rust twin: state::outcome::pack
+fn ad_pack(incentive: u32, fate: u32, src_depth: u32) -> u32 {
+    return incentive | (fate << 16u) | (src_depth << 20u);
+}
+
+// Rust twin: state::outcome::fate
+fn ad_fate(x: u32) -> u32 {
+    return (x >> 16u) & 3u;
+}
+
+// Rust twin: state::outcome::with_fate
+fn ad_with_fate(x: u32, fate: u32) -> u32 {
+    return (x & ~(3u << 16u)) | (fate << 16u);
+}
+
+// Rust twin: state::outcome::src_depth
+fn ad_src_depth(x: u32) -> u32 {
+    return (x >> 20u) & 15u;
 }
 
 // The month record of the tournament phase is first summed per workgroup (in `wrec`, one record
 // per run the workgroup touches: at most two when a run has at least WG units), then added to
 // `agg` once per word: far fewer atomics on the same address. Integer sums: order cannot matter.
-const MAX_REC: u32 = 147u; // agg::record_len(MAX_INNOV)
-var<workgroup> wrec: array<atomic<u32>, 294>; // 2 * MAX_REC
+const MAX_REC: u32 = 237u; // agg::record_len(MAX_INNOV)
+var<workgroup> wrec: array<atomic<u32>, 474>; // 2 * MAX_REC
 // Whether this dispatch sums per workgroup, and this invocation's record slot in `wrec`.
 var<private> WG_SUM: bool;
 var<private> WG_SLOT: u32;
@@ -223,12 +293,10 @@ fn ratio_q(a: u32, n: u32) -> u32 {
 
 // Rust twin: model::rules::prelude_run
 fn prelude_run(t: u32) -> Prelude {
-    let n = params[PT].n_units;
     var pre: Prelude;
     pre.space = sched_at(params[PT].space, t);
     for (var k = 0u; k < params[PT].n_innov; k++) {
         pre.signal[k] = min(sched_at(params[PT].innov[k].signal, t) + st[ri(L.c_boost, k)], ONE);
-        pre.share[k] = ratio_q(st[ri(L.c_adopters, k)], n);
         let ex = st[ri(L.c_ex_unit, k)];
         if ex != NEVER {
             pre.ex_p = max(pre.ex_p, st[ui(L.c_p, ex)]);
@@ -289,6 +357,45 @@ fn adopted_before(k: u32, j: u32, t: u32) -> bool {
     return st[L.c_adopt_month + kat(k, j)] < t;
 }
 
+// Rust twin: model::rules::rung_month
+fn rung_month(k: u32, j: u32, rung: u32) -> u32 {
+    let w = st[L.c_rung_m + kat(k, j) * RUNG_WORDS + ((rung - 1u) >> 1u)];
+    let m = (w >> (((rung - 1u) & 1u) * 16u)) & 0xffffu;
+    if m == 0xffffu {
+        return NEVER;
+    }
+    return m;
+}
+
+// Rust twin: model::rules::set_rung_month
+fn set_rung_month(k: u32, i: u32, rung: u32, t: u32) {
+    let at = L.c_rung_m + kat(k, i) * RUNG_WORDS + ((rung - 1u) >> 1u);
+    let shift = ((rung - 1u) & 1u) * 16u;
+    st[at] = (st[at] & ~(0xffffu << shift)) | (t << shift);
+}
+
+// Rust twin: model::rules::depth_before
+fn depth_before(k: u32, j: u32, t: u32) -> u32 {
+    let r = params[PT].innov[k].rungs;
+    var d = 0u;
+    while d < r && rung_month(k, j, d + 1u) < t {
+        d += 1u;
+    }
+    return d;
+}
+
+// Rust twin: model::rules::piloted
+fn piloted(i: u32, k: u32, t: u32) -> bool {
+    let np = min(params[PT].n_pilots, MAX_LEVERS);
+    for (var pj = 0u; pj < np; pj++) {
+        let pl = params[PT].pilots[pj];
+        if (world[L.w_pilot_mask + i] & (1u << pj)) != 0u && pl.innov == k && t >= pl.month {
+            return true;
+        }
+    }
+    return false;
+}
+
 // Rust twin: model::rules::upper_signal
 fn upper_signal(i: u32, k: u32, w: u32, t: u32) -> u32 {
     var u = PRE.signal[k];
@@ -296,10 +403,15 @@ fn upper_signal(i: u32, k: u32, w: u32, t: u32) -> u32 {
     if parent != NO_PARENT && adopted_before(k, parent, t) {
         u = max(u, params[PT].pi);
     }
-    if (w & (PR_MANDATED | PR_PILOT)) != 0u {
+    if (w & PR_MANDATED) != 0u || piloted(i, k, t) {
         u = ONE;
     }
     return u;
+}
+
+// Rust twin: model::rules::pitch
+fn pitch(b: u32, u: u32, l: u32) -> u32 {
+    return max(b, mul_q(u, params[PT].beta0 + mul_q(ONE - params[PT].beta0, l)));
 }
 
 // Rust twin: model::rules::most_visible
@@ -327,68 +439,169 @@ fn most_visible(i: u32, t: u32) -> u32 {
     return best;
 }
 
-// Rust twin: model::rules::best_source; returns (route, quality, variant).
-fn best_source(i: u32, k: u32, t: u32) -> vec3<u32> {
-    var src = vec3<u32>(RT_NONE, 0u, 0u);
-    var found = false;
+// Rust twin: model::rules::shallowest
+fn shallowest(i: u32) -> u32 {
+    var best = NEVER;
+    var bd = 1u;
+    var br = 1u;
+    for (var k = 0u; k < params[PT].n_innov; k++) {
+        let d = st[L.c_depth + kat(k, i)];
+        let r = params[PT].innov[k].rungs;
+        if d >= 1u && d < r && d * br < bd * r {
+            best = k;
+            bd = d;
+            br = r;
+        }
+    }
+    return best;
+}
+
+// Rust twin: model::rules::Source
+struct Source {
+    route: u32,
+    quality: u32,
+    variant: u32,
+    depth: u32,
+    unit: u32,
+}
+
+// Rust twin: model::rules::best_source
+fn best_source(i: u32, k: u32, t: u32) -> Source {
+    var src = Source(RT_NONE, 0u, 0u, 0u, NEVER);
     let a = world[L.w_nbr_start + i];
     let b = world[L.w_nbr_start + i + 1u];
     for (var x = a; x < b; x++) {
         let j = world[L.w_nbr + x];
         if adopted_before(k, j, t) {
             let q = st[L.c_quality + kat(k, j)];
-            if !found || q > src.y {
-                src = vec3<u32>(RT_NEIGHBOUR, q, st[L.c_variant + kat(k, j)]);
-                found = true;
+            if src.route == RT_NONE || q > src.quality {
+                src = Source(RT_NEIGHBOUR, q, st[L.c_variant + kat(k, j)], 0u, j);
             }
         }
     }
     let ex = st[ri(L.c_ex_unit, k)];
     if ex != NEVER && ex != i && chance(draw(KEY, i, t, sub(S_VISIBLE, k)), params[PT].nu) {
         let q = st[ri(L.c_ex_q, k)];
-        if !found || q > src.y {
-            src = vec3<u32>(RT_EXEMPLAR, q, st[ri(L.c_ex_v, k)]);
-            found = true;
+        if src.route == RT_NONE || q > src.quality {
+            src = Source(RT_EXEMPLAR, q, st[ri(L.c_ex_v, k)], 0u, ex);
         }
     }
     let parent = world[L.w_parent + i];
     if parent != NO_PARENT && adopted_before(k, parent, t) {
         let q = st[L.c_quality + kat(k, parent)];
-        if !found || q > src.y {
-            src = vec3<u32>(RT_PARENT, q, st[L.c_variant + kat(k, parent)]);
-            found = true;
+        if src.route == RT_NONE || q > src.quality {
+            src = Source(RT_PARENT, q, st[L.c_variant + kat(k, parent)], 0u, parent);
         }
     }
     if st[L.c_know_v + kat(k, i)] != 0u {
         let q = st[L.c_know_q + kat(k, i)];
-        if !found || q > src.y {
-            src = vec3<u32>(RT_LEADER, q, st[L.c_know_v + kat(k, i)]);
+        if src.route == RT_NONE || q > src.quality {
+            src = Source(RT_LEADER, q, st[L.c_know_v + kat(k, i)], st[L.c_know_d + kat(k, i)], NEVER);
         }
+    }
+    if src.unit != NEVER {
+        src.depth = depth_before(k, src.unit, t);
     }
     return src;
 }
 
+// Rust twin: model::rules::hurdle
+fn hurdle(k: u32, j: u32, d_src: u32, phi: u32) -> i32 {
+    let r = params[PT].innov[k].rungs;
+    var h = i32(params[PT].innov[k].difficulty);
+    if r > 1u {
+        h += mul_coef(params[PT].b_phi, phi * (j - 1u) / (r - 1u));
+    }
+    if j <= d_src {
+        h -= mul_coef(params[PT].b_demo, ONE);
+    }
+    return h;
+}
+
 // Rust twin: model::rules::success_prob
-fn success_prob(difficulty: u32, l: u32, u: u32, c: u32) -> u32 {
-    let z = mul_coef(params[PT].b0, ONE) - i32(difficulty) + mul_coef(params[PT].b_l, l) + mul_coef(params[PT].b_u, u)
-        + mul_coef(params[PT].b_c, c);
+fn success_prob(h: i32, l: u32, b: u32, u: u32, c: u32) -> u32 {
+    let z = mul_coef(params[PT].b0, ONE) - h + mul_coef(params[PT].b_l, l) + mul_coef(params[PT].b_b, b)
+        + mul_coef(params[PT].b_u, u) + mul_coef(params[PT].b_c, c);
     return sigmoid_q(z);
 }
 
-// Rust twin: model::rules::drift; returns (P, L).
-fn drift(p_in: u32, l: u32) -> vec2<u32> {
+// Rust twin: model::rules::peer_share
+fn peer_share(i: u32, k: u32, j: u32, t: u32) -> u32 {
+    let grp = world[L.w_group + i];
+    let ga = world[L.w_group_start + grp];
+    let gb = world[L.w_group_start + grp + 1u];
+    let len = gb - ga;
+    if len <= 1u {
+        return 0u;
+    }
+    var count = 0u;
+    for (var x = ga; x < gb; x++) {
+        let p = world[L.w_group_members + x];
+        if p != i && rung_month(k, p, j) < t {
+            count += 1u;
+        }
+    }
+    return ratio_q(count, len - 1u);
+}
+
+// Rust twin: model::rules::window_start
+fn window_start(t: u32) -> u32 {
+    let every = params[PT].recog_every;
+    if every == 0u {
+        return t;
+    }
+    return (t - 1u) / every * every + 1u;
+}
+
+// Rust twin: model::rules::rung_reached (returns P, L, B)
+fn rung_reached(i: u32, k: u32, j: u32, q: u32, u: u32, p_in: u32, l_in: u32, b_in: u32, t: u32) -> vec3<u32> {
+    let at = kat(k, i);
+    let r = params[PT].innov[k].rungs;
+    st[L.c_depth + at] = j;
+    set_rung_month(k, i, j, t);
+    let p = p_in + mul_q(min(((params[PT].g_p * q) >> 8u) / r, ONE), ONE - p_in);
+    let nov = novelty_ratio(mul_gain(params[PT].kappa, peer_share(i, k, j, t)));
+    let nq = mul_q(nov, q);
+    st[ui(L.c_credit, i)] = min(st[ui(L.c_credit, i)] + nq / r, ONE);
+    let mu = st[ui(L.c_mu, i)];
+    let gain_l = mul_q(params[PT].lambda, nq);
+    let l = min(l_in + gain_l + mul_q(gain_l, mu) + mul_q(params[PT].lambda_u, u), ONE);
+    let gain_b = mul_q(params[PT].lambda_b, nq);
+    let b = min(b_in + gain_b + mul_q(gain_b, mu), ONE);
+    let merit = (nq + mul_q(nq, mu)) * j / r;
+    if st[L.c_merit_m + at] >= window_start(t) {
+        st[L.c_merit + at] = max(st[L.c_merit + at], merit);
+    } else {
+        st[L.c_merit + at] = merit;
+    }
+    st[L.c_merit_m + at] = t;
+    if j == r {
+        let c = st[ui(L.c_cap, i)];
+        st[ui(L.c_cap, i)] = c + mul_q(params[PT].lambda_c, ONE - c);
+    }
+    return vec3<u32>(p, l, b);
+}
+
+// Rust twin: model::rules::drift (returns P, L, B)
+fn drift(p_in: u32, l: u32, b: u32) -> vec3<u32> {
     var p = p_in;
     if p >= params[PT].p_floor {
         p = p - mul_q(params[PT].eps_p, p - params[PT].p_floor);
     } else {
         p = p + mul_q(params[PT].eps_p, params[PT].p_floor - p);
     }
-    return vec2<u32>(p, l - mul_q(params[PT].eps_l, l));
+    return vec3<u32>(p, l - mul_q(params[PT].eps_l, l), b - mul_q(params[PT].eps_b, b));
 }
 
 // Rust twin: model::rules::score
 fn score(p: u32, p0: u32, c: u32, l: u32) -> i32 {
-    return i32(p) - i32(p0) + i32((params[PT].w_c * c) >> 8u) + i32((params[PT].w_l * l) >> 8u);
+    var dp: i32;
+    if p >= p0 {
+        dp = i32((params[PT].w_p * (p - p0)) >> 8u);
+    } else {
+        dp = -i32((params[PT].w_p * (p0 - p)) >> 8u);
+    }
+    return dp + i32((params[PT].w_c * c) >> 8u) + i32((params[PT].w_l * l) >> 8u);
 }
 
 // Rust twin: model::rules::new_variant
@@ -401,9 +614,9 @@ fn template_variant(m: u32) -> u32 {
     return params[PT].n_units + 1u + m;
 }
 
-// Rust twin: model::rules::step_unit (steps 1–10 for unit i; writes only unit i's slots).
+// Rust twin: model::rules::step_unit (steps 1–10 for unit i; writes only unit i's slots, and
+// the month's rung attempts and failures straight to `agg`).
 fn step_unit(i: u32, t: u32) {
-    let c = world[L.w_capacity + i];
     // 1. Leader ages.
     let age = st[ui(L.c_age, i)] + 1u;
     let tenure = st[ui(L.c_tenure, i)] + 1u;
@@ -417,23 +630,35 @@ fn step_unit(i: u32, t: u32) {
     st[ui(L.c_e, i)] = e;
     let g = gap(p, e, nbr_p);
     var l = st[ui(L.c_l, i)];
+    var b = st[ui(L.c_b, i)];
 
     let w0 = st[ui(L.c_proc, i)];
     let s0 = proc_stage(w0);
     var w = proc_tick(w0);
 
-    // 13. Vertical levers: mandates, then pilots.
+    // 13. Vertical levers: mandates, then pilots. A forced agenda makes the pitch too.
     var forced = false;
     if s0 <= ST_AGENDA {
         let nm = min(params[PT].n_mandates, MAX_LEVERS);
         for (var mi = 0u; mi < nm; mi++) {
             let md = params[PT].mandates[mi];
             let k = md.innov;
+            let at = kat(k, i);
+            let d = st[L.c_depth + at];
             if (world[L.w_mandate_mask + i] & (1u << mi)) != 0u && t >= md.start && t <= md.deadline
-                && t >= params[PT].innov[k].available && st[L.c_adopt_month + kat(k, i)] == NEVER
+                && t >= params[PT].innov[k].available && d < md.depth
                 && chance(draw(KEY, i, 0u, sub(S_COMPLY, mi)), md.compliance) {
-                w = proc_pack(ST_DESIGN, k, RT_MANDATED, PR_MANDATED);
-                st[ui(L.c_cand_v, i)] = mi;
+                b = pitch(b, ONE, l);
+                let flags = PR_MANDATED | with_required(md.depth);
+                if d == 0u {
+                    w = proc_pack(ST_DESIGN, k, RT_MANDATED, flags);
+                    st[ui(L.c_cand_v, i)] = mi;
+                } else {
+                    // Adopted below the required depth: straight to the next rung of its own design.
+                    w = proc_pack(ST_IMPLEMENT, k, RT_MANDATED, flags | with_src(ad_src_depth(st[L.c_ad_extra + at])));
+                    st[ui(L.c_cand_q, i)] = st[L.c_quality + at];
+                    st[ui(L.c_cand_v, i)] = st[L.c_variant + at];
+                }
                 forced = true;
                 break;
             }
@@ -444,8 +669,9 @@ fn step_unit(i: u32, t: u32) {
         for (var pj = 0u; pj < np; pj++) {
             let pl = params[PT].pilots[pj];
             let k = pl.innov;
-            if (world[L.w_pilot_mask + i] & (1u << pj)) != 0u && t == pl.month && st[L.c_adopt_month + kat(k, i)] == NEVER {
-                w = proc_pack(ST_AGENDA, k, RT_NONE, PR_PILOT);
+            if (world[L.w_pilot_mask + i] & (1u << pj)) != 0u && t == pl.month && st[L.c_depth + kat(k, i)] == 0u {
+                b = pitch(b, ONE, l);
+                w = proc_pack(ST_AGENDA, k, RT_NONE, 0u);
                 forced = true;
                 break;
             }
@@ -456,58 +682,76 @@ fn step_unit(i: u32, t: u32) {
         let k = proc_innov(w0);
         if s0 == ST_IDLE {
             // 5. Need (P1): √(I·g) ≥ θ, compared squared (for integer θ, ⌊√x⌋ ≥ θ ⟺ x ≥ θ²),
-            // and never when I·g = 0, whatever θ is.
+            // and never when I·g = 0, whatever θ is. (v2) With every available innovation
+            // adopted, the need deepens the shallowest ladder.
             let drive = inc * g;
             let theta = st[ui(L.c_theta, i)];
             let pr = mul_q(PRE.space, params[PT].r_need);
             if drive > 0u && drive >= theta * theta && chance(draw(KEY, i, t, S_NEED), pr) {
-                let kk = most_visible(i, t);
+                var kk = most_visible(i, t);
+                if kk == NEVER {
+                    kk = shallowest(i);
+                }
                 if kk != NEVER {
                     w = proc_pack(ST_NEED, kk, RT_NONE, 0u);
                 }
             }
         } else if s0 == ST_NEED {
-            // 6. Agenda (P2).
+            // 6. Agenda (P2), and (v2) the pitch for upper backing.
             let u = upper_signal(i, k, w0, t);
             let d = demand(p, e, world[L.w_firms + i]);
             let pr = mul_q(params[PT].r_agenda, geo_mean(u, d));
             if chance(draw(KEY, i, t, S_AGENDA), pr) {
-                w = proc_pack(ST_AGENDA, k, RT_NONE, w0 & PR_PILOT);
+                b = pitch(b, u, l);
+                let at = kat(k, i);
+                if st[L.c_depth + at] >= 1u {
+                    // Deepening skips design: the candidate is the unit's own design.
+                    st[ui(L.c_cand_q, i)] = st[L.c_quality + at];
+                    st[ui(L.c_cand_v, i)] = st[L.c_variant + at];
+                    w = proc_pack(ST_IMPLEMENT, k, RT_NONE, with_src(ad_src_depth(st[L.c_ad_extra + at])));
+                } else {
+                    w = proc_pack(ST_AGENDA, k, RT_NONE, 0u);
+                }
             } else if chance(draw(KEY, i, t, S_LAPSE), params[PT].r_lapse) {
                 w = 0u;
             }
         } else if s0 == ST_AGENDA || s0 == ST_DESIGN {
-            // 7. Design (P3).
-            let flags = w0 & (PR_MANDATED | PR_PILOT);
+            // 7. Design (P3). The candidate keeps its source's depth (d_src).
+            let flags = proc_carried(w0);
+            let c = st[ui(L.c_cap, i)];
             var done = false;
             if (w0 & PR_MANDATED) != 0u {
                 if chance(draw(KEY, i, t, S_DESIGN), params[PT].r_learn) {
                     let mi = st[ui(L.c_cand_v, i)];
+                    let ex = st[ri(L.c_ex_unit, k)];
                     var q: u32;
                     var v: u32;
-                    if st[ri(L.c_ex_unit, k)] != NEVER {
+                    var d: u32;
+                    if ex != NEVER {
                         q = st[ri(L.c_ex_q, k)];
                         v = st[ri(L.c_ex_v, k)];
+                        d = depth_before(k, ex, t);
                     } else {
                         q = params[PT].template_q;
                         v = template_variant(mi);
+                        d = 0u;
                     }
                     st[ui(L.c_cand_q, i)] = q;
                     st[ui(L.c_cand_v, i)] = v;
-                    w = proc_pack(ST_IMPLEMENT, k, RT_MANDATED, flags);
+                    w = proc_pack(ST_IMPLEMENT, k, RT_MANDATED, flags | with_src(d));
                     done = true;
                 }
             } else {
                 let src = best_source(i, k, t);
-                if src.x != RT_NONE {
+                if src.route != RT_NONE {
                     if chance(draw(KEY, i, t, S_DESIGN), params[PT].r_learn) {
-                        let copy = mul_q(src.y, params[PT].absorb + mul_q(ONE - params[PT].absorb, c));
+                        let copy = mul_q(src.quality, params[PT].absorb + mul_q(ONE - params[PT].absorb, c));
                         let delta = mul_q(mul_q(inc, params[PT].delta_max), unit_q(draw(KEY, i, t, S_IMPROVE)));
                         let q = min(copy + delta, ONE);
-                        let v = select(src.z, new_variant(i), delta >= params[PT].delta_new);
+                        let v = select(src.variant, new_variant(i), delta >= params[PT].delta_new);
                         st[ui(L.c_cand_q, i)] = q;
                         st[ui(L.c_cand_v, i)] = v;
-                        w = proc_pack(ST_IMPLEMENT, k, src.x, flags);
+                        w = proc_pack(ST_IMPLEMENT, k, src.route, flags | with_src(src.depth));
                         done = true;
                     }
                 } else if chance(draw(KEY, i, t, S_DESIGN), mul_q(params[PT].r_invent, c)) {
@@ -523,29 +767,42 @@ fn step_unit(i: u32, t: u32) {
                 w = proc_pack(ST_DESIGN, k, RT_NONE, flags);
             }
         } else {
-            // 8. Implementation (P4).
+            // 8. Implementation (P4), one rung at a time.
             if chance(draw(KEY, i, t, S_IMPL_DONE), params[PT].r_impl) {
+                let at = kat(k, i);
+                let j = st[L.c_depth + at] + 1u;
+                let r = params[PT].innov[k].rungs;
                 let u = upper_signal(i, k, w0, t);
-                let sp = success_prob(params[PT].innov[k].difficulty, l, u, c);
-                let q = st[ui(L.c_cand_q, i)];
+                let phi = st[ui(L.c_phi, i)];
+                let h = hurdle(k, j, proc_src_depth(w0), phi);
+                let sp = success_prob(h, l, b, u, st[ui(L.c_cap, i)]);
+                let rb = k * AG_PER_INNOV;
+                rec_add(t, rb + AG_RUNG_ATTEMPTS, 1u);
                 if chance(draw(KEY, i, t, S_SUCCESS), sp) {
-                    // 9. Adoption.
-                    let at = kat(k, i);
-                    let r = proc_route(w0);
-                    st[L.c_adopt_month + at] = t;
-                    st[L.c_quality + at] = q;
-                    st[L.c_variant + at] = st[ui(L.c_cand_v, i)];
-                    st[L.c_route + at] = r;
-                    p += mul_q(mul_gain(params[PT].g_p, q), ONE - p);
-                    let nov = novelty_ratio(mul_gain(params[PT].kappa, PRE.share[k]));
-                    let merit = mul_q(nov, q);
-                    st[L.c_merit + at] = merit;
-                    st[ui(L.c_credit, i)] = min(st[ui(L.c_credit, i)] + merit, ONE);
-                    let gain_l = mul_q(params[PT].lambda, merit);
-                    l = min(l + gain_l + mul_q(gain_l, params[PT].mu) + mul_q(params[PT].lambda_u, u), ONE);
-                    w = 0u;
+                    // 9. A rung reached; at rung 1 the adoption.
+                    if j == 1u {
+                        st[L.c_adopt_month + at] = t;
+                        st[L.c_quality + at] = st[ui(L.c_cand_q, i)];
+                        st[L.c_variant + at] = st[ui(L.c_cand_v, i)];
+                        st[L.c_route + at] = proc_route(w0);
+                        st[L.c_ad_leader + at] = st[ui(L.c_ambition, i)] | (st[ui(L.c_mu, i)] << 16u);
+                        st[L.c_ad_extra + at] = ad_pack(inc, FATE_PENDING, proc_src_depth(w0));
+                    }
+                    let q = st[L.c_quality + at];
+                    let plb = rung_reached(i, k, j, q, u, p, l, b, t);
+                    p = plb.x;
+                    l = plb.y;
+                    b = plb.z;
+                    let push = j < r && (j < proc_required(w0) || chance(draw(KEY, i, t, S_CONTINUE), inc));
+                    if push {
+                        w = proc_pack(ST_IMPLEMENT, k, proc_route(w0), proc_carried(w0) | with_src(proc_src_depth(w0)));
+                    } else {
+                        w = 0u;
+                    }
                 } else {
+                    rec_add(t, rb + AG_RUNG_FAILURES, 1u);
                     l -= mul_q(l, params[PT].pen_fail);
+                    b -= mul_q(b, params[PT].pen_fail);
                     w = 0u;
                 }
             }
@@ -553,10 +810,11 @@ fn step_unit(i: u32, t: u32) {
     }
     st[ui(L.c_proc, i)] = w;
     // 10. Drift.
-    let pl = drift(p, l);
-    st[ui(L.c_p, i)] = pl.x;
-    st[ui(L.c_l, i)] = pl.y;
-    scratch[L.s_score + R * L.units + i] = bitcast<u32>(score(pl.x, st[ui(L.c_p0, i)], st[ui(L.c_credit, i)], pl.y));
+    let plb = drift(p, l, b);
+    st[ui(L.c_p, i)] = plb.x;
+    st[ui(L.c_l, i)] = plb.y;
+    st[ui(L.c_b, i)] = plb.z;
+    scratch[L.s_score + R * L.units + i] = bitcast<u32>(score(plb.x, st[ui(L.c_p0, i)], st[ui(L.c_credit, i)], plb.y));
 }
 
 // Rust twin: model::rules::tournament_unit (step 11 for unit i, then its record).
@@ -583,6 +841,19 @@ fn tournament_unit(i: u32, t: u32) {
             promoted = higher * ONE < params[PT].rho * len;
             replace = promoted;
         }
+        // (v2) The leaders who adopted in this term learn their fate at this first ranking.
+        var fate = FATE_NOT_PROMOTED;
+        if retire {
+            fate = FATE_RETIRED;
+        } else if promoted {
+            fate = FATE_PROMOTED;
+        }
+        for (var k = 0u; k < params[PT].n_innov; k++) {
+            let at = kat(k, i);
+            if st[L.c_adopt_month + at] != NEVER && ad_fate(st[L.c_ad_extra + at]) == FATE_PENDING {
+                st[L.c_ad_extra + at] = ad_with_fate(st[L.c_ad_extra + at], fate);
+            }
+        }
         let p = st[ui(L.c_p, i)];
         st[ui(L.c_tenure, i)] = 0u;
         st[ui(L.c_credit, i)] = 0u;
@@ -590,6 +861,8 @@ fn tournament_unit(i: u32, t: u32) {
         if replace {
             st[ui(L.c_age, i)] = uniform_int(draw(KEY, i, t, S_LEADER_AGE), params[PT].appoint_lo, params[PT].appoint_hi);
             st[ui(L.c_ambition, i)] = uniform_q(draw(KEY, i, t, S_LEADER_AMBITION), params[PT].ambition_lo, params[PT].ambition_hi);
+            st[ui(L.c_mu, i)] = uniform_q(draw(KEY, i, t, S_LEADER_PUBLICITY), params[PT].mu_lo, params[PT].mu_hi);
+            st[ui(L.c_b, i)] -= mul_q(st[ui(L.c_b, i)], params[PT].b_loss);
             let transfer = len > 1u && chance(draw(KEY, i, t, S_TRANSFER), params[PT].p_transfer);
             var from_ = NEVER;
             if transfer {
@@ -609,9 +882,11 @@ fn tournament_unit(i: u32, t: u32) {
                 if from_ != NEVER && adopted_before(k, from_, t) {
                     st[L.c_know_q + at] = st[L.c_quality + kat(k, from_)];
                     st[L.c_know_v + at] = st[L.c_variant + kat(k, from_)];
+                    st[L.c_know_d + at] = depth_before(k, from_, t);
                 } else {
                     st[L.c_know_q + at] = 0u;
                     st[L.c_know_v + at] = 0u;
+                    st[L.c_know_d + at] = 0u;
                 }
             }
             let w = st[ui(L.c_proc, i)];
@@ -634,14 +909,18 @@ fn record_unit(i: u32, t: u32) {
     for (var k = 0u; k < kn; k++) {
         let at = kat(k, i);
         let base = k * AG_PER_INNOV;
-        let month = st[L.c_adopt_month + at];
-        if month <= t {
+        let d = st[L.c_depth + at];
+        if d >= 1u {
             rec_add(t, base + AG_ADOPTERS, 1u);
             if level < MAX_LEVELS {
                 rec_add(t, base + AG_BY_LEVEL + level, 1u);
             }
-            if month == t {
+            if st[L.c_adopt_month + at] == t {
                 rec_add(t, base + AG_BY_ROUTE + st[L.c_route + at], 1u);
+            }
+            rec_add(t, base + AG_DEPTH + d - 1u, 1u);
+            if d == params[PT].innov[k].rungs {
+                rec_add(t, base + AG_COMPLETE, 1u);
             }
         }
     }
@@ -657,6 +936,7 @@ fn record_unit(i: u32, t: u32) {
     add_split(t, g + AG_SUM_E, st[ui(L.c_e, i)]);
     add_split(t, g + AG_SUM_L, st[ui(L.c_l, i)]);
     add_split(t, g + AG_SUM_I, incentive(st[ui(L.c_ambition, i)], st[ui(L.c_age, i)]));
+    add_split(t, g + AG_SUM_B, st[ui(L.c_b, i)]);
 }
 
 // Rust twin: model::rules::ranks_before
@@ -664,13 +944,10 @@ fn ranks_before(mi: u32, i: u32, k: u32, mj: u32, j: u32, kj: u32) -> bool {
     return mi > mj || (mi == mj && (i < j || (i == j && k < kj)));
 }
 
-// True if this run recognises in month t, and the first month of its window (0 if it does not).
-fn recog_window(t: u32) -> vec2<u32> {
+// True if this run recognises in month t.
+fn recognises(t: u32) -> bool {
     let every = params[PT].recog_every;
-    if every == 0u || (t % every) != 0u {
-        return vec2<u32>(0u, 0u);
-    }
-    return vec2<u32>(1u, t + 1u - min(every, t + 1u));
+    return every != 0u && (t % every) == 0u;
 }
 
 // First word of this run's recognition work space.
@@ -678,18 +955,16 @@ fn recog_base() -> u32 {
     return R * (1u + 2u * L.units * L.innov);
 }
 
-// Part 1 of recognise_run's selection (per unit): list unit i's adoptions of the window that
-// may be recognised (the filter of rules::recognise_run). The list's order does not matter.
+// Part 1 of recognise_run's selection (per unit): list unit i's candidates of the window (the
+// filter of rules::recognise_run: a rung reached in the window). The list's order does not matter.
 fn recog_collect(i: u32, t: u32) {
-    let win = recog_window(t);
-    if win.x == 0u {
+    if !recognises(t) {
         return;
     }
+    let start = window_start(t);
     let base = recog_base();
     for (var k = 0u; k < params[PT].n_innov; k++) {
-        let at = kat(k, i);
-        let month = st[L.c_adopt_month + at];
-        if month == NEVER || month < win.y || month > t || st[L.c_route + at] == RT_SEEDED {
+        if st[L.c_merit_m + kat(k, i)] < start {
             continue;
         }
         let slot = atomicAdd(&recog[base], 1u);
@@ -726,7 +1001,7 @@ fn recog_rank(slot: u32) {
 // Rust twin: model::rules::recognise_run (per run). The picks come ranked from recog_rank;
 // they are applied in rank order, as the Rust loop picks them.
 fn recognise_run(t: u32) {
-    if recog_window(t).x == 0u {
+    if !recognises(t) {
         return;
     }
     let kn = params[PT].n_innov;
@@ -739,6 +1014,7 @@ fn recognise_run(t: u32) {
         let bk = pick & 7u;
         let at = kat(bk, bi);
         st[ui(L.c_l, bi)] = min(st[ui(L.c_l, bi)] + params[PT].l_bonus, ONE);
+        st[ui(L.c_b, bi)] = min(st[ui(L.c_b, bi)] + params[PT].b_bonus, ONE);
         let q = st[L.c_quality + at];
         if st[ri(L.c_ex_unit, bk)] == NEVER || q > st[ri(L.c_ex_q, bk)] {
             st[ri(L.c_ex_unit, bk)] = bi;
@@ -753,14 +1029,6 @@ fn recognise_run(t: u32) {
     atomicAdd(&agg[rec_at(t) + kn * AG_PER_INNOV + AG_RECOGNITIONS], count);
 }
 
-// Rust twin: model::rules::close_run
-fn close_run(t: u32) {
-    let rec = rec_at(t);
-    for (var k = 0u; k < params[PT].n_innov; k++) {
-        st[ri(L.c_adopters, k)] = atomicLoad(&agg[rec + k * AG_PER_INNOV + AG_ADOPTERS]);
-    }
-}
-
 // ---- Kernels: one dispatch per phase per month over every run of the chunk. ----
 // A dispatch wider than 65,535 workgroups is 2-D; the flat index undoes that.
 
@@ -773,9 +1041,8 @@ fn load_prelude() {
     PRE.space = scratch[b];
     for (var k = 0u; k < 8u; k++) {
         PRE.signal[k] = scratch[b + 1u + k];
-        PRE.share[k] = scratch[b + 9u + k];
     }
-    PRE.ex_p = scratch[b + 17u];
+    PRE.ex_p = scratch[b + 9u];
 }
 
 // Phase 0, per run.
@@ -791,9 +1058,8 @@ fn k_prelude(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     scratch[b] = pre.space;
     for (var k = 0u; k < 8u; k++) {
         scratch[b + 1u + k] = pre.signal[k];
-        scratch[b + 9u + k] = pre.share[k];
     }
-    scratch[b + 17u] = pre.ex_p;
+    scratch[b + 9u] = pre.ex_p;
     atomicStore(&recog[recog_base()], 0u);
 }
 
@@ -889,15 +1155,4 @@ fn k_recognise(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     }
     set_run(r);
     recognise_run(L.month);
-}
-
-// Phase E, per run.
-@compute @workgroup_size(64)
-fn k_close(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let r = flat(gid, nwg);
-    if r >= L.runs {
-        return;
-    }
-    set_run(r);
-    close_run(L.month);
 }

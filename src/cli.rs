@@ -1,4 +1,4 @@
-//! Command-line interface (clap): `pioneer run | trace | bench | devices`.
+//! Command-line interface (clap): `pioneer run | trace | ablate | bench | devices`.
 //! Flags override the scenario file; parsing only, the work is in `pioneer::app`.
 
 use clap::{Parser, Subcommand};
@@ -63,6 +63,30 @@ pub enum Command {
         /// Output folder for events.csv (default: out/<scenario>-trace-run<R>).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Switch each mechanism off in turn and show how the headline outcomes move (ablation.csv,
+    /// ablation.md).
+    Ablate {
+        /// Scenario file (TOML), e.g. scenarios/baseline.toml.
+        scenario: PathBuf,
+        /// Replicates per mechanism (paired with the default's); overrides the scenario.
+        #[arg(long)]
+        replicates: Option<u32>,
+        #[arg(long)]
+        seed: Option<u64>,
+        #[arg(long)]
+        months: Option<u32>,
+        /// Output folder (default: out/<scenario name>-ablation).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Backend: cpu, gpu or auto.
+        #[arg(long, default_value = "auto")]
+        backend: String,
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Only these mechanisms, by name or parameter (comma-separated), e.g. `publicity,b_phi`.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
     /// Measure agent-months per second (a benchmark, not a test).
     Bench {

@@ -12,8 +12,10 @@
 //!   bit-identical to each other and for any thread count, batch split or chunking.
 //! - [`scenario`]: TOML files → validated model and parameters.
 //! - [`output`]: steps/summary/units CSV, manifest, written atomically; [`plot`]: charts.
+//! - [`analysis`]: pure statistics on results (headline outcomes, paired comparisons).
 //! - [`app`]: the commands behind the `pioneer` binary.
 
+pub mod analysis;
 pub mod app;
 pub mod backend;
 pub mod error;

@@ -5,7 +5,7 @@ mod cli;
 
 use clap::Parser;
 use cli::{Cli, Command};
-use pioneer::app::{bench, devices, run, trace};
+use pioneer::app::{ablate, bench, devices, run, trace};
 use std::io::IsTerminal;
 
 fn main() {
@@ -61,6 +61,28 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 out,
             })?;
             println!("{}", trace::describe(&res));
+        }
+        Command::Ablate {
+            scenario,
+            replicates,
+            seed,
+            months,
+            out,
+            backend,
+            threads,
+            only,
+        } => {
+            let res = ablate::ablate(&ablate::AblateArgs {
+                scenario,
+                replicates,
+                seed,
+                months,
+                out,
+                backend,
+                threads,
+                only,
+            })?;
+            println!("{}", ablate::describe(&res));
         }
         Command::Bench {
             scenario,

@@ -194,51 +194,113 @@ fn shader_validates_with_naga() {
     }
 }
 
-/// Every WGSL twin named in the Rust docs exists in the shader, and vice versa.
+/// WGSL functions without a Rust twin, on purpose: indexing, dispatch and the parallel parts of
+/// recognition (vello's declared gaps). Every other WGSL function must name its Rust twin.
+const GPU_ONLY: [&str; 12] = [
+    "set_run",
+    "ui",
+    "kat",
+    "ri",
+    "rec_at",
+    "rec_add",
+    "recognises",
+    "recog_base",
+    "recog_collect",
+    "recog_rank",
+    "flat",
+    "load_prelude",
+];
+
+/// Every source file under `dir` with extension `ext`, concatenated.
+fn sources(dir: &Path, ext: &str) -> String {
+    let mut out = String::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir") {
+            let p = entry.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().and_then(|e| e.to_str()) == Some(ext) {
+                out.push_str(&std::fs::read_to_string(&p).expect("read source"));
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// The twins, found through their comments in both directions: each `WGSL twin: `name`` in the
+/// Rust sources is a WGSL function or struct, each `// Rust twin: path` in the shaders names a
+/// Rust function or struct and sits on a WGSL function or struct, the two lists agree, and every
+/// other WGSL function is a kernel or a declared GPU-only helper.
 #[test]
 fn wgsl_twins_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let rust = sources(&root.join("src"), "rs");
     let module = naga::front::wgsl::parse_str(SHADER_SOURCE).expect("parse");
-    let names: Vec<&str> = module.functions.iter().filter_map(|(_, f)| f.name.as_deref()).collect();
-    for f in [
-        "mul_q",
-        "mul_gain",
-        "mul_coef",
-        "sub_sat",
-        "isqrt",
-        "geo_mean",
-        "novelty_ratio",
-        "sigmoid_q",
-        "chance",
-        "unit_q",
-        "uniform_q",
-        "uniform_int",
-        "mix32",
-        "draw",
-        "sched_at",
-        "ratio_q",
-        "prelude_run",
-        "neighbour_mean",
-        "incentive",
-        "expectation",
-        "gap",
-        "demand",
-        "upper_signal",
-        "most_visible",
-        "best_source",
-        "success_prob",
-        "drift",
-        "score",
-        "step_unit",
-        "tournament_unit",
-        "record_unit",
-        "ranks_before",
-        "recognise_run",
-        "close_run",
-        "proc_pack",
-        "proc_tick",
-        "add_split",
-    ] {
-        assert!(names.contains(&f), "WGSL twin `{f}` missing from the shader");
+    let wgsl_fns: Vec<&str> = module.functions.iter().filter_map(|(_, f)| f.name.as_deref()).collect();
+    let wgsl_items: Vec<&str> = wgsl_fns
+        .iter()
+        .copied()
+        .chain(module.types.iter().filter_map(|(_, t)| t.name.as_deref()))
+        .collect();
+    // Rust → WGSL.
+    let mut claimed: Vec<String> = rust
+        .split("WGSL twin: `")
+        .skip(1)
+        .filter_map(|rest| rest.split('`').next())
+        .map(str::to_string)
+        .collect();
+    claimed.sort();
+    claimed.dedup();
+    assert!(claimed.len() > 50, "found only {} twins named in the Rust docs", claimed.len());
+    for name in &claimed {
+        assert!(
+            wgsl_items.contains(&name.as_str()),
+            "Rust names WGSL twin `{name}`, which the shader lacks"
+        );
+    }
+    // WGSL → Rust: the comment line, then the item it sits on.
+    let mut twinned: Vec<String> = Vec::new();
+    let lines: Vec<&str> = SHADER_SOURCE.lines().collect();
+    for (at, line) in lines.iter().enumerate() {
+        let Some(path) = line.trim().strip_prefix("// Rust twin: ") else {
+            continue;
+        };
+        let path = path.split_whitespace().next().unwrap_or("");
+        if path.starts_with("src/") {
+            continue; // a file-level note
+        }
+        let rust_name = path.rsplit("::").next().unwrap_or(path);
+        assert!(
+            ["(", "<"].iter().any(|c| rust.contains(&format!("fn {rust_name}{c}"))) || rust.contains(&format!("struct {rust_name} ")),
+            "the shader names Rust twin `{path}`, which the crate lacks"
+        );
+        let item = lines[at + 1..]
+            .iter()
+            .map(|l| l.trim())
+            .find(|l| !l.starts_with("//"))
+            .unwrap_or("");
+        let name = item
+            .strip_prefix("fn ")
+            .or_else(|| item.strip_prefix("struct "))
+            .and_then(|r| r.split(|c: char| !(c.is_alphanumeric() || c == '_')).next())
+            .unwrap_or_else(|| panic!("`// Rust twin: {path}` sits on `{item}`, not on a function or struct"));
+        twinned.push(name.to_string());
+    }
+    twinned.sort();
+    twinned.dedup();
+    let only_rust: Vec<&String> = claimed.iter().filter(|c| !twinned.contains(c)).collect();
+    let only_wgsl: Vec<&String> = twinned.iter().filter(|c| !claimed.contains(c)).collect();
+    assert!(
+        only_rust.is_empty() && only_wgsl.is_empty(),
+        "twins named on one side only: by Rust {only_rust:?}, by WGSL {only_wgsl:?}"
+    );
+    for f in &wgsl_fns {
+        assert!(
+            f.starts_with("k_") || GPU_ONLY.contains(f) || twinned.iter().any(|t| t == f),
+            "WGSL function `{f}` has no `// Rust twin:` comment and is not a declared GPU-only helper"
+        );
     }
 }
 

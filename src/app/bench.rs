@@ -62,6 +62,13 @@ pub fn bench(a: &BenchArgs) -> Result<BenchResult> {
     };
     let (model, prm) = sc.build()?;
     let months = a.months.unwrap_or(sc.spec.months);
+    if months == 0 || months > crate::scenario::MAX_MONTHS {
+        return Err(
+            crate::error::InputError::new(format!("{months}: allowed 1 to {}", crate::scenario::MAX_MONTHS))
+                .field("--months")
+                .into(),
+        );
+    }
     let be = backend(&a.backend, a.threads)?;
     let ids: Vec<RunId> = (0..a.runs.max(1)).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
     // Warm-up: a short batch.

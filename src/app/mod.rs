@@ -1,6 +1,7 @@
-//! The commands behind the `pioneer` binary: run, trace, bench and devices, as library calls.
+//! The commands behind the `pioneer` binary: run, trace, ablate, bench and devices, as library calls.
 //! The binary parses flags (src/cli.rs) and maps errors to exit codes; the work is here.
 
+pub mod ablate;
 pub mod bench;
 pub mod devices;
 pub mod run;
@@ -23,8 +24,10 @@ pub fn load_scenario(path: &Path, replicates: Option<u32>, seed: Option<u64>, mo
         sc.spec.seed = s;
     }
     if let Some(m) = months {
-        if m == 0 {
-            return Err(InputError::new("must be at least 1").field("--months").into());
+        if m == 0 || m > crate::scenario::MAX_MONTHS {
+            return Err(InputError::new(format!("{m}: allowed 1 to {}", crate::scenario::MAX_MONTHS))
+                .field("--months")
+                .into());
         }
         sc.spec.months = m;
     }

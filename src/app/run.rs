@@ -38,6 +38,8 @@ pub struct RunArgs {
 pub struct RunResult {
     pub scenario: Scenario,
     pub model: Model,
+    /// The parameter points the runs refer to (`ids[r].point`).
+    pub params: Vec<Params>,
     pub ids: Vec<RunId>,
     pub output: BatchOutput,
     pub out_dir: PathBuf,
@@ -101,7 +103,9 @@ pub fn run_chunked(
 
 /// Bytes a batch needs: state of `batch` runs at once plus the aggregates of every run.
 pub fn memory_needed(runs: u64, batch: u64, units: u64, innov: u64, months: u64) -> u64 {
-    let per_unit_run = (11 + 7 * innov) * 4 + 8;
+    let (unit_cols, innov_cols, rung_cols, _) = crate::state::COLUMN_COUNTS;
+    let per_innov = (innov_cols + rung_cols * crate::state::RUNG_WORDS) as u64;
+    let per_unit_run = (unit_cols as u64 + per_innov * innov) * 4 + 8;
     batch * units * per_unit_run + runs * months * agg::record_len(innov as usize) as u64 * 4
 }
 
@@ -119,9 +123,14 @@ fn memory_total() -> u64 {
 
 /// Refuse a batch that would not fit in three quarters of memory, naming what to change.
 pub fn check_memory(sc: &Scenario, model: &Model, batch: usize) -> Result<()> {
+    check_memory_runs(sc, model, sc.spec.replicates as u64, batch)
+}
+
+/// As `check_memory`, for `runs` runs in batches of `batch`.
+pub fn check_memory_runs(sc: &Scenario, model: &Model, runs: u64, batch: usize) -> Result<()> {
     let s = &sc.spec;
     let need = memory_needed(
-        s.replicates as u64,
+        runs,
         batch as u64,
         model.world.len() as u64,
         s.innovation.len() as u64,
@@ -134,7 +143,7 @@ pub fn check_memory(sc: &Scenario, model: &Model, batch: usize) -> Result<()> {
                 "replicates",
                 format!(
                     "{} runs × {} units × {} months needs about {:.1} GiB, more than this machine's {:.1} GiB allows; use fewer replicates or months, or a smaller --batch",
-                    s.replicates,
+                    runs,
                     model.world.len(),
                     s.months,
                     need as f64 / (1u64 << 30) as f64,
@@ -179,6 +188,7 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     let res = RunResult {
         scenario: sc,
         model,
+        params: vec![prm],
         ids,
         output,
         out_dir,
@@ -194,6 +204,7 @@ pub fn write_outputs(res: &RunResult, units: bool) -> Result<()> {
     let rows = RunRows {
         ids: &res.ids,
         out: &res.output,
+        params: &res.params,
     };
     let dir = &res.out_dir;
     let mut s = output::steps_header(&res.model);

@@ -27,8 +27,8 @@ pub struct TraceArgs {
 /// A replayed run.
 pub struct TraceResult {
     pub model: Model,
-    /// Innovation names, by index.
-    pub innovations: Vec<String>,
+    /// The innovations (names, rungs, rung names), by index.
+    pub innovations: Vec<crate::scenario::InnovSpec>,
     pub unit: usize,
     pub events: Vec<Event>,
     pub output: BatchOutput,
@@ -90,7 +90,7 @@ pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
     output::write_atomic(&out_dir.join("events.csv"), s.as_bytes())?;
     Ok(TraceResult {
         model,
-        innovations: sc.spec.innovation.iter().map(|i| i.name.clone()).collect(),
+        innovations: sc.spec.innovation.clone(),
         unit,
         events: log.events,
         output: BatchOutput {
@@ -103,26 +103,10 @@ pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
     })
 }
 
-/// The unit a learned design came from, when it was a neighbour or the parent: the one whose
-/// design of that innovation, adopted before the event, has the source's quality. (Adoption
-/// records never change once written, so the end state of the replay tells.)
-fn source_unit(res: &TraceResult, e: &Event) -> Option<usize> {
-    use crate::state::route;
-    let st = &res.output.state;
-    let n = st.units;
-    let i = e.unit as usize;
-    let k = e.k as usize;
-    let fits = |j: usize| st.adopt_month[k * n + j] < e.month && st.quality[k * n + j] == e.source_q;
-    match e.source {
-        route::NEIGHBOUR => res.model.world.neighbours(i).iter().map(|&j| j as usize).find(|&j| fits(j)),
-        route::PARENT => Some(res.model.world.parent[i] as usize).filter(|&j| j < n && fits(j)),
-        _ => None,
-    }
-}
-
 /// The unit's process trace as readable text.
 pub fn describe(res: &TraceResult) -> String {
     use crate::model::fixed::to_f64;
+    use crate::model::params::NEVER;
     use crate::state::route;
     use std::fmt::Write as _;
     let m = &res.model;
@@ -144,46 +128,78 @@ pub fn describe(res: &TraceResult) -> String {
         to_f64(m.world.firms[i]),
         m.world.neighbours(i).len()
     );
-    let name = |k: u32| res.innovations.get(k as usize).cloned().unwrap_or_default();
+    let name = |k: u32| res.innovations.get(k as usize).map(|i| i.name.clone()).unwrap_or_default();
+    let rung = |k: u32, j: u32| {
+        let r = res.innovations.get(k as usize).map_or(0, |i| i.rungs);
+        let rn = res.innovations.get(k as usize).map(|i| i.rung_name(j)).unwrap_or_default();
+        format!("rung {j}/{r} {rn}")
+    };
+    let unit_name = |j: u32| m.world.names.get(j as usize).cloned().unwrap_or_default();
     let mut any = false;
     for e in res.events.iter().filter(|e| e.unit as usize == i) {
         any = true;
         let _ = write!(s, "month {:>4}  {:<9} → {:<9} {}", e.month, e.from_name(), e.to_name(), e.what);
-        let detail = match (e.what.split(':').next().unwrap_or(""), e.to) {
-            ("need", _) => format!(
-                " [{}: √(I·g) = √({:.2}·{:.2}) = {:.2} ≥ θ {:.2}; p {:.3}]",
+        let b = to_f64(e.backing);
+        let detail = match e.what.split(':').next().unwrap_or("") {
+            "need" => format!(
+                " [{}, {}: √(I·g) = √({:.2}·{:.2}) = {:.2} ≥ θ {:.2}; p {:.3}]",
                 name(e.k),
+                rung(e.k, e.rung),
                 to_f64(e.incentive),
                 to_f64(e.gap),
                 ((to_f64(e.incentive) * to_f64(e.gap)).sqrt()),
                 to_f64(e.theta),
                 to_f64(e.prob)
             ),
-            ("agenda" | "lapse", _) => format!(" [U {:.2}, D {:.2}, p {:.3}]", to_f64(e.signal), to_f64(e.demand), to_f64(e.prob)),
-            ("design", _) if e.source != 0 => format!(
-                " [source {}{} q {:.2}, improvement {:.3}, candidate q {:.2} variant {}]",
+            "agenda" => format!(
+                " [U {:.2}, D {:.2}, p {:.3}; pitch to the upper leader: B {:.2} → {b:.2}]",
+                to_f64(e.signal),
+                to_f64(e.demand),
+                to_f64(e.prob),
+                to_f64(e.backing_before)
+            ),
+            "lapse" => format!(" [U {:.2}, D {:.2}, p {:.3}]", to_f64(e.signal), to_f64(e.demand), to_f64(e.prob)),
+            "pilot" | "mandate" => format!(" [{}; U 1; B {:.2} → {b:.2}]", name(e.k), to_f64(e.backing_before)),
+            "design" if e.source != 0 => format!(
+                " [source {}{} q {:.2} at depth {}, improvement {:.3}, candidate q {:.2} variant {}]",
                 route::NAMES.get(e.source as usize).unwrap_or(&""),
-                source_unit(res, e).map(|j| format!(" {}", m.world.names[j])).unwrap_or_default(),
+                if e.source_unit == NEVER {
+                    String::new()
+                } else {
+                    format!(" {}", unit_name(e.source_unit))
+                },
                 to_f64(e.source_q),
+                e.rung,
                 to_f64(e.delta),
                 to_f64(e.quality),
                 e.variant
             ),
-            ("adopted" | "failed", _) => format!(
-                " [U {:.2}, success p {:.2}, q {:.2}, L now {:.2}]",
+            "adopted" | "deepened" | "completed" | "failed" => format!(
+                " [{}: hurdle {:.2}, B {:.2}, L {:.2}, φ {:.2}, U {:.2}, success p {:.2}; B now {b:.2}, L now {:.2}{}]",
+                rung(e.k, e.rung),
+                e.hurdle as f64 / 65535.0,
+                to_f64(e.backing_before),
+                to_f64(e.legitimacy_before),
+                to_f64(e.resistance),
                 to_f64(e.signal),
                 to_f64(e.prob),
-                to_f64(e.quality),
-                to_f64(e.legitimacy)
+                to_f64(e.legitimacy),
+                if e.what.starts_with("failed") {
+                    String::new()
+                } else {
+                    format!(", novelty among peers {:.2}", to_f64(e.delta))
+                }
             ),
-            ("recognised", _) => format!(
-                " [{}: n·q {:.3}, q {:.2}, L now {:.2}]",
+            "recognised" => format!(
+                " [{} at depth {}: merit {:.3}, q {:.2}; L now {:.2}, B now {b:.2}]",
                 name(e.k),
-                to_f64(e.prob),
+                e.rung,
+                e.prob as f64 / 65535.0,
                 to_f64(e.quality),
                 to_f64(e.legitimacy)
             ),
-            ("leader", _) if e.source != crate::model::params::NEVER => format!(" [newcomer from {}]", m.world.names[e.source as usize]),
+            "leader" if e.source != NEVER => format!(" [newcomer from {}; B now {b:.2}]", unit_name(e.source)),
+            "leader" => format!(" [B now {b:.2}]"),
             _ => String::new(),
         };
         let _ = writeln!(s, "{detail}");

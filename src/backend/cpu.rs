@@ -87,13 +87,12 @@ pub fn run_months<T: Tracer>(
             *slot = rules::neighbour_mean(m, run.p, i);
         }
         for i in 0..n {
-            rules::step_unit(m, prm, key, &pre, run, &nbr_p, &mut scores, i, t, tr);
+            rules::step_unit(m, prm, key, &pre, run, &nbr_p, &mut scores, rec, i, t, tr);
         }
         for i in 0..n {
             rules::tournament_unit(m, prm, key, run, &scores, rec, i, t, tr);
         }
         rules::recognise_run(prm, run, rec, t, tr);
-        rules::close_run(prm, run, rec);
         if t.is_multiple_of(12) || t == last {
             progress(if t.is_multiple_of(12) { 12 } else { (t % 12) as u64 });
         }

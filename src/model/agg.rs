@@ -9,8 +9,15 @@ pub const BY_LEVEL: usize = 1;
 pub const BY_ROUTE: usize = 5;
 /// Units whose active process is this innovation, by stage need, agenda, design, implement.
 pub const BY_STAGE: usize = 13;
+/// (v2) Units at exactly depth 1..=8.
+pub const DEPTH: usize = 17;
+/// (v2) Units at the full depth of the ladder.
+pub const COMPLETE: usize = 25;
+/// (v2) Rung attempts that completed this month, and those of them that failed.
+pub const RUNG_ATTEMPTS: usize = 26;
+pub const RUNG_FAILURES: usize = 27;
 /// Width of the per-innovation part.
-pub const PER_INNOV: usize = 17;
+pub const PER_INNOV: usize = 28;
 
 /// Global counters after the per-innovation part (offsets from `global_base(k)`).
 pub const IDLE: usize = 0;
@@ -19,9 +26,11 @@ pub const SUM_P: usize = 1;
 pub const SUM_E: usize = 3;
 pub const SUM_L: usize = 5;
 pub const SUM_I: usize = 7;
-pub const PROMOTIONS: usize = 9;
-pub const RECOGNITIONS: usize = 10;
-pub const GLOBAL: usize = 11;
+/// (v2) Upper backing B.
+pub const SUM_B: usize = 9;
+pub const PROMOTIONS: usize = 11;
+pub const RECOGNITIONS: usize = 12;
+pub const GLOBAL: usize = 13;
 
 /// Words in one month's record for `k` innovations.
 pub const fn record_len(k: usize) -> usize {

@@ -8,7 +8,7 @@ pub mod rng;
 pub mod rules;
 pub mod trace;
 
-use crate::state::{route, BatchState};
+use crate::state::{outcome, route, BatchState, RUNG_WORDS};
 use crate::world::World;
 use fixed::*;
 use params::{Params, NEVER};
@@ -23,6 +23,8 @@ pub struct Seeded {
     pub quality: u32,
     /// Whether it starts as the recognised national exemplar of the innovation.
     pub exemplar: bool,
+    /// (v2) Rungs already reached, 1..=rungs.
+    pub depth: u32,
 }
 
 /// Starting values set by the scenario for one named unit (`[[unit]]`), in every run.
@@ -35,8 +37,12 @@ pub struct Setup {
     pub legitimacy: Option<u32>,
     pub ambition: Option<u32>,
     pub threshold: Option<u32>,
-    /// Leader's age in months.
+    /// Leader's age and tenure in months.
     pub age: Option<u32>,
+    pub tenure: Option<u32>,
+    /// (v2) Resistance φ of the departments, and the first leader's publicity μ.
+    pub resistance: Option<u32>,
+    pub publicity: Option<u32>,
 }
 
 /// Everything shared by all runs of a batch: the world, the lever masks, the lookup table.
@@ -108,6 +114,13 @@ pub fn init_batch(m: &Model, params: &[Params], runs: &[RunId]) -> BatchState {
             st.p0[at] = p;
             st.e[at] = (p + uniform_q(draw(key, iu, 0, stream::INIT_E), 0, prm.init_e_hi)).min(ONE);
             st.l[at] = uniform_q(draw(key, iu, 0, stream::INIT_L), prm.init_l_lo, prm.init_l_hi);
+            st.b[at] = uniform_q(draw(key, iu, 0, stream::INIT_B), prm.init_b_lo, prm.init_b_hi);
+            st.mu[at] = uniform_q(draw(key, iu, 0, stream::INIT_MU), prm.mu_lo, prm.mu_hi);
+            st.phi[at] = match m.world.resistance[i] {
+                NEVER => uniform_q(draw(key, iu, 0, stream::INIT_PHI), prm.phi_lo, prm.phi_hi),
+                given => given,
+            };
+            st.cap[at] = m.world.capacity[i];
         }
         for s in &m.setups {
             let at = r * n + s.unit as usize;
@@ -130,15 +143,30 @@ pub fn init_batch(m: &Model, params: &[Params], runs: &[RunId]) -> BatchState {
             if let Some(v) = s.age {
                 st.age[at] = v;
             }
+            if let Some(v) = s.tenure {
+                st.tenure[at] = v;
+            }
+            if let Some(v) = s.resistance {
+                st.phi[at] = v;
+            }
+            if let Some(v) = s.publicity {
+                st.mu[at] = v;
+            }
         }
         for s in &m.seeded {
             let k = s.innov as usize;
-            let at = (r * kn + k) * n + s.unit as usize;
+            let i = s.unit as usize;
+            let at = (r * kn + k) * n + i;
             st.adopt_month[at] = 0;
             st.quality[at] = s.quality;
-            st.variant[at] = rules::new_variant(s.unit as usize);
+            st.variant[at] = rules::new_variant(i);
             st.route[at] = route::SEEDED;
-            st.adopters[r * kn + k] += 1;
+            st.depth[at] = s.depth;
+            st.ad_extra[at] = outcome::pack(0, outcome::RETIRED, 0);
+            for j in 0..s.depth as usize {
+                // Month 0 in the rung's half-word.
+                st.rung_m[at * RUNG_WORDS + j / 2] &= !(0xFFFF << (16 * (j % 2)));
+            }
             let ex = r * kn + k;
             if s.exemplar && (st.ex_unit[ex] == NEVER || s.quality > st.ex_q[ex]) {
                 st.ex_unit[ex] = s.unit;

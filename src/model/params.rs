@@ -52,13 +52,15 @@ pub struct Innov {
     pub available: u32,
     /// Difficulty, Q16 (subtracted inside the success logistic).
     pub difficulty: u32,
-    pub _pad: [u32; 2],
+    /// (v2) Rungs of the ladder R_k, 1..=8.
+    pub rungs: u32,
+    pub _pad: u32,
     /// Upper-level policy signal u_k(t) before recognition boosts, Q16.
     pub signal: Sched,
 }
 
 /// A mandate: units under the issuer (bit `m` of the unit's mandate mask) that comply must
-/// design innovation `innov` from `start` to `deadline` (inclusive).
+/// adopt innovation `innov` to `depth` rungs from `start` to `deadline` (inclusive).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Pod, Zeroable)]
 pub struct Mandate {
@@ -67,6 +69,9 @@ pub struct Mandate {
     pub deadline: u32,
     /// Probability that a unit complies (drawn once per unit and run), Q16.
     pub compliance: u32,
+    /// (v2) Depth the mandate requires, 1..=rungs.
+    pub depth: u32,
+    pub _pad: [u32; 3],
 }
 
 /// A pilot: units with bit `p` of their pilot mask put `innov` on their agenda in `month`.
@@ -135,7 +140,6 @@ pub struct Params {
     pub g_p: u32,   // (gain)
     pub kappa: u32, // (gain)
     pub lambda: u32,
-    pub mu: u32,
     pub lambda_u: u32,
     // Drift.
     pub p_floor: u32,
@@ -152,7 +156,23 @@ pub struct Params {
     pub init_e_hi: u32,
     pub init_l_lo: u32,
     pub init_l_hi: u32,
-    pub _pad: [u32; 3],
+    // (v2) Upper backing, resistance, demonstration, publicity, expanding power.
+    pub beta0: u32,
+    pub lambda_b: u32,
+    pub eps_b: u32,
+    pub b_b: i32,    // (coef)
+    pub b_phi: i32,  // (coef)
+    pub b_demo: i32, // (coef)
+    pub b_bonus: u32,
+    pub b_loss: u32,
+    pub lambda_c: u32,
+    pub w_p: u32, // (gain)
+    pub init_b_lo: u32,
+    pub init_b_hi: u32,
+    pub mu_lo: u32,
+    pub mu_hi: u32,
+    pub phi_lo: u32,
+    pub phi_hi: u32,
     /// Institutional space S(t).
     pub space: Sched,
     pub innov: [Innov; MAX_INNOV],

@@ -47,6 +47,10 @@ pub mod stream {
     pub const DROP: u32 = 14;
     /// Sub-index: mandate number.
     pub const COMPLY: u32 = 15;
+    /// (v2) Whether the leader pushes on to the next rung.
+    pub const CONTINUE: u32 = 16;
+    /// (v2) A new leader's publicity μ.
+    pub const LEADER_PUBLICITY: u32 = 17;
     // Initial state (drawn on the host, month 0).
     pub const INIT_THETA: u32 = 32;
     pub const INIT_AMBITION: u32 = 33;
@@ -55,13 +59,16 @@ pub mod stream {
     pub const INIT_P: u32 = 36;
     pub const INIT_E: u32 = 37;
     pub const INIT_L: u32 = 38;
+    pub const INIT_B: u32 = 39;
+    pub const INIT_MU: u32 = 40;
+    pub const INIT_PHI: u32 = 41;
     // World generation (host only; key from the world seed).
     pub const WORLD_CAPACITY: u32 = 64;
     pub const WORLD_FIRMS: u32 = 65;
     pub const WORLD_X: u32 = 66;
     pub const WORLD_Y: u32 = 67;
 
-    /// A stream with a sub-index (e.g. the innovation or the mandate number).
+    /// A stream with a sub-index (e.g. the innovation or the mandate number). WGSL twin: `sub`.
     pub const fn sub(stream: u32, index: u32) -> u32 {
         stream | (index << 8)
     }

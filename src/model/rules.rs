@@ -10,18 +10,17 @@ use super::params::{Params, MAX_LEVERS, NEVER};
 use super::rng::{draw, stream, stream::sub};
 use super::trace::{Event, Tracer};
 use super::Model;
-use crate::state::{process, route, stage, RunMut};
+use crate::state::{outcome, process, route, stage, RunMut, RUNG_WORDS};
 use crate::world::{MAX_LEVELS, NO_PARENT};
 
 /// Per-run values of month `t` that every unit reads (computed before the units step).
+/// WGSL twin: `Prelude`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Prelude {
     /// Institutional space S(t).
     pub space: u32,
     /// Upper signal u_k(t) including recognition boosts.
     pub signal: [u32; 8],
-    /// Share of units that adopted k as of month t, Q16 (floor of adopters·65536/N, capped).
-    pub share: [u32; 8],
     /// Performance of the exemplar units (the highest over innovations), as of month t.
     pub ex_p: u32,
 }
@@ -34,17 +33,14 @@ pub fn ratio_q(a: u32, n: u32) -> u32 {
     (hi * 256 + lo).min(ONE)
 }
 
-/// Phase 0 (per run): schedules, boosts, adoption shares, exemplar performance.
-/// WGSL twin: `prelude_run`.
+/// Phase 0 (per run): schedules, boosts, exemplar performance. WGSL twin: `prelude_run`.
 pub fn prelude_run(prm: &Params, run: &RunMut, t: u32) -> Prelude {
-    let n = prm.n_units;
     let mut pre = Prelude {
         space: prm.space.at(t),
         ..Default::default()
     };
     for k in 0..prm.n_innov as usize {
         pre.signal[k] = (prm.innov[k].signal.at(t) + run.boost[k]).min(ONE);
-        pre.share[k] = ratio_q(run.adopters[k], n);
         let ex = run.ex_unit[k];
         if ex != NEVER {
             pre.ex_p = pre.ex_p.max(run.p[ex as usize]);
@@ -113,6 +109,53 @@ fn adopted_before(run: &RunMut, n: usize, k: usize, j: usize, t: u32) -> bool {
     run.adopt_month[k * n + j] < t
 }
 
+/// Month in which unit `j` reached rung `rung` (1-based) of innovation `k`, or NEVER. Two
+/// months share a word (16 bits each, 0xFFFF = not reached). WGSL twin: `rung_month`.
+#[inline(always)]
+pub fn rung_month(run: &RunMut, n: usize, k: usize, j: usize, rung: u32) -> u32 {
+    let w = run.rung_m[(k * n + j) * RUNG_WORDS + ((rung - 1) >> 1) as usize];
+    let m = (w >> (((rung - 1) & 1) * 16)) & 0xFFFF;
+    if m == 0xFFFF {
+        NEVER
+    } else {
+        m
+    }
+}
+
+/// Record that unit `i` reached rung `rung` of `k` in month `t` (`t` < 0xFFFF).
+/// WGSL twin: `set_rung_month`.
+#[inline(always)]
+pub fn set_rung_month(run: &mut RunMut, n: usize, k: usize, i: usize, rung: u32, t: u32) {
+    let at = (k * n + i) * RUNG_WORDS + ((rung - 1) >> 1) as usize;
+    let shift = ((rung - 1) & 1) * 16;
+    run.rung_m[at] = (run.rung_m[at] & !(0xFFFF << shift)) | (t << shift);
+}
+
+/// Depth of unit `j` on `k` as of month `t`: the rungs it reached before `t` (rungs are reached
+/// in order and never lost, so other units can read this while `j` climbs). WGSL twin: `depth_before`.
+#[inline(always)]
+pub fn depth_before(prm: &Params, run: &RunMut, n: usize, k: usize, j: usize, t: u32) -> u32 {
+    let r = prm.innov[k].rungs;
+    let mut d = 0;
+    while d < r && rung_month(run, n, k, j, d + 1) < t {
+        d += 1;
+    }
+    d
+}
+
+/// True if unit i is in a pilot of innovation k that has begun by month t (U = 1 for the
+/// whole ladder). WGSL twin: `piloted`.
+#[inline(always)]
+pub fn piloted(m: &Model, prm: &Params, i: usize, k: usize, t: u32) -> bool {
+    for pi in 0..(prm.n_pilots as usize).min(MAX_LEVERS) {
+        let pl = &prm.pilots[pi];
+        if m.pilot_mask[i] & (1 << pi) != 0 && pl.innov as usize == k && t >= pl.month {
+            return true;
+        }
+    }
+    false
+}
+
 /// Step 6: upper signal U = max(u_k, π·[parent adopted k], 1 if mandated or piloted).
 /// WGSL twin: `upper_signal`.
 #[inline(always)]
@@ -123,10 +166,18 @@ pub fn upper_signal(m: &Model, prm: &Params, pre: &Prelude, run: &RunMut, i: usi
     if parent != NO_PARENT && adopted_before(run, n, k, parent as usize, t) {
         u = u.max(prm.pi);
     }
-    if w & (process::MANDATED | process::PILOT) != 0 {
+    if w & process::MANDATED != 0 || piloted(m, prm, i, k, t) {
         u = ONE;
     }
     u
+}
+
+/// Step 6 (v2), the pitch: the leader takes the plan to the upper leader and wins backing in
+/// proportion to the upper signal and the unit's record, B ← max(B, U·(β0 + (1 − β0)·L)).
+/// WGSL twin: `pitch`.
+#[inline(always)]
+pub fn pitch(prm: &Params, b: u32, u: u32, l: u32) -> u32 {
+    b.max(mul_q(u, prm.beta0 + mul_q(ONE - prm.beta0, l)))
 }
 
 /// Step 5: the available, not-yet-adopted innovation most visible to unit i (most adopting
@@ -155,70 +206,240 @@ pub fn most_visible(m: &Model, prm: &Params, run: &RunMut, i: usize, t: u32) -> 
     best
 }
 
-/// The best design unit i can learn for innovation k: (route, quality, variant), route NONE if
-/// there is no source. Order among equal quality: neighbour, exemplar, parent, leader.
-/// WGSL twin: `best_source`.
-pub fn best_source(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k: usize, t: u32) -> (u32, u32, u32) {
+/// Step 5 (v2), deepening: the adopted innovation with the lowest d_k/R_k below 1 (lowest k
+/// on ties), or NEVER. WGSL twin: `shallowest`.
+pub fn shallowest(prm: &Params, run: &RunMut, i: usize) -> u32 {
     let n = prm.n_units as usize;
-    let mut src = (route::NONE, 0u32, 0u32);
-    let mut found = false;
+    let mut best = NEVER;
+    let (mut bd, mut br) = (1u32, 1u32);
+    for k in 0..prm.n_innov as usize {
+        let d = run.depth[k * n + i];
+        let r = prm.innov[k].rungs;
+        if d >= 1 && d < r && d * br < bd * r {
+            best = k as u32;
+            bd = d;
+            br = r;
+        }
+    }
+    best
+}
+
+/// A design unit i can learn: its route (NONE without a source), quality, variant and the
+/// depth its source had reached. WGSL twin: `Source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source {
+    pub route: u32,
+    pub quality: u32,
+    pub variant: u32,
+    pub depth: u32,
+    /// The unit it comes from (NEVER for the leader's knowledge).
+    pub unit: u32,
+}
+
+/// The best design unit i can learn for innovation k. Order among equal quality: neighbour,
+/// exemplar, parent, leader. WGSL twin: `best_source`.
+pub fn best_source(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k: usize, t: u32) -> Source {
+    let n = prm.n_units as usize;
+    let mut src = Source {
+        route: route::NONE,
+        quality: 0,
+        variant: 0,
+        depth: 0,
+        unit: NEVER,
+    };
     for &j in m.world.neighbours(i) {
         let j = j as usize;
         if adopted_before(run, n, k, j, t) {
             let q = run.quality[k * n + j];
-            if !found || q > src.1 {
-                src = (route::NEIGHBOUR, q, run.variant[k * n + j]);
-                found = true;
+            if src.route == route::NONE || q > src.quality {
+                src = Source {
+                    route: route::NEIGHBOUR,
+                    quality: q,
+                    variant: run.variant[k * n + j],
+                    depth: 0,
+                    unit: j as u32,
+                };
             }
         }
     }
     let ex = run.ex_unit[k];
     if ex != NEVER && ex as usize != i && chance(draw(key, i as u32, t, sub(stream::VISIBLE, k as u32)), prm.nu) {
         let q = run.ex_q[k];
-        if !found || q > src.1 {
-            src = (route::EXEMPLAR, q, run.ex_v[k]);
-            found = true;
+        if src.route == route::NONE || q > src.quality {
+            src = Source {
+                route: route::EXEMPLAR,
+                quality: q,
+                variant: run.ex_v[k],
+                depth: 0,
+                unit: ex,
+            };
         }
     }
     let parent = m.world.parent[i];
     if parent != NO_PARENT && adopted_before(run, n, k, parent as usize, t) {
         let q = run.quality[k * n + parent as usize];
-        if !found || q > src.1 {
-            src = (route::PARENT, q, run.variant[k * n + parent as usize]);
-            found = true;
+        if src.route == route::NONE || q > src.quality {
+            src = Source {
+                route: route::PARENT,
+                quality: q,
+                variant: run.variant[k * n + parent as usize],
+                depth: 0,
+                unit: parent,
+            };
         }
     }
     if run.know_v[k * n + i] != 0 {
         let q = run.know_q[k * n + i];
-        if !found || q > src.1 {
-            src = (route::LEADER, q, run.know_v[k * n + i]);
+        if src.route == route::NONE || q > src.quality {
+            src = Source {
+                route: route::LEADER,
+                quality: q,
+                variant: run.know_v[k * n + i],
+                depth: run.know_d[k * n + i],
+                unit: NEVER,
+            };
         }
+    }
+    if src.unit != NEVER {
+        src.depth = depth_before(prm, run, n, k, src.unit as usize, t);
     }
     src
 }
 
-/// Step 8: probability that implementation succeeds. WGSL twin: `success_prob`.
+/// Step 8 (v2): the hurdle of rung j, h_j = difficulty_k + b_φ·φ·(j − 1)/(R_k − 1)
+/// − b_demo·[j ≤ d_src], signed Q16. WGSL twin: `hurdle`.
 #[inline(always)]
-pub fn success_prob(m: &Model, prm: &Params, difficulty: u32, l: u32, u: u32, c: u32) -> u32 {
-    let z = mul_coef(prm.b0, ONE) - difficulty as i32 + mul_coef(prm.b_l, l) + mul_coef(prm.b_u, u) + mul_coef(prm.b_c, c);
+pub fn hurdle(prm: &Params, k: usize, j: u32, d_src: u32, phi: u32) -> i32 {
+    let r = prm.innov[k].rungs;
+    let mut h = prm.innov[k].difficulty as i32;
+    if r > 1 {
+        h += mul_coef(prm.b_phi, phi * (j - 1) / (r - 1));
+    }
+    if j <= d_src {
+        h -= mul_coef(prm.b_demo, ONE);
+    }
+    h
+}
+
+/// Step 8: probability that a rung attempt succeeds, σ(b0 − h + b_L·L + b_B·B + b_U·U + b_c·c).
+/// WGSL twin: `success_prob`.
+#[inline(always)]
+pub fn success_prob(m: &Model, prm: &Params, h: i32, l: u32, b: u32, u: u32, c: u32) -> u32 {
+    let z = mul_coef(prm.b0, ONE) - h + mul_coef(prm.b_l, l) + mul_coef(prm.b_b, b) + mul_coef(prm.b_u, u) + mul_coef(prm.b_c, c);
     sigmoid_q(&m.sigmoid, z)
 }
 
-/// Step 10 and the tournament score: drift of P and L. WGSL twin: `drift`.
+/// Step 9 (v2): share of unit i's peer group (same parent and level, i excluded) that had
+/// reached rung j of k before month t; 0 without peers. WGSL twin: `peer_share`.
+pub fn peer_share(m: &Model, prm: &Params, run: &RunMut, i: usize, k: usize, j: u32, t: u32) -> u32 {
+    let n = prm.n_units as usize;
+    let peers = m.world.peers(i);
+    if peers.len() <= 1 {
+        return 0;
+    }
+    let mut count = 0u32;
+    for &p in peers {
+        if p as usize != i && rung_month(run, n, k, p as usize, j) < t {
+            count += 1;
+        }
+    }
+    ratio_q(count, peers.len() as u32 - 1)
+}
+
+/// First month of the recognition window that contains month `t` (t itself without windows).
+/// WGSL twin: `window_start`.
 #[inline(always)]
-pub fn drift(prm: &Params, p: u32, l: u32) -> (u32, u32) {
+#[expect(clippy::manual_checked_ops, reason = "the same branch as its WGSL twin, which has no checked_div")]
+pub fn window_start(prm: &Params, t: u32) -> u32 {
+    if prm.recog_every == 0 {
+        t
+    } else {
+        (t - 1) / prm.recog_every * prm.recog_every + 1
+    }
+}
+
+/// What reaching a rung changed, for the trace.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Gains {
+    pub p: u32,
+    pub l: u32,
+    pub b: u32,
+    /// Novelty among peers n_j (Q16) and the recognition merit n_j·q·(1 + μ)·j/R_k.
+    pub novelty: u32,
+    pub merit: u32,
+}
+
+/// Step 9 (v2): unit i reached rung j of k (design quality q) in month t. Records the rung,
+/// raises P, C, L and B (publicity pays twice), keeps the window's best merit for recognition,
+/// and at the top of the ladder raises capacity. Returns the new P, L, B. WGSL twin: `rung_reached`.
+pub fn rung_reached(
+    m: &Model,
+    prm: &Params,
+    run: &mut RunMut,
+    i: usize,
+    k: usize,
+    j: u32,
+    q: u32,
+    u: u32,
+    p: u32,
+    l: u32,
+    b: u32,
+    t: u32,
+) -> Gains {
+    let n = prm.n_units as usize;
+    let at = k * n + i;
+    let r = prm.innov[k].rungs;
+    run.depth[at] = j;
+    set_rung_month(run, n, k, i, j, t);
+    let p = p + mul_q((((prm.g_p * q) >> 8) / r).min(ONE), ONE - p);
+    let nov = novelty_ratio(mul_gain(prm.kappa, peer_share(m, prm, run, i, k, j, t)));
+    let nq = mul_q(nov, q);
+    run.credit[i] = (run.credit[i] + nq / r).min(ONE);
+    let mu = run.mu[i];
+    let gain_l = mul_q(prm.lambda, nq);
+    let l = (l + gain_l + mul_q(gain_l, mu) + mul_q(prm.lambda_u, u)).min(ONE);
+    let gain_b = mul_q(prm.lambda_b, nq);
+    let b = (b + gain_b + mul_q(gain_b, mu)).min(ONE);
+    let merit = (nq + mul_q(nq, mu)) * j / r;
+    if run.merit_m[at] >= window_start(prm, t) {
+        run.merit[at] = run.merit[at].max(merit);
+    } else {
+        run.merit[at] = merit;
+    }
+    run.merit_m[at] = t;
+    if j == r {
+        run.cap[i] += mul_q(prm.lambda_c, ONE - run.cap[i]);
+    }
+    Gains {
+        p,
+        l,
+        b,
+        novelty: nov,
+        merit,
+    }
+}
+
+/// Step 10 and the tournament score: drift of P, L and (v2) B. WGSL twin: `drift`.
+#[inline(always)]
+pub fn drift(prm: &Params, p: u32, l: u32, b: u32) -> (u32, u32, u32) {
     let p = if p >= prm.p_floor {
         p - mul_q(prm.eps_p, p - prm.p_floor)
     } else {
         p + mul_q(prm.eps_p, prm.p_floor - p)
     };
-    (p, l - mul_q(prm.eps_l, l))
+    (p, l - mul_q(prm.eps_l, l), b - mul_q(prm.eps_b, b))
 }
 
-/// Step 11: tournament score (P − P0) + w_C·C + w_L·L, signed Q16. WGSL twin: `score`.
+/// Step 11: tournament score w_P·(P − P0) + w_C·C + w_L·L, signed Q16 (each product rounded
+/// toward zero). WGSL twin: `score`.
 #[inline(always)]
 pub fn score(prm: &Params, p: u32, p0: u32, c: u32, l: u32) -> i32 {
-    p as i32 - p0 as i32 + ((prm.w_c * c) >> 8) as i32 + ((prm.w_l * l) >> 8) as i32
+    let dp = if p >= p0 {
+        ((prm.w_p * (p - p0)) >> 8) as i32
+    } else {
+        -(((prm.w_p * (p0 - p)) >> 8) as i32)
+    };
+    dp + ((prm.w_c * c) >> 8) as i32 + ((prm.w_l * l) >> 8) as i32
 }
 
 /// Variant id of a new design made by unit i (unique per unit and innovation).
@@ -234,8 +455,8 @@ pub fn template_variant(prm: &Params, m: usize) -> u32 {
     prm.n_units + 1 + m as u32
 }
 
-/// Steps 1–10 for unit i (phase B). Writes only unit i's own slots and `score[i]`.
-/// WGSL twin: `step_unit`.
+/// Steps 1–10 for unit i (phase B). Writes only unit i's own slots, `score[i]`, and the rung
+/// attempt and failure counters of the month's record `rec`. WGSL twin: `step_unit`.
 pub fn step_unit<T: Tracer>(
     m: &Model,
     prm: &Params,
@@ -244,13 +465,13 @@ pub fn step_unit<T: Tracer>(
     run: &mut RunMut,
     nbr_p: &[u32],
     score_out: &mut [i32],
+    rec: &mut [u32],
     i: usize,
     t: u32,
     tr: &mut T,
 ) {
     let n = prm.n_units as usize;
     let iu = i as u32;
-    let c = m.world.capacity[i];
     // 1. Leader ages.
     let age = run.age[i] + 1;
     let tenure = run.tenure[i] + 1;
@@ -263,32 +484,56 @@ pub fn step_unit<T: Tracer>(
     run.e[i] = e;
     let g = gap(prm, p, e, nbr_p[i]);
     let mut l = run.l[i];
+    let mut b = run.b[i];
 
     let w0 = run.proc_[i];
     let s0 = process::stage(w0);
     let mut w = process::tick(w0);
     let mut ev = Event::new(t, iu, s0, inc, g, run.theta[i], l);
 
-    // 13. Vertical levers: mandates, then pilots.
+    // 13. Vertical levers: mandates, then pilots. A forced agenda makes the pitch too.
     let mut forced = false;
     if s0 <= stage::AGENDA {
         for mi in 0..(prm.n_mandates as usize).min(MAX_LEVERS) {
             let md = &prm.mandates[mi];
             let k = md.innov as usize;
+            let at = k * n + i;
+            let d = run.depth[at];
             if m.mandate_mask[i] & (1 << mi) != 0
                 && t >= md.start
                 && t <= md.deadline
                 && t >= prm.innov[k].available
-                && run.adopt_month[k * n + i] == NEVER
+                && d < md.depth
                 && chance(draw(key, iu, 0, sub(stream::COMPLY, mi as u32)), md.compliance)
             {
-                w = process::pack(stage::DESIGN, k as u32, route::MANDATED, process::MANDATED);
-                run.cand_v[i] = mi as u32;
+                let b_before = b;
+                b = pitch(prm, b, ONE, l);
+                let flags = process::MANDATED | process::with_required(md.depth);
+                if d == 0 {
+                    w = process::pack(stage::DESIGN, k as u32, route::MANDATED, flags);
+                    run.cand_v[i] = mi as u32;
+                } else {
+                    // Adopted below the required depth: straight to the next rung of its own design.
+                    w = process::pack(
+                        stage::IMPLEMENT,
+                        k as u32,
+                        route::MANDATED,
+                        flags | process::with_src(outcome::src_depth(run.ad_extra[at])),
+                    );
+                    run.cand_q[i] = run.quality[at];
+                    run.cand_v[i] = run.variant[at];
+                }
                 forced = true;
                 if T::ON {
                     ev.k = k as u32;
-                    ev.prob = md.compliance;
-                    tr.event(ev.to(stage::DESIGN, "mandate: design ordered from above"));
+                    (ev.prob, ev.signal, ev.backing_before, ev.backing) = (md.compliance, ONE, b_before, b);
+                    ev.rung = md.depth;
+                    let what = if d == 0 {
+                        "mandate: design ordered from above"
+                    } else {
+                        "mandate: the next rung ordered from above"
+                    };
+                    tr.event(ev.to(process::stage(w), what));
                 }
                 break;
             }
@@ -298,12 +543,14 @@ pub fn step_unit<T: Tracer>(
         for pi in 0..(prm.n_pilots as usize).min(MAX_LEVERS) {
             let pl = &prm.pilots[pi];
             let k = pl.innov as usize;
-            if m.pilot_mask[i] & (1 << pi) != 0 && t == pl.month && run.adopt_month[k * n + i] == NEVER {
-                w = process::pack(stage::AGENDA, k as u32, route::NONE, process::PILOT);
+            if m.pilot_mask[i] & (1 << pi) != 0 && t == pl.month && run.depth[k * n + i] == 0 {
+                let b_before = b;
+                b = pitch(prm, b, ONE, l);
+                w = process::pack(stage::AGENDA, k as u32, route::NONE, 0);
                 forced = true;
                 if T::ON {
                     ev.k = k as u32;
-                    ev.signal = ONE;
+                    (ev.signal, ev.backing_before, ev.backing) = (ONE, b_before, b);
                     tr.event(ev.to(stage::AGENDA, "pilot: put on the agenda from above"));
                 }
                 break;
@@ -316,33 +563,60 @@ pub fn step_unit<T: Tracer>(
         match s0 {
             stage::IDLE => {
                 // 5. Need (P1): √(I·g) ≥ θ, compared squared (for integer θ, ⌊√x⌋ ≥ θ ⟺ x ≥ θ²),
-                // and never when I·g = 0, whatever θ is.
+                // and never when I·g = 0, whatever θ is. (v2) With every available innovation
+                // adopted, the need deepens the shallowest ladder.
                 let drive = inc * g;
                 let theta = run.theta[i];
                 let pr = mul_q(pre.space, prm.r_need);
                 if drive > 0 && drive >= theta * theta && chance(draw(key, iu, t, stream::NEED), pr) {
-                    let kk = most_visible(m, prm, run, i, t);
+                    let mut kk = most_visible(m, prm, run, i, t);
+                    if kk == NEVER {
+                        kk = shallowest(prm, run, i);
+                    }
                     if kk != NEVER {
                         w = process::pack(stage::NEED, kk, route::NONE, 0);
                         if T::ON {
                             ev.k = kk;
                             ev.prob = pr;
+                            ev.rung = run.depth[kk as usize * n + i] + 1;
                             tr.event(ev.to(stage::NEED, "need: incentive and gap passed the threshold"));
                         }
                     }
                 }
             }
             stage::NEED => {
-                // 6. Agenda (P2).
+                // 6. Agenda (P2), and (v2) the pitch for upper backing.
                 let u = upper_signal(m, prm, pre, run, i, k, w0, t);
                 let d = demand(prm, p, e, m.world.firms[i]);
                 let pr = mul_q(prm.r_agenda, geo_mean(u, d));
                 if chance(draw(key, iu, t, stream::AGENDA), pr) {
-                    w = process::pack(stage::AGENDA, k as u32, route::NONE, w0 & process::PILOT);
+                    let b_before = b;
+                    b = pitch(prm, b, u, l);
+                    let at = k * n + i;
+                    let deepen = run.depth[at] >= 1;
+                    if deepen {
+                        // Deepening skips design: the candidate is the unit's own design.
+                        run.cand_q[i] = run.quality[at];
+                        run.cand_v[i] = run.variant[at];
+                        w = process::pack(
+                            stage::IMPLEMENT,
+                            k as u32,
+                            route::NONE,
+                            process::with_src(outcome::src_depth(run.ad_extra[at])),
+                        );
+                    } else {
+                        w = process::pack(stage::AGENDA, k as u32, route::NONE, 0);
+                    }
                     if T::ON {
                         ev.k = k as u32;
-                        (ev.signal, ev.demand, ev.prob) = (u, d, pr);
-                        tr.event(ev.to(stage::AGENDA, "agenda: upper signal and external demand"));
+                        (ev.signal, ev.demand, ev.prob, ev.backing_before, ev.backing) = (u, d, pr, b_before, b);
+                        ev.rung = run.depth[at] + 1;
+                        let what = if deepen {
+                            "agenda: to deepen the ladder; the pitch won upper backing"
+                        } else {
+                            "agenda: upper signal and external demand; the pitch won upper backing"
+                        };
+                        tr.event(ev.to(process::stage(w), what));
                     }
                 } else if chance(draw(key, iu, t, stream::LAPSE), prm.r_lapse) {
                     w = 0;
@@ -354,42 +628,45 @@ pub fn step_unit<T: Tracer>(
                 }
             }
             stage::AGENDA | stage::DESIGN => {
-                // 7. Design (P3).
-                let flags = w0 & (process::MANDATED | process::PILOT);
+                // 7. Design (P3). The candidate keeps its source's depth (d_src).
+                let flags = process::carried(w0);
+                let c = run.cap[i];
                 let mut done = false;
                 if w0 & process::MANDATED != 0 {
                     if chance(draw(key, iu, t, stream::DESIGN), prm.r_learn) {
                         let mi = run.cand_v[i] as usize;
-                        let (q, v) = if run.ex_unit[k] != NEVER {
-                            (run.ex_q[k], run.ex_v[k])
+                        let ex = run.ex_unit[k];
+                        let (q, v, d) = if ex != NEVER {
+                            (run.ex_q[k], run.ex_v[k], depth_before(prm, run, n, k, ex as usize, t))
                         } else {
-                            (prm.template_q, template_variant(prm, mi))
+                            (prm.template_q, template_variant(prm, mi), 0)
                         };
                         run.cand_q[i] = q;
                         run.cand_v[i] = v;
-                        w = process::pack(stage::IMPLEMENT, k as u32, route::MANDATED, flags);
+                        w = process::pack(stage::IMPLEMENT, k as u32, route::MANDATED, flags | process::with_src(d));
                         done = true;
                         if T::ON {
                             ev.k = k as u32;
-                            (ev.source, ev.source_q, ev.quality, ev.variant) = (route::MANDATED, q, q, v);
+                            (ev.source, ev.source_q, ev.quality, ev.variant, ev.rung) = (route::MANDATED, q, q, v, d);
                             tr.event(ev.to(stage::IMPLEMENT, "design: mandated template"));
                         }
                     }
                 } else {
-                    let (src, sq, sv) = best_source(m, prm, key, run, i, k, t);
-                    if src != route::NONE {
+                    let src = best_source(m, prm, key, run, i, k, t);
+                    if src.route != route::NONE {
                         if chance(draw(key, iu, t, stream::DESIGN), prm.r_learn) {
-                            let copy = mul_q(sq, prm.absorb + mul_q(ONE - prm.absorb, c));
+                            let copy = mul_q(src.quality, prm.absorb + mul_q(ONE - prm.absorb, c));
                             let delta = mul_q(mul_q(inc, prm.delta_max), unit_q(draw(key, iu, t, stream::IMPROVE)));
                             let q = (copy + delta).min(ONE);
-                            let v = if delta >= prm.delta_new { new_variant(i) } else { sv };
+                            let v = if delta >= prm.delta_new { new_variant(i) } else { src.variant };
                             run.cand_q[i] = q;
                             run.cand_v[i] = v;
-                            w = process::pack(stage::IMPLEMENT, k as u32, src, flags);
+                            w = process::pack(stage::IMPLEMENT, k as u32, src.route, flags | process::with_src(src.depth));
                             done = true;
                             if T::ON {
                                 ev.k = k as u32;
-                                (ev.source, ev.source_q, ev.delta, ev.quality, ev.variant) = (src, sq, delta, q, v);
+                                (ev.source, ev.source_q, ev.delta, ev.quality, ev.variant) = (src.route, src.quality, delta, q, v);
+                                (ev.rung, ev.source_unit) = (src.depth, src.unit);
                                 tr.event(ev.to(stage::IMPLEMENT, "design: learned from a source and improved"));
                             }
                         }
@@ -416,41 +693,67 @@ pub fn step_unit<T: Tracer>(
                 }
             }
             _ => {
-                // 8. Implementation (P4).
+                // 8. Implementation (P4), one rung at a time.
                 if chance(draw(key, iu, t, stream::IMPL_DONE), prm.r_impl) {
+                    let at = k * n + i;
+                    let j = run.depth[at] + 1;
+                    let r = prm.innov[k].rungs;
                     let u = upper_signal(m, prm, pre, run, i, k, w0, t);
-                    let sp = success_prob(m, prm, prm.innov[k].difficulty, l, u, c);
-                    let q = run.cand_q[i];
+                    let phi = run.phi[i];
+                    let h = hurdle(prm, k, j, process::src_depth(w0), phi);
+                    let sp = success_prob(m, prm, h, l, b, u, run.cap[i]);
+                    let rb = k * agg::PER_INNOV;
+                    rec[rb + agg::RUNG_ATTEMPTS] += 1;
+                    if T::ON {
+                        ev.k = k as u32;
+                        (ev.signal, ev.prob, ev.rung, ev.hurdle, ev.resistance) = (u, sp, j, h, phi);
+                        ev.backing_before = b;
+                    }
                     if chance(draw(key, iu, t, stream::SUCCESS), sp) {
-                        // 9. Adoption.
-                        let at = k * n + i;
-                        let r = process::route(w0);
-                        run.adopt_month[at] = t;
-                        run.quality[at] = q;
-                        run.variant[at] = run.cand_v[i];
-                        run.route[at] = r;
-                        p += mul_q(mul_gain(prm.g_p, q), ONE - p);
-                        let nov = novelty_ratio(mul_gain(prm.kappa, pre.share[k]));
-                        let merit = mul_q(nov, q);
-                        run.merit[at] = merit;
-                        run.credit[i] = (run.credit[i] + merit).min(ONE);
-                        let gain_l = mul_q(prm.lambda, merit);
-                        l = (l + gain_l + mul_q(gain_l, prm.mu) + mul_q(prm.lambda_u, u)).min(ONE);
-                        w = 0;
+                        // 9. A rung reached; at rung 1 the adoption.
+                        if j == 1 {
+                            let ro = process::route(w0);
+                            run.adopt_month[at] = t;
+                            run.quality[at] = run.cand_q[i];
+                            run.variant[at] = run.cand_v[i];
+                            run.route[at] = ro;
+                            run.ad_leader[at] = run.ambition[i] | (run.mu[i] << 16);
+                            run.ad_extra[at] = outcome::pack(inc, outcome::PENDING, process::src_depth(w0));
+                        }
+                        let q = run.quality[at];
+                        let gains = rung_reached(m, prm, run, i, k, j, q, u, p, l, b, t);
+                        (p, l, b) = (gains.p, gains.l, gains.b);
+                        let push = j < r && (j < process::required(w0) || chance(draw(key, iu, t, stream::CONTINUE), inc));
+                        w = if push {
+                            process::pack(
+                                stage::IMPLEMENT,
+                                k as u32,
+                                process::route(w0),
+                                process::carried(w0) | process::with_src(process::src_depth(w0)),
+                            )
+                        } else {
+                            0
+                        };
                         if T::ON {
-                            ev.k = k as u32;
-                            (ev.signal, ev.prob, ev.quality, ev.variant, ev.source) = (u, sp, q, run.cand_v[i], r);
-                            ev.legitimacy = l;
-                            tr.event(ev.to(stage::IDLE, "adopted: implementation succeeded"));
+                            (ev.quality, ev.variant, ev.source) = (q, run.variant[at], process::route(w0));
+                            (ev.legitimacy, ev.backing, ev.delta) = (l, b, gains.novelty);
+                            let what = if j == 1 {
+                                "adopted: the first rung reached"
+                            } else if j == r {
+                                "completed: the last rung reached, the ladder is complete"
+                            } else {
+                                "deepened: a further rung reached"
+                            };
+                            tr.event(ev.to(process::stage(w), what));
                         }
                     } else {
+                        rec[rb + agg::RUNG_FAILURES] += 1;
                         l -= mul_q(l, prm.pen_fail);
+                        b -= mul_q(b, prm.pen_fail);
                         w = 0;
                         if T::ON {
-                            ev.k = k as u32;
-                            (ev.signal, ev.prob, ev.quality) = (u, sp, q);
-                            ev.legitimacy = l;
-                            tr.event(ev.to(stage::IDLE, "failed: implementation did not succeed"));
+                            (ev.quality, ev.legitimacy, ev.backing) = (run.cand_q[i], l, b);
+                            tr.event(ev.to(stage::IDLE, "failed: the rung was not reached; rungs already reached stay"));
                         }
                     }
                 }
@@ -459,9 +762,10 @@ pub fn step_unit<T: Tracer>(
     }
     run.proc_[i] = w;
     // 10. Drift.
-    let (p, l) = drift(prm, p, l);
+    let (p, l, b) = drift(prm, p, l, b);
     run.p[i] = p;
     run.l[i] = l;
+    run.b[i] = b;
     score_out[i] = score(prm, p, run.p0[i], run.credit[i], l);
 }
 
@@ -499,6 +803,20 @@ pub fn tournament_unit<T: Tracer>(
             promoted = higher * ONE < prm.rho * peers.len() as u32;
             replace = promoted;
         }
+        // (v2) The leaders who adopted in this term learn their fate at this first ranking.
+        let fate = if retire {
+            outcome::RETIRED
+        } else if promoted {
+            outcome::PROMOTED
+        } else {
+            outcome::NOT_PROMOTED
+        };
+        for k in 0..prm.n_innov as usize {
+            let at = k * n + i;
+            if run.adopt_month[at] != NEVER && outcome::fate(run.ad_extra[at]) == outcome::PENDING {
+                run.ad_extra[at] = outcome::with_fate(run.ad_extra[at], fate);
+            }
+        }
         let p = run.p[i];
         run.tenure[i] = 0;
         run.credit[i] = 0;
@@ -506,6 +824,8 @@ pub fn tournament_unit<T: Tracer>(
         if replace {
             run.age[i] = uniform_int(draw(key, iu, t, stream::LEADER_AGE), prm.appoint_lo, prm.appoint_hi);
             run.ambition[i] = uniform_q(draw(key, iu, t, stream::LEADER_AMBITION), prm.ambition_lo, prm.ambition_hi);
+            run.mu[i] = uniform_q(draw(key, iu, t, stream::LEADER_PUBLICITY), prm.mu_lo, prm.mu_hi);
+            run.b[i] -= mul_q(run.b[i], prm.b_loss);
             let peers = m.world.peers(i);
             let transfer = peers.len() > 1 && chance(draw(key, iu, t, stream::TRANSFER), prm.p_transfer);
             let mut from = NEVER;
@@ -520,9 +840,11 @@ pub fn tournament_unit<T: Tracer>(
                 if from != NEVER && adopted_before(run, n, k, from as usize, t) {
                     run.know_q[at] = run.quality[k * n + from as usize];
                     run.know_v[at] = run.variant[k * n + from as usize];
+                    run.know_d[at] = depth_before(prm, run, n, k, from as usize, t);
                 } else {
                     run.know_q[at] = 0;
                     run.know_v[at] = 0;
+                    run.know_d[at] = 0;
                 }
             }
             let w = run.proc_[i];
@@ -534,6 +856,7 @@ pub fn tournament_unit<T: Tracer>(
                 let mut ev = Event::new(t, iu, process::stage(w), 0, 0, run.theta[i], run.l[i]);
                 ev.k = process::innov(w);
                 ev.source = from;
+                ev.backing = run.b[i];
                 let what = match (retire, dropped) {
                     (true, false) => "leader: retired and replaced",
                     (true, true) => "leader: retired and replaced; the newcomer dropped the process",
@@ -547,6 +870,7 @@ pub fn tournament_unit<T: Tracer>(
             let mut ev = Event::new(t, iu, process::stage(w), 0, 0, run.theta[i], run.l[i]);
             ev.k = process::innov(w);
             ev.source = NEVER;
+            ev.backing = run.b[i];
             tr.event(ev.to(process::stage(w), "leader: term ended without promotion; serves again"));
         }
         if promoted {
@@ -565,14 +889,18 @@ pub fn record_unit(m: &Model, prm: &Params, run: &RunMut, rec: &mut [u32], i: us
     for k in 0..kn {
         let at = k * n + i;
         let base = k * agg::PER_INNOV;
-        let month = run.adopt_month[at];
-        if month <= t {
+        let d = run.depth[at];
+        if d >= 1 {
             rec[base + agg::ADOPTERS] += 1;
             if level < MAX_LEVELS {
                 rec[base + agg::BY_LEVEL + level] += 1;
             }
-            if month == t {
+            if run.adopt_month[at] == t {
                 rec[base + agg::BY_ROUTE + run.route[at] as usize] += 1;
+            }
+            rec[base + agg::DEPTH + d as usize - 1] += 1;
+            if d == prm.innov[k].rungs {
+                rec[base + agg::COMPLETE] += 1;
             }
         }
     }
@@ -588,27 +916,30 @@ pub fn record_unit(m: &Model, prm: &Params, run: &RunMut, rec: &mut [u32], i: us
     agg::add_split(rec, g + agg::SUM_E, run.e[i]);
     agg::add_split(rec, g + agg::SUM_L, run.l[i]);
     agg::add_split(rec, g + agg::SUM_I, incentive(prm, run.ambition[i], run.age[i]));
+    agg::add_split(rec, g + agg::SUM_B, run.b[i]);
 }
 
-/// True if adoption (i, k) ranks before (j, kj) for recognition: higher merit, then lower
+/// True if candidate (i, k) ranks before (j, kj) for recognition: higher merit, then lower
 /// unit id, then lower innovation. WGSL twin: `ranks_before`.
 #[inline(always)]
 fn ranks_before(mi: u32, i: usize, k: usize, mj: u32, j: usize, kj: usize) -> bool {
     mi > mj || (mi == mj && (i < j || (i == j && k < kj)))
 }
 
-/// Step 12 (phase D, per run, in the last month of each window): recognise the M adoptions of
-/// the window with the highest n·q. WGSL twin: `recognise_run`, which applies the same picks in
-/// the same order; the GPU finds them in parallel (`recog_collect` lists this loop's candidates,
-/// `recog_rank` ranks each by `ranks_before`, a total order, so the first M ranks are its picks).
+/// Step 12 (phase D, per run, in the last month of each window): recognise the M candidates of
+/// the window with the highest merit; (v2) a candidate is a unit's best rung of an innovation
+/// reached in the window, merit n_j·q·(1 + μ)·j/R_k. WGSL twin: `recognise_run`, which applies
+/// the same picks in the same order; the GPU finds them in parallel (`recog_collect` lists this
+/// loop's candidates, `recog_rank` ranks each by `ranks_before`, a total order, so the first M
+/// ranks are its picks).
 pub fn recognise_run<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32], t: u32, tr: &mut T) {
     if prm.recog_every == 0 || !t.is_multiple_of(prm.recog_every) {
         return;
     }
     let n = prm.n_units as usize;
     let kn = prm.n_innov as usize;
-    let start = t + 1 - prm.recog_every.min(t + 1);
-    // The previous pick (merit, unit, k); each round picks the best adoption ranking after it.
+    let start = window_start(prm, t);
+    // The previous pick (merit, unit, k); each round picks the best candidate ranking after it.
     let mut last: Option<(u32, usize, usize)> = None;
     let mut boosted = [false; 8];
     let mut count = 0u32;
@@ -617,8 +948,7 @@ pub fn recognise_run<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32],
         for i in 0..n {
             for k in 0..kn {
                 let at = k * n + i;
-                let month = run.adopt_month[at];
-                if month == NEVER || month < start || month > t || run.route[at] == route::SEEDED {
+                if run.merit_m[at] < start {
                     continue;
                 }
                 let merit = run.merit[at];
@@ -638,6 +968,7 @@ pub fn recognise_run<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32],
         count += 1;
         let at = k * n + i;
         run.l[i] = (run.l[i] + prm.l_bonus).min(ONE);
+        run.b[i] = (run.b[i] + prm.b_bonus).min(ONE);
         let q = run.quality[at];
         if run.ex_unit[k] == NEVER || q > run.ex_q[k] {
             run.ex_unit[k] = i as u32;
@@ -652,16 +983,9 @@ pub fn recognise_run<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32],
             let mut ev = Event::new(t, i as u32, process::stage(run.proc_[i]), 0, 0, run.theta[i], run.l[i]);
             ev.k = k as u32;
             (ev.quality, ev.variant, ev.prob) = (q, run.variant[at], merit);
+            (ev.backing, ev.rung) = (run.b[i], run.depth[at]);
             tr.event(ev.to(process::stage(run.proc_[i]), "recognised: named as good practice by the centre"));
         }
     }
     rec[agg::global_base(kn) + agg::RECOGNITIONS] += count;
-}
-
-/// Phase E (per run): adopters as of the next month, from this month's record.
-/// WGSL twin: `close_run`.
-pub fn close_run(prm: &Params, run: &mut RunMut, rec: &[u32]) {
-    for k in 0..prm.n_innov as usize {
-        run.adopters[k] = rec[k * agg::PER_INNOV + agg::ADOPTERS];
-    }
 }

@@ -27,8 +27,18 @@ pub struct Event {
     /// Candidate / adopted quality and variant.
     pub quality: u32,
     pub variant: u32,
-    /// Legitimacy L after the event.
+    /// Legitimacy L after the event, and at the start of the month.
     pub legitimacy: u32,
+    pub legitimacy_before: u32,
+    /// (v2) The rung attempted or reached (for a need or an agenda: the rung it aims at; for a
+    /// design: the depth its source had reached), its hurdle (signed Q16), resistance φ, upper
+    /// backing B before and after, and the unit a learned design came from (NEVER: none).
+    pub rung: u32,
+    pub hurdle: i32,
+    pub resistance: u32,
+    pub backing_before: u32,
+    pub backing: u32,
+    pub source_unit: u32,
     pub what: &'static str,
 }
 
@@ -52,6 +62,13 @@ impl Event {
             quality: 0,
             variant: 0,
             legitimacy,
+            legitimacy_before: legitimacy,
+            rung: 0,
+            hurdle: 0,
+            resistance: 0,
+            backing_before: 0,
+            backing: 0,
+            source_unit: crate::model::params::NEVER,
             what: "",
         }
     }

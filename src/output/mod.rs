@@ -5,9 +5,12 @@ use crate::backend::BatchOutput;
 use crate::error::{Error, Result};
 use crate::model::agg;
 use crate::model::fixed::to_f64;
+use crate::model::params::Params;
 use crate::model::params::NEVER;
 use crate::model::trace::Event;
 use crate::model::{Model, RunId};
+use crate::scenario::MAX_RUNGS;
+use crate::state::outcome;
 use crate::state::{route, stage};
 use crate::world::MAX_LEVELS;
 use std::fmt::Write as _;
@@ -71,10 +74,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     f.commit()
 }
 
-/// Where each run of a batch sits in the output: its id and its row in the batch output.
+/// Where each run of a batch sits in the output: its id and its row in the batch output, and
+/// the parameter points the ids refer to.
 pub struct RunRows<'a> {
     pub ids: &'a [RunId],
     pub out: &'a BatchOutput,
+    pub params: &'a [Params],
 }
 
 /// Header of steps.csv.
@@ -89,7 +94,11 @@ pub fn steps_header(model: &Model) -> String {
     for s in &stage::NAMES[1..] {
         let _ = write!(h, ",{s}");
     }
-    h.push_str(",idle,mean_p,mean_e,mean_l,mean_i,promotions,recognitions\n");
+    h.push_str(",idle,mean_p,mean_e,mean_l,mean_i,promotions,recognitions");
+    for d in 1..=MAX_RUNGS {
+        let _ = write!(h, ",depth_{d}");
+    }
+    h.push_str(",complete,mean_b,rung_attempts,rung_failures\n");
     h
 }
 
@@ -126,7 +135,7 @@ pub fn steps_rows(model: &Model, rows: &RunRows, s: &mut String) {
                 for st in 0..4 {
                     let _ = write!(s, ",{}", rec[b + agg::BY_STAGE + st]);
                 }
-                let _ = writeln!(
+                let _ = write!(
                     s,
                     ",{},{:.6},{:.6},{:.6},{:.6},{},{}",
                     rec[g + agg::IDLE],
@@ -136,6 +145,17 @@ pub fn steps_rows(model: &Model, rows: &RunRows, s: &mut String) {
                     mean(rec, g + agg::SUM_I),
                     rec[g + agg::PROMOTIONS],
                     rec[g + agg::RECOGNITIONS]
+                );
+                for d in 0..MAX_RUNGS as usize {
+                    let _ = write!(s, ",{}", rec[b + agg::DEPTH + d]);
+                }
+                let _ = writeln!(
+                    s,
+                    ",{},{:.6},{},{}",
+                    rec[b + agg::COMPLETE],
+                    mean(rec, g + agg::SUM_B),
+                    rec[b + agg::RUNG_ATTEMPTS],
+                    rec[b + agg::RUNG_FAILURES]
                 );
             }
         }
@@ -156,6 +176,10 @@ pub struct Summary {
     pub variants: usize,
     /// Gini coefficient of legitimacy L over units at the end.
     pub gini_l: f64,
+    /// (v2) Mean depth of the adopters at the end (0 without adopters).
+    pub mean_depth: f64,
+    /// (v2) Share of the adopters at the full depth of the ladder at the end.
+    pub complete_share: f64,
 }
 
 /// Gini coefficient of integer values (0 when all are equal or all are 0).
@@ -196,8 +220,15 @@ pub fn summarise(out: &BatchOutput, r: usize) -> Vec<Summary> {
                 .map(|i| routes[i])
                 .collect();
             let invented = made.iter().filter(|&&x| x == route::INVENTED).count();
-            let adopters = out.record(r, out.months)[k * agg::PER_INNOV + agg::ADOPTERS];
+            let last = out.record(r, out.months);
+            let adopters = last[k * agg::PER_INNOV + agg::ADOPTERS];
+            let depth_sum: u64 = (0..MAX_RUNGS as usize)
+                .map(|d| (d as u64 + 1) * last[k * agg::PER_INNOV + agg::DEPTH + d] as u64)
+                .sum();
+            let per_adopter = |x: f64| if adopters == 0 { 0.0 } else { x / adopters as f64 };
             Summary {
+                mean_depth: per_adopter(depth_sum as f64),
+                complete_share: per_adopter(last[k * agg::PER_INNOV + agg::COMPLETE] as f64),
                 t10: first(1),
                 t50: first(5),
                 t90: first(9),
@@ -218,7 +249,8 @@ fn opt(x: Option<u32>) -> String {
     x.map(|v| v.to_string()).unwrap_or_default()
 }
 
-pub const SUMMARY_HEADER: &str = "run,point,replicate,innovation,t10,t50,t90,final_share,share_invented,variants,gini_l\n";
+pub const SUMMARY_HEADER: &str =
+    "run,point,replicate,innovation,t10,t50,t90,final_share,share_invented,variants,gini_l,mean_depth,complete_share\n";
 
 /// Rows of summary.csv.
 pub fn summary_rows(rows: &RunRows, s: &mut String) {
@@ -226,7 +258,7 @@ pub fn summary_rows(rows: &RunRows, s: &mut String) {
         for (k, sm) in summarise(rows.out, r).iter().enumerate() {
             let _ = writeln!(
                 s,
-                "{},{},{},{},{},{},{},{:.6},{:.6},{},{:.6}",
+                "{},{},{},{},{},{},{},{:.6},{:.6},{},{:.6},{:.6},{:.6}",
                 r,
                 id.point,
                 id.replicate,
@@ -237,48 +269,64 @@ pub fn summary_rows(rows: &RunRows, s: &mut String) {
                 sm.final_share,
                 sm.share_invented,
                 sm.variants,
-                sm.gini_l
+                sm.gini_l,
+                sm.mean_depth,
+                sm.complete_share
             );
         }
     }
 }
 
-pub const UNITS_HEADER: &str = "run,unit,name,level,innovation,adopted_month,route,quality,variant\n";
+pub const UNITS_HEADER: &str = "run,unit,name,level,innovation,adopted_month,route,quality,variant,depth,rung_months,full_month,ambition,publicity,incentive,promoted_later\n";
 
-/// Rows of units.csv: per run, unit and innovation.
+/// Rows of units.csv: per run, unit and innovation. (v2) `rung_months` lists the month of each
+/// rung reached, `;`-separated; `ambition`, `publicity` and `incentive` are the adopting
+/// leader's at adoption; `promoted_later` is 1 or 0 after that leader's first ranking, empty
+/// before it, after a retirement and for seeded designs.
 pub fn units_rows(model: &Model, rows: &RunRows, s: &mut String) {
     let st = &rows.out.state;
     let (n, kn) = (st.units, st.innov);
-    for r in 0..rows.ids.len() {
+    for (r, id) in rows.ids.iter().enumerate() {
+        let prm = &rows.params[id.point as usize];
         for i in 0..n {
             for k in 0..kn {
                 let at = (r * kn + k) * n + i;
                 let m = st.adopt_month[at];
+                let _ = write!(s, "{},{},{},{},{}", r, i, csv_field(&model.world.names[i]), model.world.level[i], k);
                 if m == NEVER {
-                    let _ = writeln!(
-                        s,
-                        "{},{},{},{},{},,,,",
-                        r,
-                        i,
-                        csv_field(&model.world.names[i]),
-                        model.world.level[i],
-                        k
-                    );
-                } else {
-                    let _ = writeln!(
-                        s,
-                        "{},{},{},{},{},{},{},{:.6},{}",
-                        r,
-                        i,
-                        csv_field(&model.world.names[i]),
-                        model.world.level[i],
-                        k,
-                        m,
-                        route::NAMES[st.route[at] as usize],
-                        to_f64(st.quality[at]),
-                        st.variant[at]
-                    );
+                    let _ = writeln!(s, ",,,,,0,,,,,,");
+                    continue;
                 }
+                let d = st.depth[at];
+                let rungs: Vec<String> = (1..=d).map(|j| st.rung_month(r, k, i, j).to_string()).collect();
+                let full = if d == prm.innov[k].rungs {
+                    st.rung_month(r, k, i, d).to_string()
+                } else {
+                    String::new()
+                };
+                let x = st.ad_extra[at];
+                let seeded = st.route[at] == route::SEEDED;
+                let lead = |v: u32| if seeded { String::new() } else { format!("{:.6}", to_f64(v)) };
+                let promoted = match outcome::fate(x) {
+                    outcome::PROMOTED => "1",
+                    outcome::NOT_PROMOTED => "0",
+                    _ => "",
+                };
+                let _ = writeln!(
+                    s,
+                    ",{},{},{:.6},{},{},{},{},{},{},{},{}",
+                    m,
+                    route::NAMES[st.route[at] as usize],
+                    to_f64(st.quality[at]),
+                    st.variant[at],
+                    d,
+                    rungs.join(";"),
+                    full,
+                    lead(st.ad_leader[at] & 0xFFFF),
+                    lead(st.ad_leader[at] >> 16),
+                    lead(outcome::incentive(x)),
+                    promoted
+                );
             }
         }
     }
@@ -293,23 +341,29 @@ pub fn csv_field(s: &str) -> String {
     }
 }
 
-pub const EVENTS_HEADER: &str =
-    "month,unit,name,from,to,innovation,incentive,gap,theta,signal,demand,prob,source,source_quality,delta,quality,variant,legitimacy,what\n";
+pub const EVENTS_HEADER: &str = "month,unit,name,from,to,innovation,incentive,gap,theta,signal,demand,prob,source,source_quality,delta,quality,variant,legitimacy,rung,hurdle,resistance,backing_before,backing,source_unit,what\n";
 
-/// One row of events.csv.
+/// One row of events.csv. (v2) `rung` is the rung attempted or reached (the depth of the
+/// source for a design, of the unit for a recognition), `hurdle` its hurdle h_j, `backing_before`
+/// and `backing` the upper backing B before and after (the pitch, a rung, a recognition),
+/// `delta` the novelty among peers for a rung reached; `source_unit` names the unit a learned
+/// design came from.
 pub fn event_row(model: &Model, e: &Event, s: &mut String) {
-    let source = if e.what.starts_with("leader") {
-        if e.source == NEVER {
+    let name = |j: u32| {
+        if j == NEVER {
             String::new()
         } else {
-            csv_field(&model.world.names[e.source as usize])
+            csv_field(&model.world.names[j as usize])
         }
+    };
+    let source = if e.what.starts_with("leader") {
+        name(e.source)
     } else {
         route::NAMES.get(e.source as usize).copied().unwrap_or("").to_string()
     };
     let _ = writeln!(
         s,
-        "{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{},{:.4},{:.4},{:.4},{},{:.4},{}",
+        "{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{},{:.4},{:.4},{:.4},{},{:.4},{},{:.4},{:.4},{:.4},{:.4},{},{}",
         e.month,
         e.unit,
         csv_field(&model.world.names[e.unit as usize]),
@@ -321,13 +375,19 @@ pub fn event_row(model: &Model, e: &Event, s: &mut String) {
         to_f64(e.theta),
         to_f64(e.signal),
         to_f64(e.demand),
-        to_f64(e.prob),
+        e.prob as f64 / 65535.0,
         source,
         to_f64(e.source_q),
         to_f64(e.delta),
         to_f64(e.quality),
         e.variant,
         to_f64(e.legitimacy),
+        e.rung,
+        e.hurdle as f64 / 65535.0,
+        to_f64(e.resistance),
+        to_f64(e.backing_before),
+        to_f64(e.backing),
+        name(e.source_unit),
         csv_field(e.what)
     );
 }

@@ -14,6 +14,10 @@ use std::path::{Path, PathBuf};
 
 /// Most units in a world (adoption shares are exact below 2^24).
 pub const MAX_UNITS: usize = (1 << 24) - 1;
+/// Most months in a run (rung months are kept in 16 bits, 0xFFFF meaning "not reached").
+pub const MAX_MONTHS: u32 = 65534;
+/// Most rungs of an innovation's ladder.
+pub const MAX_RUNGS: u32 = 8;
 
 /// A value or a piecewise-constant schedule `[[month, value], ...]` starting at month 0.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -72,6 +76,12 @@ fn default_seed() -> u64 {
 fn default_compliance() -> f64 {
     0.9
 }
+fn default_rungs() -> u32 {
+    4
+}
+fn default_depth() -> u32 {
+    1
+}
 fn default_capacity() -> (f64, f64) {
     (0.2, 1.0)
 }
@@ -120,6 +130,22 @@ pub struct InnovSpec {
     /// u_k(t): the upper-level policy signal.
     #[serde(default = "default_signal")]
     pub signal: Schedule,
+    /// (v2) Rungs of the ladder, 1 to 8.
+    #[serde(default = "default_rungs")]
+    pub rungs: u32,
+    /// (v2) A name for each rung, for traces and charts (default "rung 1", ...).
+    #[serde(default)]
+    pub rung_names: Option<Vec<String>>,
+}
+
+impl InnovSpec {
+    /// The name of rung `j` (1-based).
+    pub fn rung_name(&self, j: u32) -> String {
+        self.rung_names
+            .as_ref()
+            .and_then(|v| v.get(j.saturating_sub(1) as usize).cloned())
+            .unwrap_or_else(|| format!("rung {j}"))
+    }
 }
 
 /// `[[mandate]]`.
@@ -134,6 +160,9 @@ pub struct MandateSpec {
     pub deadline: u32,
     #[serde(default = "default_compliance")]
     pub compliance: f64,
+    /// (v2) Depth the mandate requires (1 to the innovation's rungs).
+    #[serde(default = "default_depth")]
+    pub depth: u32,
 }
 
 /// `[[pilot]]`.
@@ -156,6 +185,9 @@ pub struct SeededSpec {
     /// Start as the recognised exemplar (visible to all).
     #[serde(default)]
     pub exemplar: bool,
+    /// (v2) Rungs already reached (1 to the innovation's rungs).
+    #[serde(default = "default_depth")]
+    pub depth: u32,
 }
 
 /// `[[unit]]`: starting values of one named unit in every run (unset fields are drawn).
@@ -171,6 +203,12 @@ pub struct UnitSpec {
     pub threshold: Option<f64>,
     /// The leader's age in years.
     pub leader_age: Option<f64>,
+    /// Years the leader has been in office at the start (0 up to the term).
+    pub leader_tenure: Option<f64>,
+    /// (v2) Resistance φ of the departments an innovation moves.
+    pub resistance: Option<f64>,
+    /// (v2) The first leader's publicity μ.
+    pub publicity: Option<f64>,
 }
 
 /// A whole scenario file.
@@ -232,6 +270,8 @@ impl Scenario {
                 available: 0,
                 difficulty: default_difficulty(),
                 signal: default_signal(),
+                rungs: default_rungs(),
+                rung_names: None,
             });
         }
         sc.validate()?;
@@ -266,8 +306,8 @@ impl Scenario {
 
     fn validate(&self) -> Result<(), InputError> {
         let s = &self.spec;
-        if s.months == 0 {
-            return Err(self.err("months", "must be at least 1"));
+        if s.months == 0 || s.months > MAX_MONTHS {
+            return Err(self.err("months", format!("{}: allowed 1 to {MAX_MONTHS}", s.months)));
         }
         if s.replicates == 0 {
             return Err(self.err("replicates", "must be at least 1"));
@@ -287,6 +327,23 @@ impl Scenario {
             if !(0.0..=1.0).contains(&inn.difficulty) {
                 return Err(self.err(&format!("innovation[{k}].difficulty"), "out of range: allowed 0 to 1"));
             }
+            if !(1..=MAX_RUNGS).contains(&inn.rungs) {
+                return Err(self.err(
+                    &format!("innovation[{k}].rungs"),
+                    format!("{}: allowed 1 to {MAX_RUNGS} rungs", inn.rungs),
+                ));
+            }
+            if let Some(names) = &inn.rung_names {
+                if names.len() != inn.rungs as usize {
+                    return Err(self.err(
+                        &format!("innovation[{k}].rung_names"),
+                        format!("{} names for {} rungs: give one name per rung", names.len(), inn.rungs),
+                    ));
+                }
+                if names.iter().any(|n| n.trim().is_empty()) {
+                    return Err(self.err(&format!("innovation[{k}].rung_names"), "a rung name is empty"));
+                }
+            }
             if s.innovation[..k].iter().any(|o| o.name == inn.name) {
                 return Err(self.err(
                     &format!("innovation[{k}].name"),
@@ -301,7 +358,14 @@ impl Scenario {
             return Err(self.err("pilot", format!("at most {MAX_LEVERS} pilots are allowed")));
         }
         for (i, m) in s.mandate.iter().enumerate() {
-            self.innov_index(m.innovation.as_deref(), &format!("mandate[{i}].innovation"))?;
+            let k = self.innov_index(m.innovation.as_deref(), &format!("mandate[{i}].innovation"))?;
+            let rungs = s.innovation[k].rungs;
+            if !(1..=rungs).contains(&m.depth) {
+                return Err(self.err(
+                    &format!("mandate[{i}].depth"),
+                    format!("{}: allowed 1 to the innovation's {rungs} rungs", m.depth),
+                ));
+            }
             if m.deadline < m.month {
                 return Err(self.err(
                     &format!("mandate[{i}].deadline"),
@@ -325,7 +389,14 @@ impl Scenario {
             self.innov_index(p.innovation.as_deref(), &format!("pilot[{i}].innovation"))?;
         }
         for (i, a) in s.adopted.iter().enumerate() {
-            self.innov_index(a.innovation.as_deref(), &format!("adopted[{i}].innovation"))?;
+            let k = self.innov_index(a.innovation.as_deref(), &format!("adopted[{i}].innovation"))?;
+            let rungs = s.innovation[k].rungs;
+            if !(1..=rungs).contains(&a.depth) {
+                return Err(self.err(
+                    &format!("adopted[{i}].depth"),
+                    format!("{}: allowed 1 to the innovation's {rungs} rungs", a.depth),
+                ));
+            }
             if !(0.0..=1.0).contains(&a.quality) {
                 return Err(self.err(&format!("adopted[{i}].quality"), "out of range: allowed 0 to 1"));
             }
@@ -337,6 +408,8 @@ impl Scenario {
                 ("legitimacy", u.legitimacy),
                 ("ambition", u.ambition),
                 ("threshold", u.threshold),
+                ("resistance", u.resistance),
+                ("publicity", u.publicity),
             ];
             for (f, v) in shares {
                 if v.is_some_and(|v| !(0.0..=1.0).contains(&v)) {
@@ -345,6 +418,13 @@ impl Scenario {
             }
             if u.leader_age.is_some_and(|a| !(18.0..=90.0).contains(&a)) {
                 return Err(self.err(&format!("unit[{i}].leader_age"), "out of range: allowed 18 to 90 years"));
+            }
+            let term_years = s.params.term / 12.0;
+            if u.leader_tenure.is_some_and(|t| !(0.0..term_years).contains(&t)) {
+                return Err(self.err(
+                    &format!("unit[{i}].leader_tenure"),
+                    format!("out of range: allowed 0 up to the term, {term_years} years (params.term)"),
+                ));
             }
         }
         let w = &s.world;
@@ -498,6 +578,7 @@ impl Scenario {
                 innov: k as u32,
                 quality: q16(a.quality),
                 exemplar: a.exemplar,
+                depth: a.depth,
             });
         }
         for (ui, u) in s.unit.iter().enumerate() {
@@ -513,6 +594,9 @@ impl Scenario {
                 ambition: u.ambition.map(q16),
                 threshold: u.threshold.map(q16),
                 age: u.leader_age.map(|a| (a * 12.0).round() as u32),
+                tenure: u.leader_tenure.map(|t| ((t * 12.0).round() as u32).min(s.params.term as u32 - 1)),
+                resistance: u.resistance.map(q16),
+                publicity: u.publicity.map(q16),
             });
         }
         let prm = self.params(&s.params, n)?;
@@ -580,8 +664,23 @@ impl Scenario {
         prm.g_p = gain(ps.g_p);
         prm.kappa = gain(ps.kappa);
         prm.lambda = q16(ps.lambda);
-        prm.mu = q16(ps.mu);
         prm.lambda_u = q16(ps.lambda_u);
+        prm.beta0 = q16(ps.beta0);
+        prm.lambda_b = q16(ps.lambda_b);
+        prm.eps_b = q16(ps.eps_b);
+        prm.b_b = coef(ps.b_b);
+        prm.b_phi = coef(ps.b_phi);
+        prm.b_demo = coef(ps.b_demo);
+        prm.b_bonus = q16(ps.b_bonus);
+        prm.b_loss = q16(ps.b_loss);
+        prm.lambda_c = q16(ps.lambda_c);
+        prm.w_p = gain(ps.w_p);
+        prm.init_b_lo = q16(ps.init_b_lo);
+        prm.init_b_hi = q16(ps.init_b_hi);
+        prm.mu_lo = q16(ps.mu_lo);
+        prm.mu_hi = q16(ps.mu_hi);
+        prm.phi_lo = q16(ps.resistance_lo);
+        prm.phi_hi = q16(ps.resistance_hi);
         prm.p_floor = q16(ps.p_floor);
         prm.eps_p = q16(ps.eps_p);
         prm.eps_l = q16(ps.eps_l);
@@ -599,7 +698,8 @@ impl Scenario {
             prm.innov[k] = Innov {
                 available: inn.available,
                 difficulty: q16(inn.difficulty),
-                _pad: [0; 2],
+                rungs: inn.rungs,
+                _pad: 0,
                 signal: inn
                     .signal
                     .to_sched(&format!("innovation[{k}].signal"))
@@ -612,6 +712,8 @@ impl Scenario {
                 start: m.month,
                 deadline: m.deadline,
                 compliance: q16(m.compliance),
+                depth: m.depth,
+                _pad: [0; 3],
             };
         }
         for (pi, p) in s.pilot.iter().enumerate() {

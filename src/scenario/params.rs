@@ -100,16 +100,31 @@ param_table! {
     absorb: 0.9, 0.0, 1.0, Share, "a learned copy keeps Q*·(absorb + (1 − absorb)·c) of the source quality";
     template_q: 0.5, 0.0, 1.0, Share, "quality of a mandate's template when there is no exemplar";
     r_impl: 0.2, 0.0, 1.0, Share, "r_impl: monthly chance implementation completes";
-    b0: -1.0, -100.0, 100.0, Coef, "b0: intercept of the success logistic";
+    b0: -1.5, -100.0, 100.0, Coef, "b0: intercept of the success logistic";
     b_l: 3.0, -100.0, 100.0, Coef, "b_L: weight of legitimacy in success";
     b_u: 2.0, -100.0, 100.0, Coef, "b_U: weight of the upper signal in success";
     b_c: 1.0, -100.0, 100.0, Coef, "b_c: weight of capacity in success";
     pen_fail: 0.1, 0.0, 1.0, Share, "a failed implementation multiplies L by (1 − pen_fail)";
-    g_p: 1.0, 0.0, 255.0, Gain, "g_P: adoption raises P by g_P·q·(1 − P)";
-    kappa: 4.0, 0.0, 255.0, Gain, "κ: novelty n = 1/(1 + κ · share adopted)";
-    lambda: 0.3, 0.0, 1.0, Share, "λ: legitimacy from an adoption, λ·n·q·(1 + μ)";
-    mu: 0.5, 0.0, 1.0, Share, "μ: publicity bonus on legitimacy";
-    lambda_u: 0.02, 0.0, 1.0, Share, "λ_U: legitimacy from upper support, λ_U·U";
+    g_p: 2.0, 0.0, 255.0, Gain, "g_P: each rung raises P by g_P·q·(1 − P)/R_k";
+    kappa: 4.0, 0.0, 255.0, Gain, "κ: novelty of rung j, n_j = 1/(1 + κ · share of the peer group that reached it)";
+    lambda: 0.3, 0.0, 1.0, Share, "λ: legitimacy from a rung, λ·n_j·q·(1 + μ)";
+    lambda_u: 0.02, 0.0, 1.0, Share, "λ_U: legitimacy from upper support, λ_U·U, at each rung";
+    beta0: 0.3, 0.0, 1.0, Share, "β0: the pitch wins B ≥ U·(β0 + (1 − β0)·L) when the agenda forms";
+    lambda_b: 0.3, 0.0, 1.0, Share, "λ_B: upper backing from a rung, λ_B·n_j·q·(1 + μ)";
+    eps_b: 0.01, 0.0, 1.0, Share, "ε_B: monthly fading of upper backing B";
+    b_b: 2.0, -100.0, 100.0, Coef, "b_B: weight of upper backing in a rung's success";
+    b_phi: 2.0, -100.0, 100.0, Coef, "b_φ: the hurdle of rung j rises by b_φ·φ·(j − 1)/(R_k − 1)";
+    b_demo: 1.0, -100.0, 100.0, Coef, "b_demo: a rung the design's source already reached is this much easier";
+    b_bonus: 0.2, 0.0, 1.0, Share, "B_bonus: upper backing from being recognised";
+    b_loss: 0.5, 0.0, 1.0, Share, "B_loss: share of B lost when a new leader arrives";
+    lambda_c: 0.1, 0.0, 1.0, Share, "λ_c: a complete ladder raises capacity by λ_c·(1 − c)";
+    w_p: 0.5, 0.0, 255.0, Gain, "w_P: weight of performance gained, P − P0, in the promotion score";
+    init_b_lo: 0.0, 0.0, 1.0, Share, "initial B ~ U(init_b_lo, init_b_hi)";
+    init_b_hi: 0.1, 0.0, 1.0, Share, "upper bound of initial B";
+    mu_lo: 0.0, 0.0, 1.0, Share, "μ ~ U(mu_lo, mu_hi): a leader's publicity, drawn for each new leader";
+    mu_hi: 1.0, 0.0, 1.0, Share, "upper bound of μ";
+    resistance_lo: 0.2, 0.0, 1.0, Share, "φ ~ U(resistance_lo, resistance_hi) per unit and run, unless the world gives it";
+    resistance_hi: 0.8, 0.0, 1.0, Share, "upper bound of φ";
     p_floor: 0.2, 0.0, 1.0, Share, "P_floor: performance drifts toward this";
     eps_p: 0.002, 0.0, 1.0, Share, "ε_P: monthly drift of P toward P_floor";
     eps_l: 0.005, 0.0, 1.0, Share, "ε_L: monthly decay of legitimacy";
@@ -146,6 +161,9 @@ impl ParamSpec {
             ("q_lo", "q_hi"),
             ("init_p_lo", "init_p_hi"),
             ("init_l_lo", "init_l_hi"),
+            ("init_b_lo", "init_b_hi"),
+            ("mu_lo", "mu_hi"),
+            ("resistance_lo", "resistance_hi"),
             ("age_peak", "age_cap"),
             ("age_cap", "age_retire"),
         ];

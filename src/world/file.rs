@@ -1,4 +1,4 @@
-//! World from your own CSV files: units.csv (`id,name,level,parent,x,y[,capacity,firms]`)
+//! World from your own CSV files: units.csv (`id,name,level,parent,x,y[,capacity,firms,resistance]`)
 //! and an optional edges.csv (`a,b`); every problem names the file, line and column.
 
 use std::collections::HashMap;
@@ -10,12 +10,13 @@ use super::{Draws, World, NO_PARENT};
 use crate::error::InputError;
 use crate::model::fixed;
 
-const UNIT_COLUMNS: &str = "id,name,level,parent,x,y (and optionally capacity,firms)";
+const UNIT_COLUMNS: &str = "id,name,level,parent,x,y (and optionally capacity,firms,resistance)";
 const EDGE_COLUMNS: &str = "a,b";
 
 /// Read a world: units in file order, ids resolved for parents and edges. Columns are found
 /// by header name (trimmed, any case); cells are trimmed. An empty `name` falls back to the id;
-/// an absent `capacity`/`firms` column, or an empty cell, is drawn from `draws`.
+/// an absent `capacity`/`firms` column, or an empty cell, is drawn from `draws`; an absent
+/// `resistance` is drawn per run (scenario `resistance_lo`/`resistance_hi`).
 pub fn from_files(units: &Path, edges: Option<&Path>, draws: &Draws) -> Result<World, InputError> {
     let (mut w, index) = read_units(units, draws)?;
     let pairs = match edges {
@@ -137,6 +138,7 @@ fn read_units(path: &Path, draws: &Draws) -> Result<(World, HashMap<String, u32>
     let (c_id, c_name, c_level) = (col("id")?, col("name")?, col("level")?);
     let (c_parent, c_x, c_y) = (col("parent")?, col("x")?, col("y")?);
     let (c_cap, c_firms) = (optional(&headers, "capacity"), optional(&headers, "firms"));
+    let c_phi = optional(&headers, "resistance");
 
     let key = draws.key();
     let mut w = World::default();
@@ -186,6 +188,10 @@ fn read_units(path: &Path, draws: &Draws) -> Result<(World, HashMap<String, u32>
             Some(s) => share(s, "firms").map_err(|m| at("firms", m))?,
             None => draws.firms(key, i),
         };
+        let resistance = match c_phi.map(cell).filter(|s| !s.is_empty()) {
+            Some(s) => share(s, "resistance").map_err(|m| at("resistance", m))?,
+            None => crate::model::params::NEVER,
+        };
         let name = match cell(c_name) {
             "" => id,
             name => name,
@@ -201,6 +207,7 @@ fn read_units(path: &Path, draws: &Draws) -> Result<(World, HashMap<String, u32>
         w.y.push(y);
         w.capacity.push(capacity);
         w.firms.push(firms);
+        w.resistance.push(resistance);
     }
     if ids.is_empty() {
         return Err(InputError::new(format!(

@@ -60,6 +60,9 @@ pub struct World {
     pub capacity: Vec<u32>,
     /// Weight of enterprises f, Q16.
     pub firms: Vec<u32>,
+    /// (v2) Resistance φ given by the world (a file world's `resistance` column), Q16; NEVER
+    /// where it is drawn per run.
+    pub resistance: Vec<u32>,
     /// CSR neighbours: unit i's neighbours are `nbr[nbr_start[i]..nbr_start[i+1]]`, sorted,
     /// symmetric, no self-loops, no duplicates.
     pub nbr_start: Vec<u32>,
@@ -115,6 +118,8 @@ impl World {
     /// self-loops dropped) and the peer groups from `parent` and `level`.
     pub fn finish(&mut self, edges: &[(u32, u32)]) -> Result<(), InputError> {
         let n = self.len();
+        // Generators that do not give resistance leave it to be drawn per run.
+        self.resistance.resize(n, crate::model::params::NEVER);
         let mut adj: Vec<Vec<u32>> = vec![Vec::new(); n];
         for &(a, b) in edges {
             if a != b {

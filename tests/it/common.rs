@@ -96,3 +96,106 @@ impl Ran {
             .collect()
     }
 }
+
+/// One rung attempt that completed (reached or failed), from a replayed run's event log.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt {
+    pub rung: u32,
+    pub reached: bool,
+}
+
+/// Every rung attempt of a replayed run.
+pub fn attempts(log: &EventLog) -> Vec<Attempt> {
+    log.events
+        .iter()
+        .filter(|e| ["adopted", "deepened", "completed", "failed"].iter().any(|p| e.what.starts_with(p)))
+        .map(|e| Attempt {
+            rung: e.rung,
+            reached: !e.what.starts_with("failed"),
+        })
+        .collect()
+}
+
+/// Successes and trials, with the share and its binomial standard error.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rate {
+    pub hits: u64,
+    pub trials: u64,
+}
+
+impl Rate {
+    pub fn add(&mut self, hit: bool) {
+        self.hits += hit as u64;
+        self.trials += 1;
+    }
+    pub fn p(&self) -> f64 {
+        self.hits as f64 / self.trials.max(1) as f64
+    }
+    pub fn se(&self) -> f64 {
+        let p = self.p();
+        (p * (1.0 - p) / self.trials.max(1) as f64).sqrt()
+    }
+    /// z of the difference self − other (unpooled).
+    pub fn z_vs(&self, other: &Rate) -> f64 {
+        (self.p() - other.p()) / (self.se().powi(2) + other.se().powi(2)).sqrt().max(1e-12)
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:.3} ({}/{})", self.p(), self.hits, self.trials)
+    }
+}
+
+impl Ran {
+    /// Depth of (run, innovation, unit) at the end.
+    pub fn depth(&self, r: usize, k: usize, i: usize) -> u32 {
+        let st = &self.out.state;
+        st.depth[(r * st.innov + k) * st.units + i]
+    }
+    /// Rungs of innovation k.
+    pub fn rungs(&self, k: usize) -> u32 {
+        self.params.innov[k].rungs
+    }
+    /// Month unit i reached rung j of k in run r, or None.
+    pub fn rung_month(&self, r: usize, k: usize, i: usize, j: u32) -> Option<u32> {
+        let m = self.out.state.rung_month(r, k, i, j);
+        (m != pioneer::model::params::NEVER).then_some(m)
+    }
+    /// The `ad_extra` word of (run, innovation, unit): the adopting leader's incentive, fate and
+    /// the design's source depth (`pioneer::state::outcome`).
+    pub fn ad_extra(&self, r: usize, k: usize, i: usize) -> u32 {
+        let st = &self.out.state;
+        st.ad_extra[(r * st.innov + k) * st.units + i]
+    }
+    /// The adopting leader's publicity μ (Q16).
+    pub fn ad_publicity(&self, r: usize, k: usize, i: usize) -> u32 {
+        let st = &self.out.state;
+        st.ad_leader[(r * st.innov + k) * st.units + i] >> 16
+    }
+    /// Adopters of k (at the end, over all runs) and those of them at full depth.
+    pub fn complete(&self, k: usize) -> Rate {
+        let mut c = Rate::default();
+        for r in 0..self.runs() {
+            for i in 0..self.units() {
+                let d = self.depth(r, k, i);
+                if d >= 1 {
+                    c.add(d == self.rungs(k));
+                }
+            }
+        }
+        c
+    }
+    /// Mean depth of the adopters of k at the end, over all runs, with its standard error.
+    pub fn mean_depth(&self, k: usize) -> (f64, f64) {
+        let d: Vec<f64> = (0..self.runs())
+            .flat_map(|r| (0..self.units()).map(move |i| (r, i)))
+            .map(|(r, i)| self.depth(r, k, i) as f64)
+            .filter(|&d| d >= 1.0)
+            .collect();
+        let n = d.len() as f64;
+        let m = d.iter().sum::<f64>() / n;
+        let var = d.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0);
+        (m, (var / n).sqrt())
+    }
+}

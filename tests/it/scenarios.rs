@@ -29,32 +29,51 @@ fn every_bundled_scenario_runs() {
     }
 }
 
-/// The jdistrict story: in most runs J learns (from a neighbour such as F), improves the design
-/// into its own variant, adopts it and is recognised.
+/// The jdistrict story (MODEL.md v2): in most runs J feels the need, wins the agenda and with it
+/// the district head's backing (the pitch raises B), learns F's window (depth 1) and improves it,
+/// adopts it and climbs beyond F's depth, is recognised, and its director is promoted at the end
+/// of his term.
 #[test]
 fn jdistrict_retells_the_case() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/jdistrict.toml");
     let sc = pioneer::scenario::Scenario::load(&path).expect("loads");
     let ran = run(&sc);
-    let j = ran.model.world.find("J").expect("J exists");
+    let j = ran.model.world.find("J").expect("J exists") as u32;
+    let f = ran.model.world.find("F").expect("F exists") as u32;
     let mut story = 0;
     for r in 0..ran.runs() {
         let log = replay(&ran, r);
-        let mine: Vec<_> = log.events.iter().filter(|e| e.unit as usize == j && e.k == 0).collect();
+        let mine: Vec<_> = log.events.iter().filter(|e| e.unit == j).collect();
         let pos = |p: &str| mine.iter().position(|e| e.what.starts_with(p));
-        let (Some(need), Some(agenda), Some(design), Some(adopt)) = (pos("need"), pos("agenda"), pos("design: learned"), pos("adopted"))
+        let (Some(need), Some(agenda), Some(design), Some(adopt), Some(leader)) =
+            (pos("need"), pos("agenda"), pos("design: learned"), pos("adopted"), pos("leader"))
         else {
             continue;
         };
+        let pitch = mine[agenda];
         let learned = mine[design];
-        let recognised = mine.iter().any(|e| e.what.starts_with("recognised"));
-        if need < agenda && agenda < design && design < adopt && learned.quality > learned.source_q && recognised {
+        let beyond = ran.depth(r, 0, j as usize) >= 2;
+        let recognised = mine[adopt..].iter().any(|e| e.what.starts_with("recognised"));
+        let promoted = mine[leader].what.starts_with("leader: promoted");
+        if need < agenda
+            && agenda < design
+            && design < adopt
+            && adopt < leader
+            && pitch.backing > pitch.backing_before
+            && learned.source_unit == f
+            && learned.rung == 1
+            && learned.quality > learned.source_q
+            && beyond
+            && recognised
+            && promoted
+        {
             story += 1;
         }
     }
+    eprintln!("J's story in {story} of {} runs", ran.runs());
     assert!(
         story * 2 > ran.runs(),
-        "J's story (need → agenda → learned and improved → adopted → recognised) in {story} of {} runs",
+        "J's story (need → agenda with the pitch → learned from F and improved → adopted → beyond F's depth → recognised → promoted) in {story} of {} runs",
         ran.runs()
     );
 }

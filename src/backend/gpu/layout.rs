@@ -4,20 +4,24 @@
 use crate::model::agg;
 use crate::model::params::Params;
 use crate::model::Model;
-use crate::state::BatchState;
+use crate::state::{BatchState, COLUMN_COUNTS, RUNG_WORDS};
 use bytemuck::{Pod, Zeroable};
 
-/// Columns with one word per unit, per unit and innovation, per innovation.
-pub const UNIT_COLUMNS: usize = 12;
-pub const INNOV_COLUMNS: usize = 7;
-pub const RUN_COLUMNS: usize = 5;
+/// Columns with one word per unit, per unit and innovation, `RUNG_WORDS` per unit and
+/// innovation, and per innovation (`state::COLUMN_COUNTS`).
+pub const UNIT_COLUMNS: usize = COLUMN_COUNTS.0;
+pub const INNOV_COLUMNS: usize = COLUMN_COUNTS.1;
+pub const RUNG_COLUMNS: usize = COLUMN_COUNTS.2;
+pub const RUN_COLUMNS: usize = COLUMN_COUNTS.3;
+/// All state columns.
+pub const COLUMNS: usize = UNIT_COLUMNS + INNOV_COLUMNS + RUNG_COLUMNS + RUN_COLUMNS;
 /// Words of one run's prelude in the scratch buffer (`PRE_LEN` in step.wgsl).
-pub const PRE_LEN: usize = 18;
+pub const PRE_LEN: usize = 10;
 
 /// Mirror of `struct Layout` in shaders/step.wgsl: word offsets of every column and segment,
 /// and the month being stepped. One copy per month in a uniform buffer (dynamic offset).
 #[repr(C)]
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Pod, Zeroable)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Pod, Zeroable)]
 pub struct GpuLayout {
     pub runs: u32,
     pub units: u32,
@@ -25,15 +29,15 @@ pub struct GpuLayout {
     pub month: u32,
     pub rec_len: u32,
     pub months: u32,
-    /// State column offsets, in the order of `BatchState::columns()` (`c_p` .. `c_adopters`).
-    pub cols: [u32; 24],
+    /// State column offsets, in the order of `BatchState::columns()` (`c_p` .. `c_ex_v`).
+    pub cols: [u32; COLUMNS],
     /// World segment offsets: level, parent, capacity, firms, nbr_start, nbr, group,
     /// group_start, group_members, mandate_mask, pilot_mask, sigmoid.
     pub world: [u32; 12],
     pub s_nbr_p: u32,
     pub s_score: u32,
     pub s_prelude: u32,
-    pub _pad: [u32; 3],
+    pub _pad: [u32; 2],
 }
 
 /// The world, lever masks and logistic table in one word array, with segment offsets.
@@ -66,10 +70,10 @@ pub fn pack_world(m: &Model) -> (Vec<u32>, [u32; 12]) {
 }
 
 /// Every column of `st` concatenated in `columns()` order, with the column offsets.
-pub fn pack_state(st: &BatchState) -> (Vec<u32>, [u32; 24]) {
+pub fn pack_state(st: &BatchState) -> (Vec<u32>, [u32; COLUMNS]) {
     let cols = st.columns();
     let mut out = Vec::with_capacity(cols.iter().map(|(_, c)| c.len()).sum());
-    let mut offs = [0u32; 24];
+    let mut offs = [0u32; COLUMNS];
     for (o, (_, col)) in offs.iter_mut().zip(cols) {
         *o = out.len() as u32;
         out.extend_from_slice(col);
@@ -101,7 +105,7 @@ impl RunBytes {
     pub fn new(units: usize, innov: usize, months: u32) -> Self {
         let (n, k) = (units as u64, innov as u64);
         RunBytes {
-            state: 4 * (n * (UNIT_COLUMNS as u64 + INNOV_COLUMNS as u64 * k) + RUN_COLUMNS as u64 * k),
+            state: 4 * (n * (UNIT_COLUMNS as u64 + (INNOV_COLUMNS + RUNG_COLUMNS * RUNG_WORDS) as u64 * k) + RUN_COLUMNS as u64 * k),
             scratch: 4 * (2 * n + PRE_LEN as u64),
             agg: 4 * months as u64 * agg::record_len(innov) as u64,
             recog: 4 * (1 + 2 * n * k),
@@ -150,6 +154,7 @@ mod tests {
         let count = |len: usize| cols.iter().filter(|(_, c)| c.len() == len).count();
         assert_eq!(count(n), UNIT_COLUMNS);
         assert_eq!(count(n * k), INNOV_COLUMNS);
+        assert_eq!(count(n * k * RUNG_WORDS), RUNG_COLUMNS);
         assert_eq!(count(k), RUN_COLUMNS);
         let src = super::super::SHADER_SOURCE;
         let body = src
@@ -165,6 +170,6 @@ mod tests {
             .collect();
         let names: Vec<String> = cols.iter().map(|(name, _)| name.trim_end_matches('_').to_string()).collect();
         assert_eq!(fields, names);
-        assert_eq!(std::mem::size_of_val(&GpuLayout::default().cols) / 4, cols.len());
+        assert_eq!(std::mem::size_of_val(&<GpuLayout as Zeroable>::zeroed().cols) / 4, cols.len());
     }
 }

@@ -31,7 +31,7 @@ pub const WORKGROUP: u32 = 64;
 /// Months encoded per command buffer; the host waits for a block only after queueing the next.
 const MONTHS_PER_SUBMIT: u32 = 12;
 /// The kernels, in the order they run within a month.
-pub const ENTRY_POINTS: [&str; 8] = [
+pub const ENTRY_POINTS: [&str; 7] = [
     "k_prelude",
     "k_neighbour",
     "k_step",
@@ -39,7 +39,6 @@ pub const ENTRY_POINTS: [&str; 8] = [
     "k_recog_collect",
     "k_recog_rank",
     "k_recognise",
-    "k_close",
 ];
 
 /// What to do when there is no adapter.
@@ -433,7 +432,7 @@ impl Gpu {
             s_nbr_p: 0,
             s_score: (r * n) as u32,
             s_prelude: (2 * r * n) as u32,
-            _pad: [0; 3],
+            _pad: [0; 2],
         };
         let mut uniform = vec![0u8; stride * months as usize];
         for t in 1..=months {
@@ -546,7 +545,6 @@ impl Gpu {
                         (4, per_unit),
                         (5, per_slot),
                         (6, per_run),
-                        (7, per_run),
                     ];
                     for (p, (x, y)) in phases {
                         if (4..=6).contains(&p) && !recognises(t) {
