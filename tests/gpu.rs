@@ -46,7 +46,11 @@ fn record_word(w: usize, k: usize) -> String {
             agg::ADOPTERS => "adopters".to_string(),
             j if j < agg::BY_ROUTE => format!("by_level[{}]", j - agg::BY_LEVEL),
             j if j < agg::BY_STAGE => format!("by_route[{}]", route::NAMES[j - agg::BY_ROUTE]),
-            j => format!("by_stage[{}]", pioneer::state::stage::NAMES[j - agg::BY_STAGE + 1]),
+            j if j < agg::DEPTH => format!("by_stage[{}]", pioneer::state::stage::NAMES[j - agg::BY_STAGE + 1]),
+            j if j < agg::COMPLETE => format!("depth_{}", j - agg::DEPTH + 1),
+            agg::COMPLETE => "complete".to_string(),
+            agg::RUNG_ATTEMPTS => "rung_attempts".to_string(),
+            _ => "rung_failures".to_string(),
         };
         format!("innovation {kk} {what}")
     } else {
@@ -60,6 +64,8 @@ fn record_word(w: usize, k: usize) -> String {
             "sum_l.hi",
             "sum_i.lo",
             "sum_i.hi",
+            "sum_b.lo",
+            "sum_b.hi",
             "promotions",
             "recognitions",
         ]
@@ -106,6 +112,10 @@ struct Totals {
     promotions: u64,
     recognitions: u64,
     final_adopters: Vec<u64>,
+    /// Per innovation: completed rung attempts, failures, and units at full depth at the end.
+    attempts: Vec<u64>,
+    failures: Vec<u64>,
+    complete: Vec<u64>,
 }
 
 fn totals(out: &BatchOutput) -> Totals {
@@ -116,6 +126,9 @@ fn totals(out: &BatchOutput) -> Totals {
         promotions: 0,
         recognitions: 0,
         final_adopters: vec![0; k],
+        attempts: vec![0; k],
+        failures: vec![0; k],
+        complete: vec![0; k],
     };
     for r in 0..out.state.runs {
         for m in 1..=out.months {
@@ -124,6 +137,8 @@ fn totals(out: &BatchOutput) -> Totals {
                 for (ro, slot) in t.adoptions.iter_mut().enumerate() {
                     *slot += rec[kk * agg::PER_INNOV + agg::BY_ROUTE + ro] as u64;
                 }
+                t.attempts[kk] += rec[kk * agg::PER_INNOV + agg::RUNG_ATTEMPTS] as u64;
+                t.failures[kk] += rec[kk * agg::PER_INNOV + agg::RUNG_FAILURES] as u64;
             }
             t.promotions += rec[g + agg::PROMOTIONS] as u64;
             t.recognitions += rec[g + agg::RECOGNITIONS] as u64;
@@ -131,6 +146,7 @@ fn totals(out: &BatchOutput) -> Totals {
         let last = out.record(r, out.months);
         for (kk, a) in t.final_adopters.iter_mut().enumerate() {
             *a += last[kk * agg::PER_INNOV + agg::ADOPTERS] as u64;
+            t.complete[kk] += last[kk * agg::PER_INNOV + agg::COMPLETE] as u64;
         }
     }
     t
@@ -378,27 +394,38 @@ parents = 4
 [[innovation]]
 name = "one-window"
 signal = [[0, 0.2], [30, 0.5], [60, 0.9]]
+rungs = 6
 [[innovation]]
 name = "booking"
 available = 20
 difficulty = 0.6
 signal = [[0, 0.1], [50, 0.6]]
+rungs = 3
 [[innovation]]
 name = "reminders"
 available = 45
 difficulty = 0.2
+rungs = 1
 [[mandate]]
 innovation = "booking"
 issuer = "unit:R1"
 month = 30
 deadline = 80
 compliance = 0.8
+depth = 3
 [[mandate]]
 innovation = "reminders"
 issuer = "centre"
 month = 70
 deadline = 100
 compliance = 0.6
+[[mandate]]
+innovation = "one-window"
+issuer = "level:1"
+month = 90
+deadline = 110
+compliance = 0.7
+depth = 4
 [[pilot]]
 innovation = "one-window"
 units = ["D1-1", "D5-5", "D9-9"]
@@ -412,10 +439,42 @@ unit = "D3-3"
 innovation = "one-window"
 quality = 0.7
 exemplar = true
+depth = 3
 [[adopted]]
 unit = "D8-4"
 innovation = "booking"
 quality = 0.5
+[[adopted]]
+unit = "D6-6"
+innovation = "one-window"
+quality = 0.4
+depth = 6
+# Units that have every innovation, shallow: their needs deepen a ladder.
+[[adopted]]
+unit = "D4-4"
+innovation = "one-window"
+quality = 0.5
+[[adopted]]
+unit = "D4-4"
+innovation = "booking"
+quality = 0.5
+[[adopted]]
+unit = "D4-4"
+innovation = "reminders"
+quality = 0.5
+[[adopted]]
+unit = "D7-2"
+innovation = "one-window"
+quality = 0.6
+depth = 2
+[[adopted]]
+unit = "D7-2"
+innovation = "booking"
+quality = 0.3
+[[adopted]]
+unit = "D7-2"
+innovation = "reminders"
+quality = 0.3
 [params]
 term = 30
 recog_every = 12
@@ -423,13 +482,33 @@ recog_count = 6
 p_transfer = 0.8
 "#;
 
+/// How often each kind of event happened in CPU replays of the first `runs` runs.
+fn event_counts(m: &Model, prm: &Params, ids: &[RunId], months: u32, prefixes: &[&str]) -> Vec<usize> {
+    let mut counts = vec![0; prefixes.len()];
+    for id in ids {
+        let mut state = init_batch(m, std::slice::from_ref(prm), std::slice::from_ref(id));
+        let mut aggs = vec![0u32; months as usize * agg::record_len(state.innov)];
+        let mut log = pioneer::model::trace::EventLog::default();
+        pioneer::backend::cpu::run_months(m, prm, id.key, &mut state.runs_mut()[0], &mut aggs, 1, months, &mut log, &|_| {});
+        for e in &log.events {
+            for (c, p) in counts.iter_mut().zip(prefixes) {
+                *c += e.what.starts_with(p) as usize;
+            }
+        }
+    }
+    counts
+}
+
+/// Every lever and every path of the ladder (MODEL.md v2): mandates with a required depth (and
+/// units already adopted below it sent to their next rung), pilots, seeded designs at depth,
+/// deepening needs, three innovations of 6, 3 and 1 rungs, schedules.
 #[test]
 fn parity_mandates_pilots_seeds_schedules() {
     let Some(gpu) = gpu_or_skip() else { return };
     let sc = scenario("levers.toml", LEVERS);
     let (m, prm) = sc.build().expect("build");
     let ids: Vec<RunId> = (0..8).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
-    let out = parity(&gpu, "mandates, pilots, seeds, schedules", &m, &[prm], &ids, 120);
+    let out = parity(&gpu, "mandates, pilots, seeds, schedules, ladders", &m, &[prm], &ids, 120);
     let t = totals(&out);
     assert!(t.adoptions[route::MANDATED as usize] > 0, "no mandated adoption: {:?}", t.adoptions);
     assert!(
@@ -449,10 +528,24 @@ fn parity_mandates_pilots_seeds_schedules() {
         t.recognitions
     );
     assert!(
-        t.final_adopters.iter().all(|&a| a > 0),
-        "an innovation was never adopted: {:?}",
-        t.final_adopters
+        t.final_adopters.iter().all(|&a| a > 0) && t.complete.iter().all(|&c| c > 0),
+        "an innovation was never adopted, or never climbed to the top: {:?} {:?}",
+        t.final_adopters,
+        t.complete
     );
+    assert!(t.failures.iter().sum::<u64>() > 0, "no rung ever failed: {:?}", t.attempts);
+    let kinds = [
+        "agenda: to deepen",
+        "mandate: the next rung",
+        "mandate: design",
+        "pilot",
+        "completed",
+        "failed",
+    ];
+    let counts = event_counts(&m, &prm, &ids, 120, &kinds);
+    for (k, c) in kinds.iter().zip(&counts) {
+        assert!(*c > 0, "the parity covers `{k}`: it happened {c} times in the CPU replays");
+    }
 }
 
 #[test]
@@ -462,16 +555,22 @@ fn parity_file_world() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     // One province, 4 prefectures, 8 counties under each; counties on a ring per prefecture,
     // prefectures on a line; two isolated counties (no neighbours: own P as neighbour mean).
-    let mut units = String::from("id,name,level,parent,x,y,capacity\n");
-    units.push_str("p,Province,0,,0.5,0.5,0.9\n");
+    let mut units = String::from("id,name,level,parent,x,y,capacity,resistance\n");
+    units.push_str("p,Province,0,,0.5,0.5,0.9,\n");
     let mut edges = String::from("a,b\n");
     for f in 0..4 {
-        units.push_str(&format!("f{f},Pref{f},1,p,{},0.5,\n", f as f64 / 4.0));
+        units.push_str(&format!("f{f},Pref{f},1,p,{},0.5,,{}\n", f as f64 / 4.0, 0.2 * f as f64));
         if f > 0 {
             edges.push_str(&format!("f{},f{f}\n", f - 1));
         }
         for c in 0..8 {
-            units.push_str(&format!("c{f}{c},County{f}-{c},2,f{f},{},{},\n", f as f64 / 4.0, c as f64 / 8.0));
+            // Resistance given for half the counties (the rest drawn per run).
+            let phi = if c % 2 == 0 { format!("{}", 0.1 * c as f64) } else { String::new() };
+            units.push_str(&format!(
+                "c{f}{c},County{f}-{c},2,f{f},{},{},,{phi}\n",
+                f as f64 / 4.0,
+                c as f64 / 8.0
+            ));
             if !(f == 3 && c >= 6) {
                 edges.push_str(&format!("c{f}{c},c{f}{}\n", (c + 1) % 6));
             }
@@ -491,6 +590,7 @@ name = "x"
 [[innovation]]
 name = "y"
 available = 12
+rungs = 2
 [params]
 term = 24
 recog_every = 6
@@ -500,6 +600,14 @@ r_need = 0.5
     let sc = Scenario::parse(&dir.join("file.toml"), toml.to_string()).expect("scenario");
     let (m, prm) = sc.build().expect("build");
     assert!(m.world.neighbours(m.world.find("County3-7").expect("unit")).is_empty());
+    let given = m.world.find("County1-4").expect("unit");
+    let drawn = m.world.find("County1-3").expect("unit");
+    assert_eq!(
+        m.world.resistance[given],
+        pioneer::model::fixed::q16(0.4),
+        "a resistance from the file"
+    );
+    assert_eq!(m.world.resistance[drawn], pioneer::model::params::NEVER, "an empty cell is drawn");
     let ids: Vec<RunId> = (0..8).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
     let out = parity(&gpu, "file world", &m, &[prm], &ids, 120);
     let _ = std::fs::remove_dir_all(&dir);
@@ -579,6 +687,8 @@ fn parity_every_bundled_scenario() {
         ("mandate.toml", 2, 60),
         ("championship.toml", 2, 60),
         ("classroom.toml", 8, 240),
+        ("two-reforms.toml", 2, 144),
+        ("remote.toml", 2, 60),
     ] {
         let sc = Scenario::load(&dir.join(file)).expect("bundled scenario loads");
         let (m, prm) = sc.build().expect("builds");

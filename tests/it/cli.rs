@@ -67,6 +67,7 @@ fn run_writes_every_output_and_repeats_byte_for_byte() {
     assert_eq!(summary.lines().count(), 1 + 4);
     let units = std::fs::read_to_string(a.join("units.csv")).expect("read");
     assert_eq!(units.lines().count(), 1 + 4 * 39);
+    ladders_are_consistent(&a, 4);
     let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(a.join("manifest.json")).expect("read")).expect("json");
     assert_eq!(manifest["replicates"], 4);
     assert_eq!(manifest["scenario"]["world"]["kind"], "grid");
@@ -93,6 +94,69 @@ fn run_writes_every_output_and_repeats_byte_for_byte() {
     assert_eq!(steps.lines().count(), 1 + 2 * 7);
 }
 
+/// The ladder as the three files tell it agrees: in units.csv each adopter's rung months are
+/// `depth` increasing months from its adoption month, with `full_month` the last exactly when the
+/// ladder is complete; steps.csv's `depth_1..4` add up to the adopters and `complete` is
+/// `depth_4`; summary.csv's `mean_depth` and `complete_share` are units.csv's.
+fn ladders_are_consistent(dir: &Path, runs: usize) {
+    let read = |f: &str| -> Vec<csv::StringRecord> {
+        let mut r = csv::Reader::from_path(dir.join(f)).expect("csv");
+        r.records().map(|x| x.expect("record")).collect()
+    };
+    let header = |f: &str| -> csv::StringRecord { csv::Reader::from_path(dir.join(f)).expect("csv").headers().expect("header").clone() };
+    let col = |h: &csv::StringRecord, name: &str| h.iter().position(|c| c == name).unwrap_or_else(|| panic!("column {name}"));
+    let uh = header("units.csv");
+    let (adopted, depth, rungs, full, promoted) = (
+        col(&uh, "adopted_month"),
+        col(&uh, "depth"),
+        col(&uh, "rung_months"),
+        col(&uh, "full_month"),
+        col(&uh, "promoted_later"),
+    );
+    let mut per_run = vec![(0u64, 0u64, 0u64); runs];
+    for row in read("units.csv") {
+        let d: u32 = row[depth].parse().expect("depth");
+        if row[adopted].is_empty() {
+            assert_eq!(d, 0, "{row:?}");
+            continue;
+        }
+        let months: Vec<u32> = row[rungs].split(';').map(|m| m.parse().expect("month")).collect();
+        assert_eq!(months.len() as u32, d, "one month per rung reached: {row:?}");
+        assert_eq!(months[0].to_string(), row[adopted], "rung 1 is the adoption: {row:?}");
+        assert!(months.windows(2).all(|w| w[0] <= w[1]), "rungs in order: {row:?}");
+        assert_eq!(row[full].is_empty(), d < 4, "full_month exactly for complete ladders: {row:?}");
+        assert!(["", "0", "1"].contains(&&row[promoted]), "{row:?}");
+        let r: usize = row[0].parse().expect("run");
+        per_run[r].0 += 1;
+        per_run[r].1 += d as u64;
+        per_run[r].2 += (d == 4) as u64;
+    }
+    let sh = header("steps.csv");
+    let (ad, comp) = (col(&sh, "adopters"), col(&sh, "complete"));
+    let depths: Vec<usize> = (1..=4).map(|d| col(&sh, &format!("depth_{d}"))).collect();
+    for row in read("steps.csv") {
+        let n = |c: usize| row[c].parse::<u64>().expect("count");
+        assert_eq!(
+            depths.iter().map(|&c| n(c)).sum::<u64>(),
+            n(ad),
+            "depths add up to adopters: {row:?}"
+        );
+        assert_eq!(n(comp), n(depths[3]), "complete is depth 4: {row:?}");
+    }
+    let mh = header("summary.csv");
+    let (md, cs) = (col(&mh, "mean_depth"), col(&mh, "complete_share"));
+    for row in read("summary.csv") {
+        let r: usize = row[0].parse().expect("run");
+        let (a, ds, c) = per_run[r];
+        let close = |x: &str, y: f64| (x.parse::<f64>().expect("number") - y).abs() < 1e-6;
+        assert!(
+            close(&row[md], ds as f64 / a as f64) && close(&row[cs], c as f64 / a as f64),
+            "{row:?} vs {:?}",
+            per_run[r]
+        );
+    }
+}
+
 #[test]
 fn trace_tells_j_s_story_and_writes_events() {
     let dir = temp("trace");
@@ -110,15 +174,25 @@ fn trace_tells_j_s_story_and_writes_events() {
     let t = text(&o);
     for step in [
         "need: incentive and gap",
-        "agenda: upper signal and external demand",
-        "design: learned",
-        "adopted",
+        "agenda: upper signal and external demand; the pitch won upper backing",
+        "pitch to the upper leader: B",
+        "design: learned from a source and improved [source neighbour F q 0.35 at depth 1",
+        "adopted: the first rung reached [rung 1/4 consultation platform: hurdle",
+        "rung 2/4 unified intake",
         "recognised",
+        "leader: promoted",
     ] {
         assert!(t.contains(step), "J's trace shows `{step}`:\n{t}");
     }
     let events = std::fs::read_to_string(dir.join("events.csv")).expect("events.csv");
     assert!(events.starts_with("month,unit,name,from,to,innovation"));
+    assert!(
+        events
+            .lines()
+            .next()
+            .is_some_and(|h| h.contains(",rung,hurdle,resistance,backing_before,backing,source_unit,")),
+        "events.csv carries the ladder"
+    );
     assert!(
         events.lines().any(|l| l.contains(",F,") || l.contains(",Siming,")),
         "events of other units too"
@@ -351,6 +425,175 @@ fn bad_input_is_refused_clearly() {
         &[],
         &["units.csv:2:", "level"],
     );
+}
+
+/// Model v2's fields: ladders, required and seeded depths, resistance and publicity, tenure.
+#[test]
+fn bad_v2_input_is_refused_clearly() {
+    let inn = "[[innovation]]\nname = \"w\"\n";
+    bad(
+        "rungs-zero",
+        &[("main.toml", &format!("{GRID}{inn}rungs = 0\n"))],
+        &[],
+        &["main.toml:6:", "innovation[0].rungs", "1 to 8"],
+    );
+    bad(
+        "rungs-nine",
+        &[("main.toml", &format!("{GRID}{inn}rungs = 9\n"))],
+        &[],
+        &["main.toml:6:", "innovation[0].rungs", "1 to 8"],
+    );
+    bad(
+        "rungs-negative",
+        &[("main.toml", &format!("{GRID}{inn}rungs = -2\n"))],
+        &[],
+        &["main.toml:6:", "innovation.rungs"],
+    );
+    bad(
+        "rung-names",
+        &[("main.toml", &format!("{GRID}{inn}rungs = 3\nrung_names = [\"a\", \"b\"]\n"))],
+        &[],
+        &["main.toml:7:", "innovation[0].rung_names", "2 names for 3 rungs"],
+    );
+    bad(
+        "rung-name-empty",
+        &[("main.toml", &format!("{GRID}{inn}rungs = 2\nrung_names = [\"a\", \" \"]\n"))],
+        &[],
+        &["main.toml:7:", "innovation[0].rung_names", "empty"],
+    );
+    bad(
+        "mandate-depth",
+        &[(
+            "main.toml",
+            &format!("{GRID}{inn}rungs = 2\n[[mandate]]\nissuer = \"centre\"\nmonth = 1\ndeadline = 5\ndepth = 3\n"),
+        )],
+        &[],
+        &["main.toml:11:", "mandate[0].depth", "1 to the innovation's 2 rungs"],
+    );
+    bad(
+        "adopted-depth",
+        &[(
+            "main.toml",
+            &format!("{GRID}{inn}[[adopted]]\nunit = \"D1-1\"\nquality = 0.5\ndepth = 0\n"),
+        )],
+        &[],
+        &["main.toml:9:", "adopted[0].depth", "1 to the innovation's 4 rungs"],
+    );
+    bad(
+        "unit-resistance",
+        &[("main.toml", &format!("{GRID}[[unit]]\nname = \"D1-1\"\nresistance = 1.5\n"))],
+        &[],
+        &["main.toml:6:", "unit[0].resistance", "allowed 0 to 1"],
+    );
+    bad(
+        "unit-publicity",
+        &[("main.toml", &format!("{GRID}[[unit]]\nname = \"D1-1\"\npublicity = -0.1\n"))],
+        &[],
+        &["main.toml:6:", "unit[0].publicity", "allowed 0 to 1"],
+    );
+    bad(
+        "unit-tenure",
+        &[("main.toml", &format!("{GRID}[[unit]]\nname = \"D1-1\"\nleader_tenure = 5\n"))],
+        &[],
+        &["main.toml:6:", "unit[0].leader_tenure", "5 years"],
+    );
+    bad(
+        "param-v2",
+        &[("main.toml", &format!("{GRID}[params]\nlambda_b = 2\n"))],
+        &[],
+        &["main.toml:5:", "params.lambda_b", "allowed 0 to 1"],
+    );
+    bad(
+        "param-v2-order",
+        &[("main.toml", &format!("{GRID}[params]\nmu_lo = 0.8\nmu_hi = 0.2\n"))],
+        &[],
+        &["main.toml:5:", "params.mu_lo", "must not exceed"],
+    );
+    bad(
+        "scalar-mu-gone",
+        &[("main.toml", &format!("{GRID}[params]\nmu = 0.5\n"))],
+        &[],
+        &["main.toml:5:", "params.mu", "unknown field"],
+    );
+    bad(
+        "months-too-many",
+        &[("main.toml", "months = 70000\n[world]\nkind = \"grid\"\n")],
+        &[],
+        &["main.toml:1:", "months", "1 to 65534"],
+    );
+    bad(
+        "months-flag",
+        &[("main.toml", GRID)],
+        &["--months", "70000"],
+        &["--months", "1 to 65534"],
+    );
+    let world = "[world]\nkind = \"file\"\nunits = \"units.csv\"\n";
+    bad(
+        "file-resistance",
+        &[
+            ("main.toml", world),
+            (
+                "units.csv",
+                "id,name,level,parent,x,y,resistance\nA,A,0,,0,0,0.5\nB,B,1,A,0,0,high\n",
+            ),
+        ],
+        &[],
+        &["units.csv:3:", "resistance", "[0,1]"],
+    );
+}
+
+/// `pioneer ablate`: the table, the CSV and the manifest; a mechanism that does not exist and too
+/// few replicates are bad input.
+#[test]
+fn ablate_switches_each_mechanism_off_in_turn() {
+    let dir = temp("ablate");
+    let o = pioneer(&[
+        "ablate",
+        "scenarios/classroom.toml",
+        "--replicates",
+        "4",
+        "--months",
+        "60",
+        "--backend",
+        "cpu",
+        "--only",
+        "publicity,b_phi",
+        "--out",
+        dir.to_str().expect("utf8"),
+    ]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("2 mechanisms switched off in turn, 4 paired replicates each"), "{t}");
+    assert!(
+        t.contains("| publicity | `mu_lo = 0, mu_hi = 0` |") && t.contains("| resistance | `b_phi = 0` |"),
+        "{t}"
+    );
+    let csv = std::fs::read_to_string(dir.join("ablation.csv")).expect("ablation.csv");
+    assert!(
+        csv.starts_with("mechanism,setting,innovation,outcome,default,ablated,delta,se,clear\n"),
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 1 + 2 * 8, "one row per mechanism and outcome:\n{csv}");
+    assert!(std::fs::read_to_string(dir.join("ablation.md"))
+        .expect("ablation.md")
+        .contains("| (default: means) |"));
+    assert!(std::fs::read_to_string(dir.join("manifest.json"))
+        .expect("manifest")
+        .contains("\"command\": \"ablate\""));
+    for (args, field) in [(vec!["--only", "charisma"], "--only"), (vec!["--replicates", "1"], "--replicates")] {
+        let mut all = vec![
+            "ablate",
+            "scenarios/classroom.toml",
+            "--backend",
+            "cpu",
+            "--out",
+            dir.to_str().expect("utf8"),
+        ];
+        all.extend(args);
+        let o = pioneer(&all);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains(field), "{}", text(&o));
+    }
 }
 
 #[test]
