@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[derive(Parser, Debug)]
 #[command(
     name = "pioneer",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (", env!("PIONEER_GIT_HASH"), ")"),
     about = "How local-government innovations are born and spread: an agent-based model"
 )]
 pub struct Cli {

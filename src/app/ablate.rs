@@ -376,6 +376,7 @@ pub fn ablate(a: &AblateArgs) -> Result<Ablation> {
     output::write_atomic(&res.out_dir.join("ablation.md"), table(&res).as_bytes())?;
     let manifest = serde_json::json!({
         "pioneer": env!("CARGO_PKG_VERSION"),
+        "commit": env!("PIONEER_GIT_HASH"),
         "command": "ablate",
         "scenario_file": sc.path.display().to_string(),
         "scenario": sc.spec,

@@ -33,6 +33,9 @@ pub struct BenchArgs {
 /// Figures of one benchmark.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BenchResult {
+    /// The build: crate version and commit (`-dirty` for uncommitted changes).
+    pub version: String,
+    pub commit: String,
     pub scenario: String,
     pub backend: String,
     pub runs: u32,
@@ -94,6 +97,8 @@ pub fn bench(a: &BenchArgs) -> Result<BenchResult> {
     };
     let floor = bandwidth_gbs * 1e9 / bytes;
     let res = BenchResult {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        commit: env!("PIONEER_GIT_HASH").to_string(),
         scenario: sc.name(),
         backend: be.describe(),
         runs: ids.len() as u32,

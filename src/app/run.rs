@@ -222,7 +222,7 @@ pub fn write_outputs(res: &RunResult, units: bool) -> Result<()> {
     plot::diffusion_chart(
         &dir.join("diffusion"),
         &format!(
-            "{}: share of units adopted (median, 5–95 % of {} runs)",
+            "{}: adopted and full depth (median, 5–95 % of {} runs)",
             res.scenario.name(),
             res.ids.len()
         ),
@@ -231,6 +231,7 @@ pub fn write_outputs(res: &RunResult, units: bool) -> Result<()> {
     .map_err(|e| Error::Backend(e.to_string()))?;
     let manifest = serde_json::json!({
         "pioneer": env!("CARGO_PKG_VERSION"),
+        "commit": env!("PIONEER_GIT_HASH"),
         "scenario_file": res.scenario.path.display().to_string(),
         "scenario": res.scenario.spec,
         "seed": res.scenario.spec.seed,
@@ -250,29 +251,33 @@ pub fn write_outputs(res: &RunResult, units: bool) -> Result<()> {
     output::write_atomic(&dir.join("manifest.json"), text.as_bytes())
 }
 
-/// Diffusion bands (median and 5–95 %) per innovation.
+/// Diffusion bands (median and 5–95 %) per innovation: the share of units that adopted (depth
+/// at least 1) and, for a ladder of several rungs, the share at its full depth.
 pub fn bands(res: &RunResult) -> Vec<Band> {
     let n = res.model.world.len() as f64;
     let out = &res.output;
-    (0..out.state.innov)
-        .map(|k| {
-            let runs: Vec<Vec<f64>> = (0..res.ids.len())
-                .map(|r| {
-                    (1..=out.months)
-                        .map(|t| out.record(r, t)[k * agg::PER_INNOV + agg::ADOPTERS] as f64 / n)
-                        .collect()
-                })
-                .collect();
-            let (median, lo, hi) = plot::quantiles(&runs);
-            Band {
-                name: res.scenario.spec.innovation[k].name.clone(),
-                months: (1..=out.months).collect(),
-                median,
-                lo,
-                hi,
-            }
-        })
-        .collect()
+    let band = |name: String, word: usize| {
+        let runs: Vec<Vec<f64>> = (0..res.ids.len())
+            .map(|r| (1..=out.months).map(|t| out.record(r, t)[word] as f64 / n).collect())
+            .collect();
+        let (median, lo, hi) = plot::quantiles(&runs);
+        Band {
+            name,
+            months: (1..=out.months).collect(),
+            median,
+            lo,
+            hi,
+        }
+    };
+    let mut bands = Vec::new();
+    for (k, inn) in res.scenario.spec.innovation.iter().enumerate() {
+        let base = k * agg::PER_INNOV;
+        bands.push(band(format!("{}: adopted", inn.name), base + agg::ADOPTERS));
+        if inn.rungs > 1 {
+            bands.push(band(format!("{}: all {} rungs", inn.name, inn.rungs), base + agg::COMPLETE));
+        }
+    }
+    bands
 }
 
 /// The short text summary printed at the end of a run.

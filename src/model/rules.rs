@@ -772,6 +772,7 @@ pub fn step_unit<T: Tracer>(
 /// Step 11 for unit i (phase C): term end, retirement, promotion by peer rank, replacement.
 /// Also adds unit i's end-of-month state to the month's record `rec`.
 /// WGSL twin: `tournament_unit`.
+#[inline]
 pub fn tournament_unit<T: Tracer>(
     m: &Model,
     prm: &Params,

@@ -79,9 +79,9 @@ fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Draw the diffusion chart (x: month, y: share of units that adopted, 0..1; one coloured line per
+/// Draw the diffusion chart (x: month, y: share of units, 0..1; one coloured line per
 /// band = median, with a translucent filled area between lo and hi, the 5–95 % band; legend with the
-/// band names; title; x label "month", y label "share of units adopted") into `<stem>.png`
+/// band names; title; x label "month", y label "share of units") into `<stem>.png`
 /// (1000x600) and `<stem>.svg`. Each file is written to a temporary name in the same folder
 /// (`<stem>.tmp.png`, `<stem>.tmp.svg`) and renamed when complete.
 ///
@@ -160,7 +160,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, bands: &
     chart
         .configure_mesh()
         .x_desc("month")
-        .y_desc("share of units adopted")
+        .y_desc("share of units")
         .axis_desc_style((FONT, 18))
         .label_style((FONT, 15))
         .y_label_formatter(&|v| format!("{v:.1}"))
