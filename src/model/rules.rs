@@ -968,6 +968,7 @@ pub fn recognise_run<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32],
         last = best;
         count += 1;
         let at = k * n + i;
+        let (l_before, b_before) = (run.l[i], run.b[i]);
         run.l[i] = (run.l[i] + prm.l_bonus).min(ONE);
         run.b[i] = (run.b[i] + prm.b_bonus).min(ONE);
         let q = run.quality[at];
@@ -981,10 +982,10 @@ pub fn recognise_run<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32],
             run.boost[k] = (run.boost[k] + prm.u_boost).min(ONE);
         }
         if T::ON {
-            let mut ev = Event::new(t, i as u32, process::stage(run.proc_[i]), 0, 0, run.theta[i], run.l[i]);
+            let mut ev = Event::new(t, i as u32, process::stage(run.proc_[i]), 0, 0, run.theta[i], l_before);
             ev.k = k as u32;
             (ev.quality, ev.variant, ev.prob) = (q, run.variant[at], merit);
-            (ev.backing, ev.rung) = (run.b[i], run.depth[at]);
+            (ev.legitimacy, ev.backing_before, ev.backing, ev.rung) = (run.l[i], b_before, run.b[i], run.depth[at]);
             tr.event(ev.to(process::stage(run.proc_[i]), "recognised: named as good practice by the centre"));
         }
     }

@@ -341,9 +341,10 @@ pub fn csv_field(s: &str) -> String {
     }
 }
 
-pub const EVENTS_HEADER: &str = "month,unit,name,from,to,innovation,incentive,gap,theta,signal,demand,prob,source,source_quality,delta,quality,variant,legitimacy,rung,hurdle,resistance,backing_before,backing,source_unit,what\n";
+pub const EVENTS_HEADER: &str = "month,unit,name,from,to,innovation,incentive,gap,theta,signal,demand,prob,source,source_quality,delta,quality,variant,legitimacy_before,legitimacy,rung,hurdle,resistance,backing_before,backing,source_unit,what\n";
 
-/// One row of events.csv. (v2) `rung` is the rung attempted or reached (the depth of the
+/// One row of events.csv. `legitimacy_before` and `legitimacy` are L at the start of the month
+/// and after the event. (v2) `rung` is the rung attempted or reached (the depth of the
 /// source for a design, of the unit for a recognition), `hurdle` its hurdle h_j, `backing_before`
 /// and `backing` the upper backing B before and after (the pitch, a rung, a recognition),
 /// `delta` the novelty among peers for a rung reached; `source_unit` names the unit a learned
@@ -363,7 +364,7 @@ pub fn event_row(model: &Model, e: &Event, s: &mut String) {
     };
     let _ = writeln!(
         s,
-        "{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{},{:.4},{:.4},{:.4},{},{:.4},{},{:.4},{:.4},{:.4},{:.4},{},{}",
+        "{},{},{},{},{},{},{:.4},{:.4},{:.4},{:.4},{:.4},{:.4},{},{:.4},{:.4},{:.4},{},{:.4},{:.4},{},{:.4},{:.4},{:.4},{:.4},{},{}",
         e.month,
         e.unit,
         csv_field(&model.world.names[e.unit as usize]),
@@ -381,6 +382,7 @@ pub fn event_row(model: &Model, e: &Event, s: &mut String) {
         to_f64(e.delta),
         to_f64(e.quality),
         e.variant,
+        to_f64(e.legitimacy_before),
         to_f64(e.legitimacy),
         e.rung,
         e.hurdle as f64 / 65535.0,

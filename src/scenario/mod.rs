@@ -358,14 +358,7 @@ impl Scenario {
             return Err(self.err("pilot", format!("at most {MAX_LEVERS} pilots are allowed")));
         }
         for (i, m) in s.mandate.iter().enumerate() {
-            let k = self.innov_index(m.innovation.as_deref(), &format!("mandate[{i}].innovation"))?;
-            let rungs = s.innovation[k].rungs;
-            if !(1..=rungs).contains(&m.depth) {
-                return Err(self.err(
-                    &format!("mandate[{i}].depth"),
-                    format!("{}: allowed 1 to the innovation's {rungs} rungs", m.depth),
-                ));
-            }
+            self.check_depth("mandate", i, m.innovation.as_deref(), m.depth)?;
             if m.deadline < m.month {
                 return Err(self.err(
                     &format!("mandate[{i}].deadline"),
@@ -389,14 +382,7 @@ impl Scenario {
             self.innov_index(p.innovation.as_deref(), &format!("pilot[{i}].innovation"))?;
         }
         for (i, a) in s.adopted.iter().enumerate() {
-            let k = self.innov_index(a.innovation.as_deref(), &format!("adopted[{i}].innovation"))?;
-            let rungs = s.innovation[k].rungs;
-            if !(1..=rungs).contains(&a.depth) {
-                return Err(self.err(
-                    &format!("adopted[{i}].depth"),
-                    format!("{}: allowed 1 to the innovation's {rungs} rungs", a.depth),
-                ));
-            }
+            self.check_depth("adopted", i, a.innovation.as_deref(), a.depth)?;
             if !(0.0..=1.0).contains(&a.quality) {
                 return Err(self.err(&format!("adopted[{i}].quality"), "out of range: allowed 0 to 1"));
             }
@@ -475,6 +461,20 @@ impl Scenario {
         }
         if w.kind == "file" && w.units.is_none() {
             return Err(self.err("world.units", "a `file` world needs `units = \"units.csv\"`"));
+        }
+        Ok(())
+    }
+
+    /// Entry `i` of `table` (`mandate` or `adopted`) names an innovation, and a depth from 1 to
+    /// that innovation's rungs.
+    fn check_depth(&self, table: &str, i: usize, innovation: Option<&str>, depth: u32) -> Result<(), InputError> {
+        let k = self.innov_index(innovation, &format!("{table}[{i}].innovation"))?;
+        let rungs = self.spec.innovation[k].rungs;
+        if !(1..=rungs).contains(&depth) {
+            return Err(self.err(
+                &format!("{table}[{i}].depth"),
+                format!("{depth}: allowed 1 to the innovation's {rungs} rungs"),
+            ));
         }
         Ok(())
     }
