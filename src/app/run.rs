@@ -302,15 +302,19 @@ pub fn text_summary(res: &RunResult) -> String {
             // Runs that never got there count as later than any month.
             v.get((sums.len() - 1) / 2).map_or_else(|| "never".to_string(), |m| m.to_string())
         };
-        let share: f64 = sums.iter().map(|x| x[k].final_share).sum::<f64>() / sums.len() as f64;
+        let mean = |f: &dyn Fn(&output::Summary) -> f64| sums.iter().map(|x| f(&x[k])).sum::<f64>() / sums.len() as f64;
         let _ = writeln!(
             s,
-            "  {}: median months to 10/50/90 % = {}/{}/{}; mean final share {:.3}",
+            "  {}: median months to 10/50/90 % = {}/{}/{}; mean final share {:.3}; adopters' mean depth {:.2} of {} rung{}, {:.1} % at full depth",
             inn.name,
             med(&|x| x.t10),
             med(&|x| x.t50),
             med(&|x| x.t90),
-            share
+            mean(&|x| x.final_share),
+            mean(&|x| x.mean_depth),
+            inn.rungs,
+            if inn.rungs == 1 { "" } else { "s" },
+            100.0 * mean(&|x| x.complete_share)
         );
     }
     let _ = write!(s, "  wrote {}", res.out_dir.display());
