@@ -1,4 +1,5 @@
-//! Command-line interface (clap): `pioneer run | trace | ablate | bench | devices`.
+//! Command-line interface (clap): `pioneer run | sweep | merge | plot | trace | ablate | bench |
+//! devices`.
 //! Flags override the scenario file; parsing only, the work is in `pioneer::app`.
 
 use clap::{Parser, Subcommand};
@@ -47,12 +48,62 @@ pub enum Command {
         #[arg(long)]
         batch: Option<usize>,
     },
+    /// Run a sweep file: every point × replicate, in blocks written as they finish; resumable,
+    /// shardable, CSV and Parquet tables, charts.
+    Sweep {
+        /// Sweep file (TOML), e.g. scenarios/sweeps/incentive-space.toml.
+        sweep: PathBuf,
+        /// Backend: cpu, gpu or auto.
+        #[arg(long, default_value = "auto")]
+        backend: String,
+        /// Output folder (default: out/<sweep name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replicates per point; overrides the sweep file.
+        #[arg(long)]
+        replicates: Option<u32>,
+        /// Months; overrides the sweep file.
+        #[arg(long)]
+        months: Option<u32>,
+        /// Run only shard I of N (`pioneer merge` joins the shards' folders).
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Continue an interrupted sweep in its folder: run only the blocks not yet on disk.
+        #[arg(long)]
+        resume: bool,
+        /// Replace what the output folder holds (a pioneer output only).
+        #[arg(long)]
+        force: bool,
+        /// steps.csv per run (`run`, the default), per point over its replicates (`mean`), or none.
+        #[arg(long)]
+        steps: Option<String>,
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Draw a finished sweep's charts again (into DIR/charts).
+    Plot {
+        /// The sweep's output folder.
+        dir: PathBuf,
+    },
+    /// Join the folders of a sweep's shards into the sweep's final tables.
+    Merge {
+        /// The shards' folders.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output folder for the merged sweep.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Replay one run with the full event log and print one unit's process trace.
     Trace {
+        /// Scenario file, or a sweep file with --point.
         scenario: PathBuf,
         /// Replicate index of the run to replay.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, visible_alias = "replicate", default_value_t = 0)]
         run: u32,
+        /// The file is a sweep: replay this point's run.
+        #[arg(long)]
+        point: Option<usize>,
         /// Unit name (e.g. J) or index.
         #[arg(long)]
         unit: String,

@@ -72,6 +72,10 @@ pub enum Error {
     /// A backend (GPU) failed for reasons that are not the user's input.
     #[error("{0}")]
     Backend(String),
+    /// Stopped by a signal (Ctrl-C, SIGTERM) after leaving every finished piece of work on disk;
+    /// the binary exits with 128 + the signal number.
+    #[error("{message}")]
+    Interrupted { signal: i32, message: String },
 }
 
 impl Error {
@@ -81,10 +85,11 @@ impl Error {
             source,
         }
     }
-    /// Exit code for the binary: 2 for bad input, 1 otherwise.
+    /// Exit code for the binary: 2 for bad input, 128 + the signal when interrupted, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input(_) => 2,
+            Error::Interrupted { signal, .. } => 128 + signal,
             _ => 1,
         }
     }

@@ -10,7 +10,8 @@
 //! - [`state`]: struct-of-arrays batch state, `[run][unit]` columns.
 //! - [`backend`]: run a batch: `cpu` (rayon) or `gpu` (wgpu compute shaders, `shaders/*.wgsl`),
 //!   bit-identical to each other and for any thread count, batch split or chunking.
-//! - [`scenario`]: TOML files → validated model and parameters.
+//! - [`scenario`]: TOML files → validated model and parameters; [`experiment`]: sweep files →
+//!   parameter points (grids, Latin hypercubes, Sobol designs).
 //! - [`output`]: steps/summary/units CSV, manifest, written atomically; [`plot`]: charts.
 //! - [`analysis`]: pure statistics on results (headline outcomes, paired comparisons).
 //! - [`app`]: the commands behind the `pioneer` binary.
@@ -19,6 +20,7 @@ pub mod analysis;
 pub mod app;
 pub mod backend;
 pub mod error;
+pub mod experiment;
 pub mod model;
 pub mod output;
 pub mod plot;

@@ -5,7 +5,7 @@ mod cli;
 
 use clap::Parser;
 use cli::{Cli, Command};
-use pioneer::app::{ablate, bench, devices, run, trace};
+use pioneer::app::{ablate, bench, devices, merge, plot, run, sweep, trace};
 use std::io::IsTerminal;
 
 fn main() {
@@ -44,9 +44,45 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             })?;
             println!("{}", run::text_summary(&res));
         }
+        Command::Sweep {
+            sweep,
+            backend,
+            out,
+            replicates,
+            months,
+            shard,
+            resume,
+            force,
+            steps,
+            threads,
+        } => {
+            let res = sweep::sweep(&sweep::SweepArgs {
+                sweep,
+                backend,
+                out,
+                replicates,
+                months,
+                shard,
+                resume,
+                force,
+                steps,
+                threads,
+                progress: std::io::stderr().is_terminal(),
+            })?;
+            println!("{}", sweep::describe(&res));
+        }
+        Command::Plot { dir } => {
+            let files = plot::plot(&dir)?;
+            println!("drew {} files in {}", files.len(), dir.join("charts").display());
+        }
+        Command::Merge { dirs, out } => {
+            let points = merge::merge(&merge::MergeArgs { dirs, out: out.clone() })?;
+            println!("merged {points} points into {}", out.display());
+        }
         Command::Trace {
             scenario,
             run,
+            point,
             unit,
             seed,
             months,
@@ -59,6 +95,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 seed,
                 months,
                 out,
+                point,
             })?;
             println!("{}", trace::describe(&res));
         }

@@ -117,6 +117,17 @@ pub fn paired(a: &[f64], b: &[f64]) -> (f64, f64) {
     (mean, (var / n).sqrt())
 }
 
+/// The `percent` % quantile of ascending `sorted` by nearest rank: rank ⌈percent·n/100⌉, in
+/// integers so that no rounding moves the rank (NaN for an empty sample).
+pub fn nearest_rank(sorted: &[f64], percent: usize) -> f64 {
+    let n = sorted.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let rank = (percent * n).div_ceil(100).max(1);
+    sorted[rank - 1]
+}
+
 /// Mean of a sample (0 for none).
 pub fn mean(v: &[f64]) -> f64 {
     if v.is_empty() {

@@ -1,10 +1,14 @@
-//! The commands behind the `pioneer` binary: run, trace, ablate, bench and devices, as library calls.
+//! The commands behind the `pioneer` binary: run, sweep, merge, trace, ablate, bench and devices,
+//! as library calls.
 //! The binary parses flags (src/cli.rs) and maps errors to exit codes; the work is here.
 
 pub mod ablate;
 pub mod bench;
 pub mod devices;
+pub mod merge;
+pub mod plot;
 pub mod run;
+pub mod sweep;
 pub mod trace;
 
 use crate::error::{Error, InputError, Result};

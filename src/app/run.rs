@@ -1,7 +1,7 @@
 //! `pioneer run`: a scenario's replicates on a backend, written as CSVs, a chart and a manifest.
 //! Large batches are split into chunks of runs; results do not depend on the split.
 
-use super::{load_scenario, make_dir};
+use super::load_scenario;
 use crate::backend::auto::Auto;
 use crate::backend::cpu::Cpu;
 use crate::backend::gpu::Gpu;
@@ -110,7 +110,7 @@ pub fn memory_needed(runs: u64, batch: u64, units: u64, innov: u64, months: u64)
 }
 
 /// Memory this machine has (MemTotal), or 16 GiB when it cannot be read.
-fn memory_total() -> u64 {
+pub fn memory_total() -> u64 {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|m| {
@@ -167,7 +167,16 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     // Every input is checked before a backend (and a GPU driver) is touched.
     let be = backend(&a.backend, a.threads)?;
     let out_dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(sc.name()));
-    make_dir(&out_dir)?;
+    // Refuse a folder of someone else's files before any work.
+    if let crate::output::folder::Holds::Other(names) = crate::output::folder::holds(&out_dir)? {
+        return Err(InputError::new(format!(
+            "{} holds files that are not a pioneer output ({}); give a new or empty folder",
+            out_dir.display(),
+            names.join(", ")
+        ))
+        .field("--out")
+        .into());
+    }
     let ids: Vec<RunId> = (0..sc.spec.replicates).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
     let months = sc.spec.months;
     let total = ids.len() as u64 * months as u64;
@@ -199,14 +208,21 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     Ok(res)
 }
 
-/// Write steps.csv, summary.csv, units.csv (optional), the chart and manifest.json (last).
+/// Write steps.csv, summary.csv, units.csv (optional), the chart and manifest.json into a staging
+/// folder beside the output folder, then swap it in whole: a kill at any moment leaves the
+/// folder with the previous complete set of files or the new one, never a mixture.
 pub fn write_outputs(res: &RunResult, units: bool) -> Result<()> {
+    let staged = crate::output::folder::Staged::begin(&res.out_dir, "--out")?;
+    write_files(res, units, staged.path())?;
+    staged.commit()
+}
+
+fn write_files(res: &RunResult, units: bool, dir: &Path) -> Result<()> {
     let rows = RunRows {
         ids: &res.ids,
         out: &res.output,
         params: &res.params,
     };
-    let dir = &res.out_dir;
     let mut s = output::steps_header(&res.model);
     output::steps_rows(&res.model, &rows, &mut s);
     output::write_atomic(&dir.join("steps.csv"), s.as_bytes())?;
@@ -232,6 +248,7 @@ pub fn write_outputs(res: &RunResult, units: bool) -> Result<()> {
     let manifest = serde_json::json!({
         "pioneer": env!("CARGO_PKG_VERSION"),
         "commit": env!("PIONEER_GIT_HASH"),
+        "command": "run",
         "scenario_file": res.scenario.path.display().to_string(),
         "scenario": res.scenario.spec,
         "seed": res.scenario.spec.seed,

@@ -22,6 +22,8 @@ pub struct TraceArgs {
     pub seed: Option<u64>,
     pub months: Option<u32>,
     pub out: Option<PathBuf>,
+    /// The file is a sweep: replay this point's run `run` (its replicate).
+    pub point: Option<usize>,
 }
 
 /// A replayed run.
@@ -54,7 +56,26 @@ pub fn find_unit(model: &Model, spec: &str) -> Result<usize> {
 
 /// `pioneer trace`: replay, write events.csv, return the log.
 pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
-    let sc = load_scenario(&a.scenario, None, a.seed, a.months)?;
+    let (sc, point) = match a.point {
+        None => (load_scenario(&a.scenario, None, a.seed, a.months)?, 0),
+        Some(p) => {
+            if a.seed.is_some() {
+                return Err(InputError::new("a sweep's runs have the sweep's seed; leave --seed out")
+                    .field("--seed")
+                    .into());
+            }
+            let sw = crate::experiment::Sweep::load(&a.scenario, None, a.months)?;
+            if p >= sw.points.len() {
+                return Err(InputError::new(format!(
+                    "point {p} does not exist: the sweep has points 0 to {}",
+                    sw.points.len() - 1
+                ))
+                .field("--point")
+                .into());
+            }
+            (sw.scenario(p)?, p as u32)
+        }
+    };
     let (model, prm) = sc.build()?;
     let unit = find_unit(&model, &a.unit)?;
     if a.run >= sc.spec.replicates {
@@ -67,7 +88,12 @@ pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
         .into());
     }
     let months = sc.spec.months;
-    let id = RunId::new(sc.spec.seed, 0, a.run);
+    // The run's key comes from its point and replicate; its parameters are the one block here.
+    let id = RunId {
+        point: 0,
+        replicate: a.run,
+        key: crate::model::rng::run_key(sc.spec.seed, point, a.run),
+    };
     let mut state = init_batch(&model, &[prm], &[id]);
     let rl = agg::record_len(state.innov);
     let mut aggs = vec![0u32; months as usize * rl];

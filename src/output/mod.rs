@@ -1,6 +1,11 @@
 //! What a run writes: steps.csv, summary.csv, units.csv, events.csv and manifest.json.
 //! Every file goes to a temporary name first and is renamed when complete.
 
+pub mod folder;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+pub mod sweep;
+
 use crate::backend::BatchOutput;
 use crate::error::{Error, Result};
 use crate::model::agg;
@@ -82,81 +87,96 @@ pub struct RunRows<'a> {
     pub params: &'a [Params],
 }
 
-/// Header of steps.csv.
-pub fn steps_header(model: &Model) -> String {
-    let mut h = String::from("run,point,replicate,month,innovation,adopters,share");
+/// The columns of steps.csv after `point,replicate,month,innovation`: name, and whether the
+/// value is a count (printed whole) rather than a share or mean (printed with 6 decimals).
+pub fn steps_columns(model: &Model) -> Vec<(String, bool)> {
+    let mut c = vec![("adopters".to_string(), true), ("share".to_string(), false)];
     for l in 0..MAX_LEVELS.min(model.world.n_levels().max(1)) {
-        let _ = write!(h, ",adopters_level{l}");
+        c.push((format!("adopters_level{l}"), true));
     }
     for r in &route::NAMES[1..7] {
-        let _ = write!(h, ",new_{r}");
+        c.push((format!("new_{r}"), true));
     }
     for s in &stage::NAMES[1..] {
-        let _ = write!(h, ",{s}");
+        c.push((s.to_string(), true));
     }
-    h.push_str(",idle,mean_p,mean_e,mean_l,mean_i,promotions,recognitions");
+    c.push(("idle".into(), true));
+    for m in ["mean_p", "mean_e", "mean_l", "mean_i"] {
+        c.push((m.into(), false));
+    }
+    c.push(("promotions".into(), true));
+    c.push(("recognitions".into(), true));
     for d in 1..=MAX_RUNGS {
-        let _ = write!(h, ",depth_{d}");
+        c.push((format!("depth_{d}"), true));
     }
-    h.push_str(",complete,mean_b,rung_attempts,rung_failures\n");
+    c.push(("complete".into(), true));
+    c.push(("mean_b".into(), false));
+    c.push(("rung_attempts".into(), true));
+    c.push(("rung_failures".into(), true));
+    c
+}
+
+/// The values of `steps_columns` for innovation k in a month record of `kn` innovations.
+pub fn step_values(model: &Model, rec: &[u32], kn: usize, k: usize, out: &mut Vec<f64>) {
+    let n = model.world.len() as f64;
+    let levels = MAX_LEVELS.min(model.world.n_levels().max(1));
+    let g = agg::global_base(kn);
+    let b = k * agg::PER_INNOV;
+    let mean = |at: usize| agg::split_sum(rec, at) as f64 / (n * 65535.0);
+    out.clear();
+    let a = rec[b + agg::ADOPTERS];
+    out.push(a as f64);
+    out.push(a as f64 / n);
+    out.extend((0..levels).map(|l| rec[b + agg::BY_LEVEL + l] as f64));
+    out.extend((1..7).map(|ro| rec[b + agg::BY_ROUTE + ro] as f64));
+    out.extend((0..4).map(|st| rec[b + agg::BY_STAGE + st] as f64));
+    out.push(rec[g + agg::IDLE] as f64);
+    for at in [agg::SUM_P, agg::SUM_E, agg::SUM_L, agg::SUM_I] {
+        out.push(mean(g + at));
+    }
+    out.push(rec[g + agg::PROMOTIONS] as f64);
+    out.push(rec[g + agg::RECOGNITIONS] as f64);
+    out.extend((0..MAX_RUNGS as usize).map(|d| rec[b + agg::DEPTH + d] as f64));
+    out.push(rec[b + agg::COMPLETE] as f64);
+    out.push(mean(g + agg::SUM_B));
+    out.push(rec[b + agg::RUNG_ATTEMPTS] as f64);
+    out.push(rec[b + agg::RUNG_FAILURES] as f64);
+}
+
+/// Append `,v1,v2,…` to `s`: counts whole, the rest with 6 decimals (all with 6 when `means`).
+pub fn write_values(cols: &[(String, bool)], values: &[f64], means: bool, s: &mut String) {
+    for ((_, count), v) in cols.iter().zip(values) {
+        if *count && !means {
+            let _ = write!(s, ",{v}");
+        } else {
+            let _ = write!(s, ",{v:.6}");
+        }
+    }
+}
+
+/// Header of steps.csv.
+pub fn steps_header(model: &Model) -> String {
+    let mut h = String::from("run,point,replicate,month,innovation");
+    for (c, _) in steps_columns(model) {
+        let _ = write!(h, ",{c}");
+    }
+    h.push('\n');
     h
 }
 
 /// Rows of steps.csv for every run and month (one row per innovation).
 pub fn steps_rows(model: &Model, rows: &RunRows, s: &mut String) {
-    let n = model.world.len();
-    let levels = MAX_LEVELS.min(model.world.n_levels().max(1));
     let kn = rows.out.state.innov;
-    let g = agg::global_base(kn);
-    let mean = |rec: &[u32], at: usize| agg::split_sum(rec, at) as f64 / (n as f64 * 65535.0);
+    let cols = steps_columns(model);
+    let mut values = Vec::with_capacity(cols.len());
     for (r, id) in rows.ids.iter().enumerate() {
         for t in 1..=rows.out.months {
             let rec = rows.out.record(r, t);
             for k in 0..kn {
-                let b = k * agg::PER_INNOV;
-                let a = rec[b + agg::ADOPTERS];
-                let _ = write!(
-                    s,
-                    "{},{},{},{},{},{},{:.6}",
-                    r,
-                    id.point,
-                    id.replicate,
-                    t,
-                    k,
-                    a,
-                    a as f64 / n as f64
-                );
-                for l in 0..levels {
-                    let _ = write!(s, ",{}", rec[b + agg::BY_LEVEL + l]);
-                }
-                for ro in 1..7 {
-                    let _ = write!(s, ",{}", rec[b + agg::BY_ROUTE + ro]);
-                }
-                for st in 0..4 {
-                    let _ = write!(s, ",{}", rec[b + agg::BY_STAGE + st]);
-                }
-                let _ = write!(
-                    s,
-                    ",{},{:.6},{:.6},{:.6},{:.6},{},{}",
-                    rec[g + agg::IDLE],
-                    mean(rec, g + agg::SUM_P),
-                    mean(rec, g + agg::SUM_E),
-                    mean(rec, g + agg::SUM_L),
-                    mean(rec, g + agg::SUM_I),
-                    rec[g + agg::PROMOTIONS],
-                    rec[g + agg::RECOGNITIONS]
-                );
-                for d in 0..MAX_RUNGS as usize {
-                    let _ = write!(s, ",{}", rec[b + agg::DEPTH + d]);
-                }
-                let _ = writeln!(
-                    s,
-                    ",{},{:.6},{},{}",
-                    rec[b + agg::COMPLETE],
-                    mean(rec, g + agg::SUM_B),
-                    rec[b + agg::RUNG_ATTEMPTS],
-                    rec[b + agg::RUNG_FAILURES]
-                );
+                let _ = write!(s, "{},{},{},{},{}", r, id.point, id.replicate, t, k);
+                step_values(model, rec, kn, k, &mut values);
+                write_values(&cols, &values, false, s);
+                s.push('\n');
             }
         }
     }

@@ -1,6 +1,8 @@
 //! Charts of simulation output: the diffusion chart (share of units that adopted an innovation
 //! per month, median line and 5–95 % band over replicates) written as PNG and SVG.
 
+pub mod sweep;
+
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,7 +16,7 @@ use plotters::style::FontStyle;
 /// Font embedded so that charts render the same on machines without system fonts.
 static FONT_BYTES: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 /// Family name the font is registered under; every text style in this module uses it.
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 static FONT_ONCE: Once = Once::new();
 static FONT_OK: AtomicBool = AtomicBool::new(false);
 
@@ -60,7 +62,7 @@ impl PlotError {
 
 /// Registers the embedded font with plotters (once per process); plotters' `ab_glyph` text
 /// backend knows no fonts until this is done.
-fn ensure_font() -> Result<(), String> {
+pub(crate) fn ensure_font() -> Result<(), String> {
     FONT_ONCE.call_once(|| {
         let ok = plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok();
         FONT_OK.store(ok, Ordering::SeqCst);
@@ -73,7 +75,7 @@ fn ensure_font() -> Result<(), String> {
 }
 
 /// `<stem><suffix>`, keeping any dots already in the stem (unlike `Path::with_extension`).
-fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn with_suffix(stem: &Path, suffix: &str) -> PathBuf {
     let mut s: OsString = stem.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
@@ -125,7 +127,7 @@ pub fn diffusion_chart(stem: &Path, title: &str, bands: &[Band]) -> Result<(), P
 
 /// Renames `tmp` to `dest` when `result` is Ok; otherwise removes `tmp` (best effort) and
 /// reports the error against `dest`.
-fn commit(tmp: &Path, dest: &Path, result: Result<(), String>) -> Result<(), PlotError> {
+pub(crate) fn commit(tmp: &Path, dest: &Path, result: Result<(), String>) -> Result<(), PlotError> {
     let result = result.and_then(|()| fs::rename(tmp, dest).map_err(|e| format!("cannot rename {} to it: {e}", tmp.display())));
     if let Err(message) = result {
         // The error being reported matters more than a leftover temporary file.
@@ -240,22 +242,11 @@ pub fn quantiles(runs: &[Vec<f64>]) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         column.clear();
         column.extend(runs.iter().map(|r| r[m]).filter(|v| !v.is_nan()));
         column.sort_by(f64::total_cmp);
-        median.push(nearest_rank(&column, 50));
-        lo.push(nearest_rank(&column, 5));
-        hi.push(nearest_rank(&column, 95));
+        median.push(crate::analysis::nearest_rank(&column, 50));
+        lo.push(crate::analysis::nearest_rank(&column, 5));
+        hi.push(crate::analysis::nearest_rank(&column, 95));
     }
     (median, lo, hi)
-}
-
-/// The `percent` % quantile of ascending `sorted` by nearest rank: rank ⌈percent·n/100⌉, computed
-/// in integers so that no rounding error moves the rank.
-fn nearest_rank(sorted: &[f64], percent: usize) -> f64 {
-    let n = sorted.len();
-    if n == 0 {
-        return f64::NAN;
-    }
-    let rank = (percent * n).div_ceil(100).max(1);
-    sorted[rank - 1]
 }
 
 #[cfg(test)]

@@ -278,6 +278,27 @@ impl Scenario {
         Ok(sc)
     }
 
+    /// The same scenario with another spec (a sweep's point), validated. Its errors name the
+    /// field but no file or line: the value did not come from this scenario's file.
+    pub fn with_spec(&self, spec: ScenarioSpec) -> Result<Scenario, InputError> {
+        let sc = Scenario {
+            path: self.path.clone(),
+            spec,
+            source: String::new(),
+        };
+        sc.validate().map_err(|mut e| {
+            e.file = None;
+            e.line = None;
+            e
+        })?;
+        Ok(sc)
+    }
+
+    /// The scenario's text as read.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
     /// Display name: the `name` field or the file stem.
     pub fn name(&self) -> String {
         self.spec.name.clone().unwrap_or_else(|| {

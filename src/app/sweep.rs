@@ -1,0 +1,571 @@
+//! `pioneer sweep`: a sweep's points × replicates, block by block onto a backend, each block's
+//! rows written and recorded as it finishes; interrupted, resumed, sharded, then made final.
+
+use super::run::{backend, memory_needed, run_chunked};
+use crate::error::{Error, InputError, Result};
+use crate::experiment::ledger::{self, Done, Shard, SweepInfo};
+use crate::experiment::Sweep;
+use crate::model::params::Params;
+use crate::model::{rng, Model, RunId};
+use crate::output::folder::{holds, Holds, Staged};
+use crate::output::sweep as table;
+use crate::output::AtomicFile;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Options of `pioneer sweep`.
+#[derive(Debug, Clone, Default)]
+pub struct SweepArgs {
+    pub sweep: PathBuf,
+    pub backend: String,
+    pub out: Option<PathBuf>,
+    pub replicates: Option<u32>,
+    pub months: Option<u32>,
+    /// `I/N`: run only this shard of the blocks.
+    pub shard: Option<String>,
+    pub resume: bool,
+    pub force: bool,
+    /// `run` (default), `mean` or `none`.
+    pub steps: Option<String>,
+    pub threads: Option<usize>,
+    /// Show a progress bar (when stderr is a terminal).
+    pub progress: bool,
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone)]
+pub struct SweepResult {
+    pub name: String,
+    pub points: usize,
+    pub replicates: u32,
+    pub blocks: usize,
+    pub shard: Shard,
+    /// Blocks run now, and blocks found done (resumed).
+    pub ran: usize,
+    pub skipped: usize,
+    pub out_dir: PathBuf,
+    pub backend: String,
+    pub seconds: f64,
+    /// True when this call found the folder already complete and did nothing.
+    pub already_complete: bool,
+}
+
+/// The tables of a sweep, in the order they are written.
+const TABLES: [&str; 4] = ["points", "runs", "stats", "steps"];
+
+/// The sweep's steps output.
+fn steps_mode(s: Option<&str>) -> Result<&'static str> {
+    match s.unwrap_or("run") {
+        "run" => Ok("run"),
+        "mean" => Ok("mean"),
+        "none" => Ok("none"),
+        other => Err(InputError::new(format!("`{other}`: allowed `run`, `mean` or `none`"))
+            .field("--steps")
+            .into()),
+    }
+}
+
+/// The part of a scenario that makes its `Model` (world, lever masks, seeded designs, starting
+/// values); points with equal keys share one model and one batch.
+fn model_key(spec: &crate::scenario::ScenarioSpec) -> String {
+    let issuers: Vec<&str> = spec.mandate.iter().map(|m| m.issuer.as_str()).collect();
+    let pilots: Vec<&Vec<String>> = spec.pilot.iter().map(|p| &p.units).collect();
+    serde_json::json!({
+        "world": spec.world,
+        "issuers": issuers,
+        "pilots": pilots,
+        "adopted": spec.adopted,
+        "unit": spec.unit,
+    })
+    .to_string()
+}
+
+/// The folder's record of this sweep.
+fn info(sw: &Sweep, shard: Shard, steps: &str) -> SweepInfo {
+    SweepInfo {
+        identity: sw.identity(),
+        name: sw.name.clone(),
+        sweep_file: std::fs::canonicalize(&sw.path)
+            .unwrap_or_else(|_| sw.path.clone())
+            .display()
+            .to_string(),
+        points: sw.points.len(),
+        replicates: sw.replicates,
+        months: sw.months,
+        seed: sw.seed,
+        blocks: sw.blocks(),
+        points_per_block: sw.points_per_block(),
+        steps: steps.to_string(),
+        shard,
+    }
+}
+
+/// Ctrl-C and SIGTERM set a flag that the sweep reads between batches (a second Ctrl-C stops
+/// at once); the signal's number is kept for the exit code.
+struct Signals {
+    flag: Arc<AtomicBool>,
+    which: Arc<AtomicI32>,
+}
+
+impl Signals {
+    fn register() -> Result<Signals> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let flag = Arc::new(AtomicBool::new(false));
+        let which = Arc::new(AtomicI32::new(0));
+        for sig in [SIGINT, SIGTERM] {
+            let fail = |e: std::io::Error| Error::io("cannot listen for signals", e);
+            signal_hook::flag::register_conditional_shutdown(sig, 130, flag.clone()).map_err(fail)?;
+            signal_hook::flag::register(sig, flag.clone()).map_err(fail)?;
+            let w = which.clone();
+            // SAFETY: the handler only stores an integer.
+            unsafe { signal_hook::low_level::register(sig, move || w.store(sig, Ordering::SeqCst)) }.map_err(fail)?;
+        }
+        Ok(Signals { flag, which })
+    }
+    fn raised(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+    fn signal(&self) -> i32 {
+        self.which.load(Ordering::SeqCst)
+    }
+}
+
+/// `pioneer sweep`.
+pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
+    let t0 = Instant::now();
+    let steps = steps_mode(a.steps.as_deref())?;
+    let sw = Sweep::load(&a.sweep, a.replicates, a.months)?;
+    let blocks = sw.blocks();
+    let shard = match &a.shard {
+        Some(s) => Shard::parse(s, blocks).map_err(|m| InputError::new(m).field("--shard"))?,
+        None => Shard::new(1, 1, blocks),
+    };
+    let me = info(&sw, shard, steps);
+    let out_dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(&sw.name));
+    prepare_folder(&out_dir, &me, a.resume, a.force)?;
+    let result = |ran, skipped, backend: String, already| SweepResult {
+        name: sw.name.clone(),
+        points: sw.points.len(),
+        replicates: sw.replicates,
+        blocks,
+        shard,
+        ran,
+        skipped,
+        out_dir: out_dir.clone(),
+        backend,
+        seconds: t0.elapsed().as_secs_f64(),
+        already_complete: already,
+    };
+    if out_dir.join("manifest.json").is_file() {
+        return Ok(result(0, shard.end_block - shard.first_block, String::new(), true));
+    }
+    let done: Vec<usize> = ledger::read_ledger(&out_dir)?.iter().map(|d| d.block).collect();
+    let todo: Vec<usize> = (shard.first_block..shard.end_block).filter(|b| !done.contains(b)).collect();
+    let skipped = (shard.end_block - shard.first_block) - todo.len();
+    // Every input is checked before a backend is touched.
+    let be = backend(&a.backend, a.threads)?;
+    let signals = Signals::register()?;
+    let runs_todo: u64 = todo.iter().map(|&b| sw.block_points(b).len() as u64 * sw.replicates as u64).sum();
+    let bar = if a.progress {
+        indicatif::ProgressBar::new(runs_todo)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} runs ({per_sec}, {eta} left) {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    for (n, &b) in todo.iter().enumerate() {
+        bar.set_message(format!("block {}/{}", n + 1, todo.len()));
+        let finished = run_block(&sw, b, be.as_ref(), steps, &out_dir, &signals, &bar)?;
+        if !finished {
+            bar.abandon();
+            let sig = signals.signal();
+            return Err(Error::Interrupted {
+                signal: if sig == 0 { 2 } else { sig },
+                message: format!(
+                    "interrupted: {} of {} blocks of this {}are on disk in {}; `pioneer sweep {} --resume{}` runs the rest",
+                    skipped + n,
+                    shard.end_block - shard.first_block,
+                    if shard.count > 1 { "shard " } else { "sweep " },
+                    out_dir.display(),
+                    a.sweep.display(),
+                    [
+                        a.replicates.map(|r| format!(" --replicates {r}")),
+                        a.months.map(|m| format!(" --months {m}")),
+                        a.steps.as_ref().map(|s| format!(" --steps {s}")),
+                        a.shard.as_ref().map(|s| format!(" --shard {s}")),
+                        a.out.as_ref().map(|o| format!(" --out {}", o.display())),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<String>(),
+                ),
+            });
+        }
+    }
+    bar.finish_and_clear();
+    let sources = vec![(out_dir.clone(), ledger::read_ledger(&out_dir)?)];
+    finalize(&sw, &me, &sources, &out_dir, shard.count > 1, &be.describe(), t0)?;
+    Ok(result(todo.len(), skipped, be.describe(), false))
+}
+
+/// Make `dir` ready for this sweep: new, or holding this sweep to resume, or (with `force`) a
+/// pioneer output to replace. Anything else is refused.
+fn prepare_folder(dir: &Path, me: &SweepInfo, resume: bool, force: bool) -> Result<()> {
+    let refuse = |m: String| -> Result<()> { Err(InputError::new(m).field("--out").into()) };
+    match holds(dir)? {
+        Holds::Nothing => {}
+        Holds::Other(names) => {
+            return refuse(format!(
+                "{} holds files that are not a pioneer output ({}); give a new or empty folder",
+                dir.display(),
+                names.join(", ")
+            ))
+        }
+        Holds::Pioneer { sweep } => {
+            let theirs = if sweep { ledger::read_info(dir)? } else { None };
+            let same = theirs
+                .as_ref()
+                .is_some_and(|t| t.identity == me.identity && t.shard == me.shard && t.steps == me.steps);
+            if force {
+                std::fs::remove_dir_all(dir).map_err(|e| Error::io(format!("cannot clear {}", dir.display()), e))?;
+            } else if same && resume {
+                // Leftovers of a killed block.
+                if let Ok(entries) = std::fs::read_dir(ledger::parts_dir(dir)) {
+                    for e in entries.filter_map(|e| e.ok()) {
+                        if e.file_name().to_string_lossy().ends_with(".tmp") {
+                            let _ = std::fs::remove_file(e.path());
+                        }
+                    }
+                }
+                return Ok(());
+            } else if same {
+                return refuse(format!(
+                    "{} already holds this sweep; add --resume to finish it, or --force to start over",
+                    dir.display()
+                ));
+            } else if resume {
+                let what = match theirs {
+                    Some(t) if t.identity == me.identity => format!("shard {}/{} with steps `{}`", t.shard.index, t.shard.count, t.steps),
+                    Some(t) => format!("the sweep `{}` ({}), not this one", t.name, t.sweep_file),
+                    None => "the results of `pioneer run`".to_string(),
+                };
+                return refuse(format!("{} holds {what}; --resume continues only the same sweep", dir.display()));
+            } else {
+                return refuse(format!(
+                    "{} holds another pioneer output; give another folder, or --force to replace it",
+                    dir.display()
+                ));
+            }
+        }
+    }
+    std::fs::create_dir_all(ledger::parts_dir(dir)).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    ledger::write_info(dir, me)
+}
+
+/// Runs per batch handed to the backend: as many as fit in a quarter of memory (at most 2 GiB),
+/// at most a block. Results do not depend on it.
+fn batch_size(model: &Model, months: u32, innov: usize, block_runs: usize) -> usize {
+    let per_run = memory_needed(1, 1, model.world.len() as u64, innov as u64, months as u64).max(1);
+    let have = super::run::memory_total() / 4;
+    ((have.min(2 << 30) / per_run) as usize).clamp(1, block_runs.max(1))
+}
+
+/// Run block b into its part files and record it; false when a signal stopped it (its parts are
+/// then dropped, and the block runs again on resume).
+fn run_block(
+    sw: &Sweep,
+    b: usize,
+    be: &dyn crate::backend::Backend,
+    steps: &str,
+    dir: &Path,
+    signals: &Signals,
+    bar: &indicatif::ProgressBar,
+) -> Result<bool> {
+    let pts = sw.block_points(b);
+    let means = steps == "mean";
+    let fields: Vec<String> = sw.fields.iter().map(|f| f.path.clone()).collect();
+    let mut files: Vec<AtomicFile> = Vec::new();
+    for t in TABLES {
+        if t == "steps" && steps == "none" {
+            continue;
+        }
+        files.push(AtomicFile::create(&ledger::part(dir, t, b))?);
+    }
+    let mut s = table::points_header(&fields);
+    for p in pts.clone() {
+        table::points_row(p, &sw.points[p], &mut s);
+    }
+    files[0].write_all(s.as_bytes())?;
+    files[1].write_all(table::runs_header().as_bytes())?;
+    // Consecutive points with the same model run as one batch.
+    let mut stats = String::from(table::STATS_HEADER);
+    let mut steps_header_written = false;
+    let mut p = pts.start;
+    while p < pts.end {
+        let first = sw.scenario(p)?;
+        let key = model_key(&first.spec);
+        let (model, prm) = first.build()?;
+        let mut group: Vec<(usize, Params)> = vec![(p, prm)];
+        let mut q = p + 1;
+        while q < pts.end {
+            let sc = sw.scenario(q)?;
+            if model_key(&sc.spec) != key {
+                break;
+            }
+            let prm = sc.params(&sc.spec.params, model.world.len())?;
+            group.push((q, prm));
+            q += 1;
+        }
+        if files.len() > 3 && !steps_header_written {
+            files[3].write_all(table::steps_header(&model, means).as_bytes())?;
+            steps_header_written = true;
+        }
+        let params: Vec<Params> = group.iter().map(|g| g.1).collect();
+        let ids: Vec<RunId> = group
+            .iter()
+            .enumerate()
+            .flat_map(|(local, &(gp, _))| {
+                (0..sw.replicates).map(move |r| RunId {
+                    point: local as u32,
+                    replicate: r,
+                    key: rng::run_key(sw.seed, gp as u32, r),
+                })
+            })
+            .collect();
+        let innov = first.spec.innovation.len();
+        let batch = batch_size(&model, sw.months, innov, ids.len());
+        let mut sums: Vec<table::StepSums> = if means {
+            group.iter().map(|_| table::StepSums::new(&model, sw.months, innov)).collect()
+        } else {
+            Vec::new()
+        };
+        let mut group_metrics: Vec<Vec<Vec<[Option<f64>; 12]>>> = vec![vec![Vec::new(); innov]; group.len()];
+        for chunk in ids.chunks(batch) {
+            let out = run_chunked(be, &model, &params, chunk, sw.months, chunk.len(), &|_| {})?;
+            let mut rows = String::new();
+            let mut step_rows = String::new();
+            for (r, id) in chunk.iter().enumerate() {
+                let local = id.point as usize;
+                let gp = group[local].0;
+                for (k, m) in table::run_metrics(&out, r, &params[local]).iter().enumerate() {
+                    table::runs_row(gp, id.replicate, id.key, k, m, &mut rows);
+                    group_metrics[local][k].push(*m);
+                }
+                match steps {
+                    "run" => table::steps_rows(&model, &out, r, gp, id.replicate, &mut step_rows),
+                    "mean" => sums[local].add(&model, &out, r),
+                    _ => {}
+                }
+            }
+            files[1].write_all(rows.as_bytes())?;
+            if files.len() > 3 {
+                files[3].write_all(step_rows.as_bytes())?;
+            }
+            bar.inc(chunk.len() as u64);
+            if signals.raised() {
+                return Ok(false);
+            }
+        }
+        for (local, &(gp, _)) in group.iter().enumerate() {
+            for (k, samples) in group_metrics[local].iter().enumerate() {
+                table::stats_rows(gp, k, samples, &mut stats);
+            }
+            if means {
+                let mut rows = String::new();
+                sums[local].rows(&model, gp, sw.months, &mut rows);
+                files[3].write_all(rows.as_bytes())?;
+            }
+        }
+        p = q;
+    }
+    files[2].write_all(stats.as_bytes())?;
+    for f in files {
+        f.commit()?;
+    }
+    ledger::append_ledger(
+        dir,
+        Done {
+            block: b,
+            first_point: pts.start,
+            end_point: pts.end,
+        },
+    )?;
+    Ok(true)
+}
+
+/// Check that `sources` (folders and their finished blocks) hold every block of the sweep once.
+pub fn check_coverage(info: &SweepInfo, sources: &[(PathBuf, Vec<Done>)]) -> Result<()> {
+    let mut owner: Vec<Option<&Path>> = vec![None; info.blocks];
+    for (dir, done) in sources {
+        for d in done {
+            if d.block >= info.blocks {
+                return Err(InputError::new(format!("block {} is not a block of this sweep", d.block))
+                    .file(dir)
+                    .into());
+            }
+            if let Some(other) = owner[d.block] {
+                return Err(InputError::new(format!(
+                    "points {} to {} (block {}) are in both {} and {}",
+                    d.first_point,
+                    d.end_point - 1,
+                    d.block,
+                    other.display(),
+                    dir.display()
+                ))
+                .into());
+            }
+            owner[d.block] = Some(dir);
+        }
+    }
+    if let Some(b) = owner.iter().position(Option::is_none) {
+        let first = b * info.points_per_block;
+        let end = ((b + 1) * info.points_per_block).min(info.points);
+        return Err(InputError::new(format!(
+            "points {} to {} (block {b}) are in none of the folders: a shard is missing or unfinished",
+            first,
+            end - 1
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Make the final tables (CSV and Parquet), the charts and the manifest from the parts of
+/// `sources`, in block order, into `dest` (staged, then swapped in). `keep_parts`: the parts and
+/// ledger stay (a shard, for `pioneer merge`).
+pub fn finalize(
+    sw: &Sweep,
+    me: &SweepInfo,
+    sources: &[(PathBuf, Vec<Done>)],
+    dest: &Path,
+    keep_parts: bool,
+    backend: &str,
+    t0: Instant,
+) -> Result<()> {
+    let mut blocks: Vec<(usize, &Path)> = sources
+        .iter()
+        .flat_map(|(dir, done)| done.iter().map(move |d| (d.block, dir.as_path())))
+        .collect();
+    blocks.sort();
+    let staged = Staged::begin(dest, "--out")?;
+    let mut written = Vec::new();
+    for t in TABLES {
+        if t == "steps" && me.steps == "none" {
+            continue;
+        }
+        let path = staged.path().join(format!("{t}.csv"));
+        let mut out = AtomicFile::create(&path)?;
+        for (n, &(b, dir)) in blocks.iter().enumerate() {
+            let part = ledger::part(dir, t, b);
+            let text = std::fs::read(&part).map_err(|e| Error::io(format!("cannot read {}", part.display()), e))?;
+            // Each part starts with the header; the table keeps the first.
+            let body = if n == 0 {
+                &text[..]
+            } else {
+                let cut = text.iter().position(|&c| c == b'\n').map_or(text.len(), |i| i + 1);
+                &text[cut..]
+            };
+            out.write_all(body)?;
+        }
+        out.commit()?;
+        written.push(format!("{t}.csv"));
+        #[cfg(feature = "parquet")]
+        {
+            let means = me.steps == "mean";
+            let meta = vec![
+                ("pioneer".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+                ("commit".to_string(), env!("PIONEER_GIT_HASH").to_string()),
+                ("sweep".to_string(), me.name.clone()),
+                ("sweep_identity".to_string(), me.identity.clone()),
+                ("seed".to_string(), me.seed.to_string()),
+            ];
+            crate::output::parquet::csv_to_parquet(
+                &path,
+                &staged.path().join(format!("{t}.parquet")),
+                &|c| table::column_kind(t, c, means),
+                &meta,
+            )?;
+            written.push(format!("{t}.parquet"));
+        }
+    }
+    let charts = crate::plot::sweep::charts(staged.path(), &sw.name, sw.months)?;
+    written.extend(charts);
+    ledger::write_info(staged.path(), me)?;
+    let all_done: Vec<Done> = {
+        let mut v: Vec<Done> = sources.iter().flat_map(|(_, d)| d.iter().copied()).collect();
+        v.sort_by_key(|d| d.block);
+        v
+    };
+    for d in &all_done {
+        ledger::append_ledger(staged.path(), *d)?;
+    }
+    if keep_parts {
+        let from = ledger::parts_dir(dest);
+        std::fs::rename(&from, ledger::parts_dir(staged.path()))
+            .map_err(|e| Error::io(format!("cannot keep the parts of {}", dest.display()), e))?;
+    }
+    let manifest = serde_json::json!({
+        "pioneer": env!("CARGO_PKG_VERSION"),
+        "commit": env!("PIONEER_GIT_HASH"),
+        "command": "sweep",
+        "sweep_file": sw.path.display().to_string(),
+        "name": sw.name,
+        "identity": me.identity,
+        "base": sw.base.spec,
+        "fields": sw.fields.iter().map(|f| serde_json::json!({"path": f.path, "vary": format!("{:?}", f.vary)})).collect::<Vec<_>>(),
+        "design": sw.design.map(|d| format!("{d:?}").to_lowercase()),
+        "design_points": sw.design_points,
+        "points": sw.points.len(),
+        "replicates": sw.replicates,
+        "months": sw.months,
+        "seed": sw.seed,
+        "run_keys": "run key = hash of (seed, point, replicate): `pioneer trace SWEEP --point P --replicate R` replays any run",
+        "steps": me.steps,
+        "shard": me.shard,
+        "folders": sources.iter().map(|(d, _)| d.display().to_string()).collect::<Vec<_>>(),
+        "backend": backend,
+        "wall_seconds": t0.elapsed().as_secs_f64(),
+        "files": written,
+    });
+    let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::Backend(format!("manifest: {e}")))?;
+    crate::output::write_atomic(&staged.path().join("manifest.json"), text.as_bytes())?;
+    staged.commit()
+}
+
+/// The text `pioneer sweep` prints.
+pub fn describe(r: &SweepResult) -> String {
+    if r.already_complete {
+        return format!("{}: already complete in {}; nothing to do", r.name, r.out_dir.display());
+    }
+    let shard = if r.shard.count > 1 {
+        format!(
+            ", shard {}/{} (blocks {}–{})",
+            r.shard.index,
+            r.shard.count,
+            r.shard.first_block,
+            r.shard.end_block.max(1) - 1
+        )
+    } else {
+        String::new()
+    };
+    let resumed = if r.skipped > 0 {
+        format!("; {} blocks were already done", r.skipped)
+    } else {
+        String::new()
+    };
+    format!(
+        "{}: {} points × {} replicates in {} blocks{shard} on {}: ran {} blocks in {:.2} s{resumed}\n  wrote {}",
+        r.name,
+        r.points,
+        r.replicates,
+        r.blocks,
+        r.backend,
+        r.ran,
+        r.seconds,
+        r.out_dir.display()
+    )
+}

@@ -1,0 +1,202 @@
+//! A sweep folder's record of itself: `sweep.json` (which sweep, which shard) and `ledger.csv`
+//! (one line per finished block, appended after the block's files are in place).
+
+use crate::error::{Error, InputError, Result};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// `sweep.json`: what a sweep folder holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepInfo {
+    /// `Sweep::identity`: equal for shards of one sweep and for a resumed sweep.
+    pub identity: String,
+    pub name: String,
+    pub sweep_file: String,
+    pub points: usize,
+    pub replicates: u32,
+    pub months: u32,
+    pub seed: u64,
+    pub blocks: usize,
+    pub points_per_block: usize,
+    /// Steps output: `run`, `mean` or `none`.
+    pub steps: String,
+    /// This folder's shard `index/count` (1-based) and the blocks it runs.
+    pub shard: Shard,
+}
+
+/// A deterministic share of a sweep's blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: usize,
+    pub count: usize,
+    pub first_block: usize,
+    pub end_block: usize,
+}
+
+impl Shard {
+    /// Shard `index` of `count` over `blocks` blocks: a contiguous range, as even as possible.
+    pub fn new(index: usize, count: usize, blocks: usize) -> Shard {
+        Shard {
+            index,
+            count,
+            first_block: (index - 1) * blocks / count,
+            end_block: index * blocks / count,
+        }
+    }
+
+    /// Parse `I/N` (1 ≤ I ≤ N) for `blocks` blocks.
+    pub fn parse(s: &str, blocks: usize) -> std::result::Result<Shard, String> {
+        let (i, n) = s.split_once('/').ok_or_else(|| format!("`{s}`: give I/N, e.g. 3/8"))?;
+        let (i, n): (usize, usize) = match (i.trim().parse(), n.trim().parse()) {
+            (Ok(i), Ok(n)) => (i, n),
+            _ => return Err(format!("`{s}`: I and N must be whole numbers, e.g. 3/8")),
+        };
+        if n == 0 || i == 0 || i > n {
+            return Err(format!("`{s}`: allowed 1 ≤ I ≤ N"));
+        }
+        Ok(Shard::new(i, n, blocks))
+    }
+}
+
+/// One finished block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Done {
+    pub block: usize,
+    pub first_point: usize,
+    pub end_point: usize,
+}
+
+/// Paths of a sweep folder.
+pub fn info_path(dir: &Path) -> PathBuf {
+    dir.join("sweep.json")
+}
+pub fn ledger_path(dir: &Path) -> PathBuf {
+    dir.join("ledger.csv")
+}
+pub fn parts_dir(dir: &Path) -> PathBuf {
+    dir.join("parts")
+}
+/// The part file of `table` for block b.
+pub fn part(dir: &Path, table: &str, b: usize) -> PathBuf {
+    parts_dir(dir).join(format!("{table}-{b:06}.csv"))
+}
+
+/// Read `sweep.json`, if the folder has one.
+pub fn read_info(dir: &Path) -> Result<Option<SweepInfo>> {
+    let p = info_path(dir);
+    let text = match std::fs::read_to_string(&p) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(format!("cannot read {}", p.display()), e)),
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| InputError::new(format!("not a pioneer sweep record: {e}")).file(&p).into())
+}
+
+/// Write `sweep.json` (atomically).
+pub fn write_info(dir: &Path, info: &SweepInfo) -> Result<()> {
+    let text = serde_json::to_string_pretty(info).map_err(|e| Error::Backend(format!("sweep.json: {e}")))?;
+    crate::output::write_atomic(&info_path(dir), text.as_bytes())
+}
+
+pub const LEDGER_HEADER: &str = "block,first_point,end_point\n";
+
+/// The finished blocks recorded in a folder's ledger (none without a ledger).
+pub fn read_ledger(dir: &Path) -> Result<Vec<Done>> {
+    let p = ledger_path(dir);
+    let text = match std::fs::read_to_string(&p) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(format!("cannot read {}", p.display()), e)),
+    };
+    // Only lines that end with a newline were written whole: a kill while a line was appended
+    // leaves a piece after the last newline, which is not a finished block.
+    let whole = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
+    let mut out = Vec::new();
+    for line in whole.lines().skip(1) {
+        let f: Vec<usize> = line.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+        if let [block, first_point, end_point] = f[..] {
+            out.push(Done {
+                block,
+                first_point,
+                end_point,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Record a finished block (after its parts are in place), flushed to disk.
+pub fn append_ledger(dir: &Path, d: Done) -> Result<()> {
+    let p = ledger_path(dir);
+    let new = !p.exists();
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&p)
+        .map_err(|e| Error::io(format!("cannot open {}", p.display()), e))?;
+    let mut line = String::new();
+    if new {
+        line.push_str(LEDGER_HEADER);
+    }
+    line.push_str(&format!("{},{},{}\n", d.block, d.first_point, d.end_point));
+    f.write_all(line.as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| Error::io(format!("cannot write {}", p.display()), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_every_block_once() {
+        for blocks in [1, 7, 10, 64] {
+            for count in 1..=9 {
+                let mut seen = vec![0; blocks];
+                for i in 1..=count {
+                    let s = Shard::new(i, count, blocks);
+                    for slot in &mut seen[s.first_block..s.end_block] {
+                        *slot += 1;
+                    }
+                }
+                assert!(seen.iter().all(|&x| x == 1), "{blocks} blocks, {count} shards: {seen:?}");
+            }
+        }
+        assert!(Shard::parse("0/3", 5).is_err() && Shard::parse("4/3", 5).is_err() && Shard::parse("x", 5).is_err());
+        assert_eq!(Shard::parse("2/2", 10), Ok(Shard::new(2, 2, 10)));
+    }
+
+    #[test]
+    fn a_ledger_line_cut_short_does_not_count() {
+        let dir = std::env::temp_dir().join(format!("pioneer-ledger-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("dir");
+        append_ledger(
+            &dir,
+            Done {
+                block: 0,
+                first_point: 0,
+                end_point: 4,
+            },
+        )
+        .expect("append");
+        append_ledger(
+            &dir,
+            Done {
+                block: 1,
+                first_point: 4,
+                end_point: 8,
+            },
+        )
+        .expect("append");
+        assert_eq!(read_ledger(&dir).expect("read").len(), 2);
+        let mut text = std::fs::read_to_string(ledger_path(&dir)).expect("read");
+        text.push_str("2,8,1");
+        std::fs::write(ledger_path(&dir), text).expect("write");
+        assert_eq!(read_ledger(&dir).expect("read").len(), 2, "the cut line is not a finished block");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

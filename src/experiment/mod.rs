@@ -1,0 +1,685 @@
+//! Sweeps: a sweep file names a base scenario and the fields to vary; this module turns it into
+//! parameter points (grids, Latin hypercubes, Sobol designs) and each point into a scenario.
+
+pub mod design;
+pub mod ledger;
+
+use crate::error::InputError;
+use crate::scenario::{Scenario, ScenarioSpec};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// Runs per block: a block is the unit of work written, recorded and resumed (whole points,
+/// about this many runs). Part of a sweep's identity: results do not depend on it, parts do.
+pub const BLOCK_RUNS: usize = 1024;
+
+/// How one field varies.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Vary {
+    /// These values (a factor of the grid).
+    List(Vec<f64>),
+    /// `from + i·step` up to `to` (a factor of the grid).
+    Range { from: f64, to: f64, step: f64 },
+    /// Sampled in [lo, hi] by the sweep's design.
+    Sampled { lo: f64, hi: f64 },
+}
+
+/// The design of the sampled fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Design {
+    Lhs,
+    Sobol,
+}
+
+/// A varied field: its path in the scenario (`params.kappa`, `innovation.0.difficulty`, …),
+/// how it varies, and the line of the sweep file that says so.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub path: String,
+    pub vary: Vary,
+    pub line: Option<usize>,
+}
+
+/// A loaded sweep: the base scenario, the fields, the design, and every point's values.
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    pub path: PathBuf,
+    pub source: String,
+    pub name: String,
+    pub base: Scenario,
+    pub replicates: u32,
+    pub seed: u64,
+    pub months: u32,
+    pub fields: Vec<Field>,
+    pub design: Option<Design>,
+    /// Points of the sampled design (for each point of the grid).
+    pub design_points: usize,
+    /// `points[p][f]`: the value of field f at point p.
+    pub points: Vec<Vec<f64>>,
+    /// The base spec as a TOML value, to which the points' values are applied.
+    base_value: toml::Value,
+}
+
+/// The top level of a sweep file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SweepFile {
+    name: Option<String>,
+    #[allow(dead_code)]
+    description: Option<String>,
+    base: PathBuf,
+    replicates: Option<u32>,
+    seed: Option<u64>,
+    months: Option<u32>,
+    design: Option<String>,
+    points: Option<usize>,
+    #[serde(default)]
+    vary: toml::Table,
+}
+
+/// Fields that cannot vary inside a sweep, with the reason.
+const FIXED: [(&str, &str); 3] = [
+    (
+        "months",
+        "every run of a sweep has the same months (set `months` in the sweep, or --months)",
+    ),
+    ("replicates", "set `replicates` in the sweep, or --replicates"),
+    ("seed", "set `seed` in the sweep"),
+];
+
+/// Optional keys a scenario may lack but a sweep may set, by the table they belong to.
+const OPTIONAL: [(&str, &[&str]); 2] = [
+    (
+        "world",
+        &["provinces", "prefectures", "counties", "neighbours", "width", "height", "parents"],
+    ),
+    (
+        "unit",
+        &[
+            "performance",
+            "expectation",
+            "legitimacy",
+            "ambition",
+            "threshold",
+            "leader_age",
+            "leader_tenure",
+            "resistance",
+            "publicity",
+        ],
+    ),
+];
+
+impl Sweep {
+    /// Read and check a sweep file; `replicates` and `months` override the file.
+    pub fn load(path: &Path, replicates: Option<u32>, months: Option<u32>) -> Result<Sweep, InputError> {
+        let source = std::fs::read_to_string(path).map_err(|e| InputError::new(format!("cannot read the sweep: {e}")).file(path))?;
+        Self::parse(path, source, replicates, months)
+    }
+
+    /// Parse and check sweep text (`path` is used for messages and to find the base).
+    pub fn parse(path: &Path, source: String, replicates: Option<u32>, months: Option<u32>) -> Result<Sweep, InputError> {
+        let at = |field: &str, msg: String| {
+            let mut e = InputError::new(msg).file(path).field(field);
+            if let Some(l) = crate::scenario::locate(&source, field) {
+                e = e.line(l);
+            }
+            e
+        };
+        let file: SweepFile = toml::from_str(&source).map_err(|e| {
+            let mut err = InputError::new(e.message().trim().replace('\n', "; ")).file(path);
+            if let Some(span) = e.span() {
+                err = err.line(source[..span.start.min(source.len())].matches('\n').count() + 1);
+            }
+            err
+        })?;
+        let base_path = if file.base.is_absolute() {
+            file.base.clone()
+        } else {
+            path.parent().unwrap_or(Path::new(".")).join(&file.base)
+        };
+        if !base_path.is_file() {
+            return Err(at("base", format!("no scenario file at {}", base_path.display())));
+        }
+        let mut base = Scenario::load(&base_path)?;
+        let replicates = replicates.or(file.replicates).unwrap_or(base.spec.replicates);
+        if replicates == 0 {
+            return Err(at("replicates", "must be at least 1".into()));
+        }
+        let months = months.or(file.months).unwrap_or(base.spec.months);
+        if months == 0 || months > crate::scenario::MAX_MONTHS {
+            return Err(at("months", format!("{months}: allowed 1 to {}", crate::scenario::MAX_MONTHS)));
+        }
+        let seed = file.seed.unwrap_or(base.spec.seed);
+        base.spec.replicates = replicates;
+        base.spec.months = months;
+        base.spec.seed = seed;
+        let design = match file.design.as_deref() {
+            None | Some("grid") => None,
+            Some("lhs") => Some(Design::Lhs),
+            Some("sobol") => Some(Design::Sobol),
+            Some(other) => return Err(at("design", format!("`{other}`: allowed `grid`, `lhs` or `sobol`"))),
+        };
+        let base_value = toml::Value::try_from(&base.spec).map_err(|e| InputError::new(format!("internal: {e}")))?;
+        let mut fields = Vec::new();
+        flatten(&file.vary, "", &mut |p, v| fields.push((p, v.clone())));
+        let mut out_fields = Vec::new();
+        for (p, v) in fields {
+            let key = format!("vary.{p}");
+            let line = locate_vary(&source, &p);
+            let err = |m: String| {
+                let mut e = InputError::new(m).file(path).field(&key);
+                if let Some(l) = line {
+                    e = e.line(l);
+                }
+                e
+            };
+            if let Some((_, why)) = FIXED.iter().find(|(f, _)| *f == p) {
+                return Err(err(format!("cannot vary within a sweep: {why}")));
+            }
+            check_path(&base_value, &p).map_err(&err)?;
+            let vary = parse_vary(&v).map_err(&err)?;
+            out_fields.push(Field { path: p, vary, line });
+        }
+        let sampled: Vec<usize> = (0..out_fields.len())
+            .filter(|&i| matches!(out_fields[i].vary, Vary::Sampled { .. }))
+            .collect();
+        let design_points = match (design, sampled.is_empty()) {
+            (None, false) => {
+                return Err(at(
+                    "design",
+                    "a field given as { lo, hi } is sampled: set design = \"lhs\" or \"sobol\" and points = N".into(),
+                ))
+            }
+            (Some(_), true) => {
+                return Err(at(
+                    "design",
+                    "a design samples the fields given as { lo, hi }; there are none".into(),
+                ))
+            }
+            (Some(d), false) => {
+                let n = file
+                    .points
+                    .ok_or_else(|| at("points", "a sampled design needs `points = N` (at least 1)".into()))?;
+                if n == 0 {
+                    return Err(at("points", "must be at least 1".into()));
+                }
+                if d == Design::Sobol && sampled.len() > design::SOBOL_MAX_DIMS {
+                    return Err(at(
+                        "design",
+                        format!(
+                            "{} sampled fields; a Sobol design has at most {}",
+                            sampled.len(),
+                            design::SOBOL_MAX_DIMS
+                        ),
+                    ));
+                }
+                n
+            }
+            (None, true) => {
+                if file.points.is_some() {
+                    return Err(at(
+                        "points",
+                        "`points` is for a sampled design (design = \"lhs\" or \"sobol\")".into(),
+                    ));
+                }
+                1
+            }
+        };
+        let mut sw = Sweep {
+            name: file.name.clone().unwrap_or_else(|| {
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "sweep".into())
+            }),
+            path: path.to_path_buf(),
+            source: source.clone(),
+            base,
+            replicates,
+            seed,
+            months,
+            fields: out_fields,
+            design,
+            design_points,
+            points: Vec::new(),
+            base_value,
+        };
+        sw.points = sw.make_points();
+        let total = sw.points.len() as u128 * replicates as u128;
+        if total > u32::MAX as u128 {
+            return Err(at("vary", format!("{total} runs; a sweep has at most {} runs", u32::MAX)));
+        }
+        // Every point must make a valid scenario: find the first that does not, before any run.
+        for p in 0..sw.points.len() {
+            sw.scenario(p)?;
+        }
+        Ok(sw)
+    }
+
+    /// The points: the grid of the listed and ranged fields (first field slowest), each crossed
+    /// with the sampled design (scaled to each field's [lo, hi]).
+    fn make_points(&self) -> Vec<Vec<f64>> {
+        let grid_lists: Vec<Vec<f64>> = self
+            .fields
+            .iter()
+            .filter_map(|f| match &f.vary {
+                Vary::List(v) => Some(v.clone()),
+                Vary::Range { from, to, step } => Some(design::range_values(*from, *to, *step)),
+                Vary::Sampled { .. } => None,
+            })
+            .collect();
+        let grid = design::factorial(&grid_lists);
+        let bounds: Vec<(f64, f64)> = self
+            .fields
+            .iter()
+            .filter_map(|f| match f.vary {
+                Vary::Sampled { lo, hi } => Some((lo, hi)),
+                _ => None,
+            })
+            .collect();
+        let key = crate::model::rng::run_key(self.seed, u32::MAX - 1, 0);
+        let unit = match self.design {
+            Some(Design::Lhs) => design::latin_hypercube(self.design_points, bounds.len(), key),
+            Some(Design::Sobol) => design::sobol(self.design_points, bounds.len(), Some(key)),
+            None => vec![Vec::new()],
+        };
+        let mut points = Vec::with_capacity(grid.len() * unit.len());
+        for g in &grid {
+            for u in &unit {
+                let (mut gi, mut si) = (0, 0);
+                let p = self
+                    .fields
+                    .iter()
+                    .map(|f| match f.vary {
+                        Vary::Sampled { .. } => {
+                            let (lo, hi) = bounds[si];
+                            let v = design::tidy(lo + u[si] * (hi - lo));
+                            si += 1;
+                            v
+                        }
+                        _ => {
+                            gi += 1;
+                            g[gi - 1]
+                        }
+                    })
+                    .collect();
+                points.push(p);
+            }
+        }
+        points
+    }
+
+    /// Point p's scenario: the base with the point's values, validated.
+    pub fn scenario(&self, p: usize) -> Result<Scenario, InputError> {
+        let mut v = self.base_value.clone();
+        for (f, &x) in self.fields.iter().zip(&self.points[p]) {
+            set_path(&mut v, &f.path, x, matches!(f.vary, Vary::Sampled { .. })).map_err(|m| self.point_err(p, f, m))?;
+        }
+        let spec = ScenarioSpec::deserialize(v).map_err(|e| {
+            let f = &self.fields[0];
+            self.point_err(p, f, e.to_string())
+        })?;
+        self.base.with_spec(spec).map_err(|e| {
+            let f = self
+                .fields
+                .iter()
+                .find(|f| e.field.as_deref().is_some_and(|ef| same_field(ef, &f.path)))
+                .unwrap_or(&self.fields[0]);
+            self.point_err(p, f, e.to_string())
+        })
+    }
+
+    fn point_err(&self, p: usize, f: &Field, message: String) -> InputError {
+        let values: Vec<String> = self
+            .fields
+            .iter()
+            .zip(&self.points[p])
+            .map(|(f, v)| format!("{} = {v}", f.path))
+            .collect();
+        let mut e = InputError::new(format!("point {p} ({}): {message}", values.join(", ")))
+            .file(&self.path)
+            .field(format!("vary.{}", f.path));
+        if let Some(l) = f.line {
+            e = e.line(l);
+        }
+        e
+    }
+
+    /// Points per block (whole points, about `BLOCK_RUNS` runs).
+    pub fn points_per_block(&self) -> usize {
+        (BLOCK_RUNS / self.replicates as usize).max(1)
+    }
+
+    /// Number of blocks.
+    pub fn blocks(&self) -> usize {
+        self.points.len().div_ceil(self.points_per_block())
+    }
+
+    /// The points of block b.
+    pub fn block_points(&self, b: usize) -> std::ops::Range<usize> {
+        let per = self.points_per_block();
+        b * per..((b + 1) * per).min(self.points.len())
+    }
+
+    /// A fingerprint of everything the results depend on: the sweep text, the base scenario and
+    /// its world files, replicates, months, seed, the block size and the version. Shards of one
+    /// sweep, and a resumed sweep, must agree on it.
+    pub fn identity(&self) -> String {
+        let mut h = Fnv::default();
+        h.add(env!("CARGO_PKG_VERSION").as_bytes());
+        h.add(self.source.as_bytes());
+        h.add(self.base.source().as_bytes());
+        for f in [&self.base.spec.world.units, &self.base.spec.world.edges].into_iter().flatten() {
+            let p = self.base.path.parent().unwrap_or(Path::new(".")).join(f);
+            h.add(&std::fs::read(p).unwrap_or_default());
+        }
+        h.add(format!("{}/{}/{}/{}", self.replicates, self.months, self.seed, BLOCK_RUNS).as_bytes());
+        format!("{:016x}", h.0)
+    }
+}
+
+/// FNV-1a, 64 bits: a stable fingerprint (not a defence against forgery).
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv {
+    fn add(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+        // A separator, so that ("ab", "c") and ("a", "bc") differ.
+        self.0 ^= 0xff;
+        self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+    }
+}
+
+/// True if a scenario error's field (`params.rho`, `innovation[0].difficulty`) is the sweep
+/// field `path` (`params.rho`, `innovation.0.difficulty`).
+fn same_field(error_field: &str, path: &str) -> bool {
+    let norm = |s: &str| s.replace(['[', ']'], ".").replace("..", ".").trim_end_matches('.').to_string();
+    norm(error_field) == norm(path)
+}
+
+/// Walk the `[vary]` table: a value that is an array or a table with `from`/`lo` keys is a field
+/// spec; any other table is a level of the path.
+fn flatten(t: &toml::Table, prefix: &str, out: &mut dyn FnMut(String, &toml::Value)) {
+    for (k, v) in t {
+        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        match v {
+            toml::Value::Table(inner) if !["from", "to", "step", "lo", "hi"].iter().any(|x| inner.contains_key(*x)) => {
+                flatten(inner, &path, out)
+            }
+            _ => out(path, v),
+        }
+    }
+}
+
+/// The line of the sweep file that varies `path`: a line that sets the quoted path, or its last
+/// key inside the `[vary…]` table it belongs to.
+fn locate_vary(source: &str, path: &str) -> Option<usize> {
+    let quoted = format!("\"{path}\"");
+    if let Some(n) = source.lines().position(|l| l.trim_start().starts_with(&quoted)) {
+        return Some(n + 1);
+    }
+    let mut table = String::new();
+    for (n, line) in source.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            table = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            continue;
+        }
+        if let Some((k, _)) = t.split_once('=') {
+            let key = k.trim().trim_matches('"');
+            let full = match table.strip_prefix("vary") {
+                Some(rest) => format!("{}{}", rest.trim_start_matches('.'), if rest.is_empty() { "" } else { "." }) + key,
+                None => continue,
+            };
+            if full == path {
+                return Some(n + 1);
+            }
+        }
+    }
+    None
+}
+
+fn parse_vary(v: &toml::Value) -> Result<Vary, String> {
+    let num = |x: &toml::Value, what: &str| -> Result<f64, String> {
+        match x {
+            toml::Value::Integer(i) => Ok(*i as f64),
+            toml::Value::Float(f) if f.is_finite() => Ok(*f),
+            other => Err(format!("{what} `{other}` is not a number")),
+        }
+    };
+    match v {
+        toml::Value::Array(items) => {
+            if items.is_empty() {
+                return Err("an empty list: give at least one value".into());
+            }
+            items.iter().map(|x| num(x, "value")).collect::<Result<_, _>>().map(Vary::List)
+        }
+        toml::Value::Table(t) => {
+            let get = |k: &str| t.get(k).map(|x| num(x, k)).transpose();
+            let keys: Vec<&str> = t.keys().map(String::as_str).collect();
+            if t.contains_key("lo") || t.contains_key("hi") {
+                if let Some(extra) = keys.iter().find(|k| !["lo", "hi"].contains(k)) {
+                    return Err(format!("unknown key `{extra}` in {{ lo, hi }}"));
+                }
+                let (lo, hi) = (get("lo")?, get("hi")?);
+                let (Some(lo), Some(hi)) = (lo, hi) else {
+                    return Err("a sampled field needs both `lo` and `hi`".into());
+                };
+                if lo > hi {
+                    return Err(format!("lo = {lo} is above hi = {hi}"));
+                }
+                Ok(Vary::Sampled { lo, hi })
+            } else {
+                if let Some(extra) = keys.iter().find(|k| !["from", "to", "step"].contains(k)) {
+                    return Err(format!("unknown key `{extra}` in {{ from, to, step }}"));
+                }
+                let (Some(from), Some(to), Some(step)) = (get("from")?, get("to")?, get("step")?) else {
+                    return Err("a range needs `from`, `to` and `step`".into());
+                };
+                if step <= 0.0 {
+                    return Err(format!("step = {step}: a range needs a step above 0"));
+                }
+                if from > to {
+                    return Err(format!("from = {from} is above to = {to}"));
+                }
+                if (to - from) / step > 1e7 {
+                    return Err(format!("{} values: at most 10,000,000 per field", ((to - from) / step) as u64 + 1));
+                }
+                Ok(Vary::Range { from, to, step })
+            }
+        }
+        other => Err(format!(
+            "`{other}`: give a list [a, b, …], a range {{ from, to, step }} or a sampled {{ lo, hi }}"
+        )),
+    }
+}
+
+/// The leaf at `path` (`a.b.0.c`) of a TOML value, if any.
+fn get_path<'a>(v: &'a toml::Value, path: &str) -> Option<&'a toml::Value> {
+    let mut cur = v;
+    for seg in path.split('.') {
+        cur = match cur {
+            toml::Value::Table(t) => t.get(seg)?,
+            toml::Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// Every numeric leaf of a scenario (with array indices) and the optional keys of its tables:
+/// the names a sweep may vary.
+pub fn variable_fields(v: &toml::Value) -> Vec<String> {
+    fn walk(v: &toml::Value, prefix: &str, out: &mut Vec<String>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, x) in t {
+                    let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    walk(x, &p, out);
+                }
+            }
+            toml::Value::Array(a) if !prefix.is_empty() && a.iter().all(|x| x.is_table()) => {
+                for (i, x) in a.iter().enumerate() {
+                    walk(x, &format!("{prefix}.{i}"), out);
+                }
+            }
+            toml::Value::Integer(_) | toml::Value::Float(_) => out.push(prefix.to_string()),
+            // A schedule or a [lo, hi] pair can be replaced by one number, or varied by index.
+            toml::Value::Array(a) if a.iter().all(|x| x.is_integer() || x.is_float()) => {
+                out.push(prefix.to_string());
+                for i in 0..a.len() {
+                    out.push(format!("{prefix}.{i}"));
+                }
+            }
+            toml::Value::Array(_) => out.push(prefix.to_string()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, "", &mut out);
+    for (table, keys) in OPTIONAL {
+        match get_path(v, table) {
+            Some(toml::Value::Table(_)) => out.extend(keys.iter().map(|k| format!("{table}.{k}"))),
+            Some(toml::Value::Array(a)) => {
+                for i in 0..a.len() {
+                    out.extend(keys.iter().map(|k| format!("{table}.{i}.{k}")));
+                }
+            }
+            _ => {}
+        }
+    }
+    out.retain(|p| !FIXED.iter().any(|(f, _)| f == p));
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The path names a field a sweep may vary, or the error says which names are close.
+fn check_path(base: &toml::Value, path: &str) -> Result<(), String> {
+    let fields = variable_fields(base);
+    if fields.iter().any(|f| f == path) {
+        return Ok(());
+    }
+    let mut close: Vec<(usize, &String)> = fields
+        .iter()
+        .map(|f| (edit_distance(f, path), f))
+        .filter(|(d, f)| *d <= (path.len().max(f.len()) / 3).max(2))
+        .collect();
+    close.sort();
+    let hint = if close.is_empty() {
+        let tables: Vec<&str> = {
+            let mut t: Vec<&str> = fields.iter().filter_map(|f| f.split('.').next()).collect();
+            t.dedup();
+            t
+        };
+        format!("the fields a sweep may vary start with {}", tables.join(", "))
+    } else {
+        let names: Vec<String> = close.iter().take(3).map(|(_, f)| format!("`{f}`")).collect();
+        format!("did you mean {}?", names.join(" or "))
+    };
+    Err(format!("`{path}` is not a numeric field of the base scenario; {hint}"))
+}
+
+/// Levenshtein distance.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for j in 0..b.len() {
+            cur[j + 1] = (prev[j] + (ca != b[j]) as usize).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Set the leaf at `path` to `x`: an integer where the base has an integer (a sampled value is
+/// rounded to the nearest; a listed one must be whole), a float otherwise. Missing keys of a
+/// table are created.
+fn set_path(v: &mut toml::Value, path: &str, x: f64, sampled: bool) -> Result<(), String> {
+    let segs: Vec<&str> = path.split('.').collect();
+    let mut cur = v;
+    for (n, seg) in segs.iter().enumerate() {
+        let last = n + 1 == segs.len();
+        cur = match cur {
+            toml::Value::Table(t) => {
+                if last {
+                    let want_int = match t.get(*seg) {
+                        Some(toml::Value::Integer(_)) => true,
+                        Some(_) => false,
+                        None => INTEGER_KEYS.contains(seg),
+                    };
+                    t.insert(seg.to_string(), number(x, want_int, sampled)?);
+                    return Ok(());
+                }
+                t.get_mut(*seg).ok_or_else(|| format!("no `{seg}` in the scenario"))?
+            }
+            toml::Value::Array(a) => {
+                let i: usize = seg.parse().map_err(|_| format!("`{seg}` is not an index"))?;
+                let len = a.len();
+                let slot = a.get_mut(i).ok_or_else(|| format!("index {i} is past the {len} entries"))?;
+                if last {
+                    let want_int = slot.is_integer();
+                    *slot = number(x, want_int, sampled)?;
+                    return Ok(());
+                }
+                slot
+            }
+            _ => return Err(format!("`{seg}` is inside a value that is not a table")),
+        };
+    }
+    Err("the path names a table, not a value".into())
+}
+
+/// Optional keys that hold whole numbers.
+const INTEGER_KEYS: [&str; 7] = ["provinces", "prefectures", "counties", "neighbours", "width", "height", "parents"];
+
+fn number(x: f64, want_int: bool, sampled: bool) -> Result<toml::Value, String> {
+    if !want_int {
+        return Ok(toml::Value::Float(x));
+    }
+    let r = x.round();
+    if !sampled && (x - r).abs() > 1e-9 {
+        return Err(format!("{x} is not a whole number, which this field needs"));
+    }
+    if r < 0.0 || r > i64::MAX as f64 {
+        return Err(format!("{x} is out of range for a whole number"));
+    }
+    Ok(toml::Value::Integer(r as i64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_single_changes() {
+        assert_eq!(edit_distance("params.kappa", "params.kapa"), 1);
+        assert_eq!(edit_distance("abc", "abc"), 0);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn same_field_reads_both_spellings() {
+        assert!(same_field("innovation[0].difficulty", "innovation.0.difficulty"));
+        assert!(same_field("params.rho", "params.rho"));
+        assert!(!same_field("params.rho", "params.pi"));
+    }
+
+    #[test]
+    fn vary_lines_are_found_quoted_or_nested() {
+        let src = "base = \"b.toml\"\n[vary]\n\"params.kappa\" = [1, 2]\nspace = [0.5]\n[vary.world]\nneighbours = [3]\n";
+        assert_eq!(locate_vary(src, "params.kappa"), Some(3));
+        assert_eq!(locate_vary(src, "space"), Some(4));
+        assert_eq!(locate_vary(src, "world.neighbours"), Some(6));
+    }
+}
