@@ -795,3 +795,42 @@ fn cli_outputs_are_byte_identical_between_backends() {
         );
     }
 }
+
+/// A sweep (parameter points mixed in one GPU dispatch, several blocks) writes the same tables,
+/// CSV and Parquet, on the GPU as on the CPU.
+#[test]
+fn sweep_tables_are_byte_identical_between_backends() {
+    let Some(_gpu) = gpu_or_skip() else { return };
+    let dir = std::env::temp_dir().join(format!("pioneer-gpu-sweep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for be in ["cpu", "gpu"] {
+        let out = dir.join(be);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_pioneer"))
+            .args([
+                "sweep",
+                "scenarios/sweeps/incentive-space.toml",
+                "--replicates",
+                "48",
+                "--months",
+                "36",
+                "--backend",
+                be,
+                "--out",
+            ])
+            .arg(&out)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("binary runs");
+        assert!(o.status.success(), "sweep on {be}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    for t in ["points", "runs", "stats", "steps"] {
+        for ext in ["csv", "parquet"] {
+            let f = format!("{t}.{ext}");
+            let read = |be: &str| std::fs::read(dir.join(be).join(&f)).expect("table");
+            assert!(read("cpu") == read("gpu"), "{f} differs between cpu and gpu");
+        }
+    }
+    let manifest = std::fs::read_to_string(dir.join("gpu").join("manifest.json")).expect("manifest");
+    assert!(manifest.contains("\"backend\": \"gpu"), "{manifest}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -78,7 +78,8 @@ pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
     };
     let (model, prm) = sc.build()?;
     let unit = find_unit(&model, &a.unit)?;
-    if a.run >= sc.spec.replicates {
+    // A sweep's run exists for any replicate index (the sweep may have run with --replicates).
+    if a.point.is_none() && a.run >= sc.spec.replicates {
         return Err(InputError::new(format!(
             "run {} does not exist: the scenario has replicates 0 to {}",
             a.run,

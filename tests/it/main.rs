@@ -1,8 +1,10 @@
 //! Integration tests of pioneer (one binary): facts of the model, determinism, scenarios, CLI.
 
 mod cli;
+mod cluster;
 mod common;
 mod determinism;
 mod docs;
 mod facts;
 mod scenarios;
+mod sweep;
