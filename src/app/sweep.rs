@@ -177,9 +177,12 @@ pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
         indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:40}] {pos}/{len} runs ({per_sec}, {eta} left) {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
+    let points_todo: usize = todo.iter().map(|&b| sw.block_points(b).len()).sum();
+    let mut points_done = 0;
     for (n, &b) in todo.iter().enumerate() {
-        bar.set_message(format!("block {}/{}", n + 1, todo.len()));
+        bar.set_message(format!("{points_done}/{points_todo} points, block {}/{}", n + 1, todo.len()));
         let finished = run_block(&sw, b, be.as_ref(), steps, &out_dir, &signals, &bar)?;
+        points_done += sw.block_points(b).len();
         if !finished {
             bar.abandon();
             let sig = signals.signal();
