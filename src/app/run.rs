@@ -167,15 +167,25 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     // Every input is checked before a backend (and a GPU driver) is touched.
     let be = backend(&a.backend, a.threads)?;
     let out_dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(sc.name()));
-    // Refuse a folder of someone else's files before any work.
-    if let crate::output::folder::Holds::Other(names) = crate::output::folder::holds(&out_dir)? {
-        return Err(InputError::new(format!(
-            "{} holds files that are not a pioneer output ({}); give a new or empty folder",
-            out_dir.display(),
-            names.join(", ")
-        ))
-        .field("--out")
-        .into());
+    // Refuse a folder of someone else's files, or a sweep's, before any work.
+    match crate::output::folder::holds(&out_dir)? {
+        crate::output::folder::Holds::Other(names) => {
+            return Err(InputError::new(format!(
+                "{} holds files that are not a pioneer output ({}); give a new or empty folder",
+                out_dir.display(),
+                names.join(", ")
+            ))
+            .field("--out")
+            .into())
+        }
+        crate::output::folder::Holds::Pioneer { sweep: true } => {
+            return Err(
+                InputError::new(format!("{} holds a sweep; give another folder for a run", out_dir.display()))
+                    .field("--out")
+                    .into(),
+            )
+        }
+        _ => {}
     }
     let ids: Vec<RunId> = (0..sc.spec.replicates).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
     let months = sc.spec.months;

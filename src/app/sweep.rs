@@ -179,9 +179,11 @@ pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
     );
     let points_todo: usize = todo.iter().map(|&b| sw.block_points(b).len()).sum();
     let mut points_done = 0;
+    // The model of the last group, reused while points share it (a world is built once).
+    let mut cache: Option<(String, Model)> = None;
     for (n, &b) in todo.iter().enumerate() {
         bar.set_message(format!("{points_done}/{points_todo} points, block {}/{}", n + 1, todo.len()));
-        let finished = run_block(&sw, b, be.as_ref(), steps, &out_dir, &signals, &bar)?;
+        let finished = run_block(&sw, b, be.as_ref(), steps, &out_dir, &signals, &bar, &mut cache)?;
         points_done += sw.block_points(b).len();
         if !finished {
             bar.abandon();
@@ -278,7 +280,8 @@ fn batch_size(model: &Model, months: u32, innov: usize, block_runs: usize) -> us
 }
 
 /// Run block b into its part files and record it; false when a signal stopped it (its parts are
-/// then dropped, and the block runs again on resume).
+/// then dropped, and the block runs again on resume). `cache` keeps the last model built.
+#[allow(clippy::too_many_arguments)]
 fn run_block(
     sw: &Sweep,
     b: usize,
@@ -287,6 +290,7 @@ fn run_block(
     dir: &Path,
     signals: &Signals,
     bar: &indicatif::ProgressBar,
+    cache: &mut Option<(String, Model)>,
 ) -> Result<bool> {
     let pts = sw.block_points(b);
     let means = steps == "mean";
@@ -311,7 +315,15 @@ fn run_block(
     while p < pts.end {
         let first = sw.scenario(p)?;
         let key = model_key(&first.spec);
-        let (model, prm) = first.build()?;
+        if cache.as_ref().is_none_or(|(k, _)| *k != key) {
+            let (model, _) = first.build()?;
+            *cache = Some((key.clone(), model));
+        }
+        let model = match cache.as_ref() {
+            Some((_, m)) => m,
+            None => return Err(Error::Backend("internal: no model".into())),
+        };
+        let prm = first.params(&first.spec.params, model.world.len())?;
         let mut group: Vec<(usize, Params)> = vec![(p, prm)];
         let mut q = p + 1;
         while q < pts.end {
@@ -324,7 +336,7 @@ fn run_block(
             q += 1;
         }
         if files.len() > 3 && !steps_header_written {
-            files[3].write_all(table::steps_header(&model, means).as_bytes())?;
+            files[3].write_all(table::steps_header(model, means).as_bytes())?;
             steps_header_written = true;
         }
         let params: Vec<Params> = group.iter().map(|g| g.1).collect();
@@ -340,15 +352,15 @@ fn run_block(
             })
             .collect();
         let innov = first.spec.innovation.len();
-        let batch = batch_size(&model, sw.months, innov, ids.len());
+        let batch = batch_size(model, sw.months, innov, ids.len());
         let mut sums: Vec<table::StepSums> = if means {
-            group.iter().map(|_| table::StepSums::new(&model, sw.months, innov)).collect()
+            group.iter().map(|_| table::StepSums::new(model, sw.months, innov)).collect()
         } else {
             Vec::new()
         };
         let mut group_metrics: Vec<Vec<Vec<[Option<f64>; 12]>>> = vec![vec![Vec::new(); innov]; group.len()];
         for chunk in ids.chunks(batch) {
-            let out = run_chunked(be, &model, &params, chunk, sw.months, chunk.len(), &|_| {})?;
+            let out = run_chunked(be, model, &params, chunk, sw.months, chunk.len(), &|_| {})?;
             let mut rows = String::new();
             let mut step_rows = String::new();
             for (r, id) in chunk.iter().enumerate() {
@@ -359,8 +371,8 @@ fn run_block(
                     group_metrics[local][k].push(*m);
                 }
                 match steps {
-                    "run" => table::steps_rows(&model, &out, r, gp, id.replicate, &mut step_rows),
-                    "mean" => sums[local].add(&model, &out, r),
+                    "run" => table::steps_rows(model, &out, r, gp, id.replicate, &mut step_rows),
+                    "mean" => sums[local].add(model, &out, r),
                     _ => {}
                 }
             }
@@ -379,7 +391,7 @@ fn run_block(
             }
             if means {
                 let mut rows = String::new();
-                sums[local].rows(&model, gp, sw.months, &mut rows);
+                sums[local].rows(model, gp, sw.months, &mut rows);
                 files[3].write_all(rows.as_bytes())?;
             }
         }
