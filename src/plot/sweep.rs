@@ -3,6 +3,7 @@
 
 use super::{commit, ensure_font, with_suffix, FONT};
 use crate::error::{Error, Result};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -216,18 +217,23 @@ fn range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-/// A metric against one field: the median over replicates as a line, 5–95 % as a band.
-fn band<DB: DrawingBackend>(root: &Root<DB>, title: &str, x: &str, y: &str, pts: &[(f64, Stat)]) -> Result<(), String> {
+/// A chart with real axes over the ranges of `xs` and `ys`, its mesh drawn.
+fn axes<'a, DB: DrawingBackend>(
+    root: &'a Root<DB>,
+    title: &str,
+    x: &str,
+    y: &str,
+    xs: (f64, f64),
+    ys: (f64, f64),
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
-    let (x0, x1) = range(pts.iter().map(|p| p.0));
-    let (y0, y1) = range(pts.iter().flat_map(|p| [p.1.q05, p.1.q95]));
     let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 22))
+        .caption(title, (FONT, 21))
         .margin(20)
         .x_label_area_size(50)
         .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, y0..y1)
+        .build_cartesian_2d(xs.0..xs.1, ys.0..ys.1)
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -237,6 +243,15 @@ fn band<DB: DrawingBackend>(root: &Root<DB>, title: &str, x: &str, y: &str, pts:
         .label_style((FONT, 14))
         .draw()
         .map_err(err)?;
+    Ok(chart)
+}
+
+/// A metric against one field: the median over replicates as a line, 5–95 % as a band.
+fn band<DB: DrawingBackend>(root: &Root<DB>, title: &str, x: &str, y: &str, pts: &[(f64, Stat)]) -> Result<(), String> {
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let xs = range(pts.iter().map(|p| p.0));
+    let ys = range(pts.iter().flat_map(|p| [p.1.q05, p.1.q95]));
+    let mut chart = axes(root, title, x, y, xs, ys)?;
     if !pts.is_empty() {
         let outline: Vec<(f64, f64)> = pts
             .iter()
@@ -388,24 +403,9 @@ fn colour_key<DB: DrawingBackend>(area: &Root<DB>, lo: f64, hi: f64, colour: &dy
 /// A metric's mean per point against one of several fields.
 fn scatter<DB: DrawingBackend>(root: &Root<DB>, title: &str, x: &str, y: &str, pts: &[(f64, Stat)]) -> Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
-    root.fill(&WHITE).map_err(err)?;
-    let (x0, x1) = range(pts.iter().map(|p| p.0));
-    let (y0, y1) = range(pts.iter().map(|p| p.1.mean));
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 20))
-        .margin(20)
-        .x_label_area_size(50)
-        .y_label_area_size(70)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_desc(x)
-        .y_desc(y)
-        .axis_desc_style((FONT, 17))
-        .label_style((FONT, 14))
-        .draw()
-        .map_err(err)?;
+    let xs = range(pts.iter().map(|p| p.0));
+    let ys = range(pts.iter().map(|p| p.1.mean));
+    let mut chart = axes(root, title, x, y, xs, ys)?;
     chart
         .draw_series(pts.iter().map(|p| Circle::new((p.0, p.1.mean), 3, BLUE.mix(0.7).filled())))
         .map_err(err)?;

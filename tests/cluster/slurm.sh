@@ -13,8 +13,17 @@ done
 work=$(mktemp -d /tmp/pioneer-slurm.XXXXXX)
 started=()
 cleanup() {
+  local status=$?
   for p in "${started[@]}"; do kill "$p" 2>/dev/null || true; done
-  rm -rf "$work"
+  # The daemons write their state on the way out: wait for them before removing it.
+  for _ in $(seq 50); do
+    alive=0
+    for p in "${started[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.2
+  done
+  rm -rf "$work" 2>/dev/null || true
+  exit "$status"
 }
 trap cleanup EXIT
 

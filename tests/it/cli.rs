@@ -1,28 +1,9 @@
 //! The real binary: run, trace and bench, repeatability of the files, and every kind of bad input
 //! (exit code 2, a message naming file, line and field, no finished-looking output left).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn pioneer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pioneer"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-/// A fresh temporary folder for one test.
-fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pioneer-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+use crate::common::{pioneer, temp, text};
+use std::path::Path;
+use std::process::Command;
 
 #[test]
 fn run_writes_every_output_and_repeats_byte_for_byte() {

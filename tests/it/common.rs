@@ -199,3 +199,25 @@ impl Ran {
         (m, (var / n).sqrt())
     }
 }
+
+/// Run the real binary in the crate's folder.
+pub fn pioneer(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pioneer"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+/// A fresh temporary folder for one test.
+pub fn temp(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("pioneer-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+/// What the binary printed, stdout then stderr.
+pub fn text(o: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}

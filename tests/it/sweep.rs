@@ -2,28 +2,10 @@
 //! same bytes, designs, bad sweep files, folders that are not ours, replays of a sweep's run, and
 //! a kill during `pioneer run` never leaving a mixture of two runs' files.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use crate::common::{pioneer, temp, text};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Duration;
-
-fn pioneer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pioneer"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn temp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("pioneer-sweep-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf8 path")
