@@ -107,8 +107,13 @@ pub enum Command {
         /// Unit name (e.g. J) or index.
         #[arg(long)]
         unit: String,
+        /// Replicates of the batch the run came from (as given to `run --replicates`).
+        #[arg(long)]
+        replicates: Option<u32>,
+        /// Master seed (as given to `run --seed`); overrides the scenario.
         #[arg(long)]
         seed: Option<u64>,
+        /// Months (as given to `run --months`); overrides the scenario.
         #[arg(long)]
         months: Option<u32>,
         /// Output folder for events.csv (default: out/<scenario>-trace-run<R>).

@@ -1,20 +1,47 @@
 //! The `pioneer` binary: parse the command line, call the library, map errors to exit codes
-//! (2 for bad input, 1 for anything else).
+//! (0 for success and for a closed output pipe, 2 for bad input, 1 for anything else).
 
 mod cli;
 
 use clap::Parser;
 use cli::{Cli, Command};
 use pioneer::app::{ablate, bench, devices, merge, plot, run, sweep, trace};
-use std::io::IsTerminal;
+use pioneer::error::Error;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
 
-fn main() {
+fn main() -> ExitCode {
     let cli = Cli::parse();
     quiet_headless_vulkan();
-    if let Err(e) = dispatch(cli.command) {
-        eprintln!("error: {e}");
-        std::process::exit(e.exit_code());
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        // `pioneer trace … | head`: the reader has what it wanted.
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line, whatever the input held: control characters are shown escaped.
+            let text: String = e
+                .to_string()
+                .chars()
+                .map(|c| {
+                    if c.is_control() {
+                        c.escape_default().to_string()
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect();
+            let _ = writeln!(std::io::stderr().lock(), "error: {text}");
+            ExitCode::from(e.exit_code().clamp(1, 255) as u8)
+        }
     }
+}
+
+/// Print to standard output through a locked writer; a failure (a closed pipe) is an error.
+fn say(text: &str) -> pioneer::error::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| Error::io("cannot write to standard output", e))
 }
 
 fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
@@ -42,7 +69,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 batch,
                 progress: std::io::stderr().is_terminal(),
             })?;
-            println!("{}", run::text_summary(&res));
+            say(&format!("{}\n", run::text_summary(&res)))?;
         }
         Command::Sweep {
             sweep,
@@ -69,21 +96,22 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 threads,
                 progress: std::io::stderr().is_terminal(),
             })?;
-            println!("{}", sweep::describe(&res));
+            say(&format!("{}\n", sweep::describe(&res)))?;
         }
         Command::Plot { dir } => {
             let files = plot::plot(&dir)?;
-            println!("drew {} files in {}", files.len(), dir.join("charts").display());
+            say(&format!("drew {} files in {}\n", files.len(), dir.join("charts").display()))?;
         }
         Command::Merge { dirs, out } => {
             let points = merge::merge(&merge::MergeArgs { dirs, out: out.clone() })?;
-            println!("merged {points} points into {}", out.display());
+            say(&format!("merged {points} points into {}\n", out.display()))?;
         }
         Command::Trace {
             scenario,
             run,
             point,
             unit,
+            replicates,
             seed,
             months,
             out,
@@ -92,12 +120,13 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 scenario,
                 run,
                 unit,
+                replicates,
                 seed,
                 months,
                 out,
                 point,
             })?;
-            println!("{}", trace::describe(&res));
+            say(&format!("{}\n", trace::describe(&res)))?;
         }
         Command::Ablate {
             scenario,
@@ -119,7 +148,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 threads,
                 only,
             })?;
-            println!("{}", ablate::describe(&res));
+            say(&format!("{}\n", ablate::describe(&res)))?;
         }
         Command::Bench {
             scenario,
@@ -141,18 +170,18 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 record,
                 bandwidth_gbs,
             })?;
-            println!(
-                "{}: {} runs × {} units × {} months, {} innovation(s) on {}: stepping {:.3} s (median of reps) = {:.3e} agent-months/s; end to end {:.2} s",
+            say(&format!(
+                "{}: {} runs × {} units × {} months, {} innovation(s) on {}: stepping {:.3} s (median of reps) = {:.3e} agent-months/s; end to end {:.2} s\n",
                 r.scenario, r.runs, r.units, r.months, r.innovations, r.backend, r.step_seconds, r.agent_months_per_second, r.end_to_end_seconds
-            );
+            ))?;
             if r.backend.starts_with("gpu") {
-                println!(
-                    "  one agent-month moves at least {:.0} bytes; at an assumed memory bandwidth of {} GB/s (--bandwidth-gbs) the floor is {:.3e} agent-months/s: measured = {:.2} % of it",
+                say(&format!(
+                    "  one agent-month moves at least {:.0} bytes; at an assumed memory bandwidth of {} GB/s (--bandwidth-gbs) the floor is {:.3e} agent-months/s: measured = {:.2} % of it\n",
                     r.bytes_per_agent_month, r.bandwidth_gbs, r.floor_agent_months_per_second, r.percent_of_floor
-                );
+                ))?;
             }
         }
-        Command::Devices => print!("{}", devices::devices()),
+        Command::Devices => say(&devices::devices())?,
     }
     Ok(())
 }

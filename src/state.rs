@@ -272,7 +272,12 @@ impl BatchState {
         let Some(mut first) = it.next() else {
             return BatchState::zeroed(0, 0, 0);
         };
-        for part in it {
+        let rest: Vec<BatchState> = it.collect();
+        // Exact room once, so the joined state never holds twice its size while growing.
+        for (c, (_, dst)) in first.columns_mut().into_iter().enumerate() {
+            dst.reserve_exact(rest.iter().map(|p| p.columns()[c].1.len()).sum());
+        }
+        for part in rest {
             first.runs += part.runs;
             for ((_, dst), (_, src)) in first.columns_mut().into_iter().zip(part.columns()) {
                 dst.extend_from_slice(src);

@@ -1,6 +1,7 @@
 //! `pioneer ablate`: switch each mechanism of the model off in turn (its parameter at the neutral
 //! value) and show how the headline outcomes move against the default, with replicate errors.
 
+use super::budget::{self, Footprint};
 use super::run::{backend, run_chunked};
 use super::{load_scenario, make_dir};
 use crate::analysis::{self, Outcomes, OUTCOMES};
@@ -268,14 +269,25 @@ fn setting(m: &Mechanism) -> String {
 pub fn ablate(a: &AblateArgs) -> Result<Ablation> {
     let sc = load_scenario(&a.scenario, a.replicates, a.seed, a.months)?;
     let mechanisms = pick(&a.only)?;
-    let (model, prm0) = sc.build()?;
-    let n = model.world.len();
     let reps = sc.spec.replicates;
     if reps < 2 {
         return Err(InputError::new("an ablation needs at least 2 replicates for its errors")
             .field("--replicates")
             .into());
     }
+    // Every run's end state is kept until the outcomes are read: at most one point per
+    // mechanism besides the scenario's own, checked before anything is built.
+    let fp = Footprint::of(&sc)?;
+    let runs = (mechanisms.len() as u64 + 1) * reps as u64;
+    let need = fp.run_bytes(runs, reps as u64, false);
+    budget::check(&sc, &fp, "replicates", runs, need, budget::FEWER_RUNS)?;
+    let out_dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(format!("{}-ablation", sc.name())));
+    make_dir(&out_dir)?;
+    let (model, prm0) = sc.build()?;
+    let n = model.world.len();
     // Points: 0 is the scenario as it is; then each mechanism that it has switched on.
     let mut params: Vec<Params> = vec![prm0];
     let mut active: Vec<Option<usize>> = Vec::new();
@@ -306,8 +318,6 @@ pub fn ablate(a: &AblateArgs) -> Result<Ablation> {
         .collect();
     let be = backend(&a.backend, a.threads)?;
     let months = sc.spec.months;
-    // Every run's end state is kept until the outcomes are read.
-    super::run::check_memory_runs(&sc, &model, ids.len() as u64, ids.len())?;
     let out = run_chunked(be.as_ref(), &model, &params, &ids, months, reps as usize, &|_| {})?;
     let kn = out.state.innov;
     // outcome[point][innovation][replicate]
@@ -357,11 +367,6 @@ pub fn ablate(a: &AblateArgs) -> Result<Ablation> {
             });
         }
     }
-    let out_dir = a
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("out").join(format!("{}-ablation", sc.name())));
-    make_dir(&out_dir)?;
     let res = Ablation {
         scenario: sc.name(),
         replicates: reps,

@@ -1,6 +1,7 @@
 //! `pioneer bench`: agent-months per second of stepping, end-to-end seconds, and the share of a
 //! memory-bandwidth floor reached. A measurement, never a test: it prints figures, may record them.
 
+use super::budget::{self, Footprint};
 use super::run::{backend, run_chunked};
 use crate::backend::gpu::bytes_per_agent_month;
 use crate::error::{Error, Result};
@@ -59,11 +60,23 @@ pub struct BenchResult {
 
 pub fn bench(a: &BenchArgs) -> Result<BenchResult> {
     let t0 = Instant::now();
-    let sc = match &a.scenario {
+    let mut sc = match &a.scenario {
         Some(p) => Scenario::load(p)?,
         None => Scenario::parse(Path::new("scenarios/baseline.toml"), BASELINE.to_string())?,
     };
-    let (model, prm) = sc.build()?;
+    for (flag, v) in [("--runs", a.runs), ("--reps", a.reps)] {
+        if v == 0 {
+            return Err(crate::error::InputError::new("must be at least 1").field(flag).into());
+        }
+    }
+    if !(a.bandwidth_gbs.is_finite() && a.bandwidth_gbs >= 0.0) {
+        return Err(crate::error::InputError::new(format!(
+            "{}: give the device's memory bandwidth in GB/s, a positive number (0: the default, {DEFAULT_BANDWIDTH_GBS})",
+            a.bandwidth_gbs
+        ))
+        .field("--bandwidth-gbs")
+        .into());
+    }
     let months = a.months.unwrap_or(sc.spec.months);
     if months == 0 || months > crate::scenario::MAX_MONTHS {
         return Err(
@@ -72,12 +85,25 @@ pub fn bench(a: &BenchArgs) -> Result<BenchResult> {
                 .into(),
         );
     }
+    if a.months.is_some() {
+        sc.spec.months = months;
+        sc.set_by_flag("months");
+    }
+    sc.set_by_flag("runs");
+    // The batch lives twice (its start and its end) while it is timed; checked before building.
+    let fp = Footprint::of(&sc)?;
+    let runs = a.runs as u64;
+    let need = fp
+        .world_bytes()
+        .saturating_add(fp.state_bytes().saturating_add(fp.records_bytes()).saturating_mul(2 * runs));
+    budget::check(&sc, &fp, "runs", runs, need, "use fewer --runs or --months, or a smaller world")?;
+    let (model, prm) = sc.build()?;
     let be = backend(&a.backend, a.threads)?;
-    let ids: Vec<RunId> = (0..a.runs.max(1)).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
+    let ids: Vec<RunId> = (0..a.runs).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
     // Warm-up: a short batch.
     run_chunked(be.as_ref(), &model, &[prm], &ids[..1], months.min(12), 1, &|_| {})?;
     let mut times = Vec::new();
-    for _ in 0..a.reps.max(1) {
+    for _ in 0..a.reps {
         let init = init_batch(&model, &[prm], &ids);
         let t = Instant::now();
         let out = be.run_batch(&model, &[prm], &ids, init, months, &|_| {})?;

@@ -4,6 +4,7 @@
 
 pub mod ablate;
 pub mod bench;
+pub mod budget;
 pub mod devices;
 pub mod merge;
 pub mod plot;
@@ -11,7 +12,7 @@ pub mod run;
 pub mod sweep;
 pub mod trace;
 
-use crate::error::{Error, InputError, Result};
+use crate::error::{InputError, Result};
 use crate::scenario::Scenario;
 use std::path::Path;
 
@@ -23,9 +24,11 @@ pub fn load_scenario(path: &Path, replicates: Option<u32>, seed: Option<u64>, mo
             return Err(InputError::new("must be at least 1").field("--replicates").into());
         }
         sc.spec.replicates = r;
+        sc.set_by_flag("replicates");
     }
     if let Some(s) = seed {
         sc.spec.seed = s;
+        sc.set_by_flag("seed");
     }
     if let Some(m) = months {
         if m == 0 || m > crate::scenario::MAX_MONTHS {
@@ -34,11 +37,12 @@ pub fn load_scenario(path: &Path, replicates: Option<u32>, seed: Option<u64>, mo
                 .into());
         }
         sc.spec.months = m;
+        sc.set_by_flag("months");
     }
     Ok(sc)
 }
 
-/// Create the output folder.
+/// Create the output folder (`--out`), before any work.
 pub fn make_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create the output folder {}", dir.display()), e))
+    crate::output::folder::create(dir, "--out")
 }

@@ -1,6 +1,7 @@
 //! `pioneer run`: a scenario's replicates on a backend, written as CSVs, a chart and a manifest.
 //! Large batches are split into chunks of runs; results do not depend on the split.
 
+use super::budget::{self, Footprint};
 use super::load_scenario;
 use crate::backend::auto::Auto;
 use crate::backend::cpu::Cpu;
@@ -51,6 +52,17 @@ pub struct RunResult {
 /// adapter when there is none) or `auto` (a hardware GPU if there is one, else the CPU, with a
 /// one-line note on stderr saying which).
 pub fn backend(name: &str, threads: Option<usize>) -> Result<Box<dyn Backend>> {
+    if let Some(t) = threads {
+        let most = max_threads();
+        if !(1..=most).contains(&t) {
+            return Err(InputError::new(format!(
+                "{t}: allowed 1 to {most} (this machine has {} cores; leave --threads out to use them all)",
+                cores()
+            ))
+            .field("--threads")
+            .into());
+        }
+    }
     match name {
         "cpu" => Ok(Box::new(Cpu { threads })),
         "gpu" => match Gpu::new(None) {
@@ -71,6 +83,17 @@ pub fn backend(name: &str, threads: Option<usize>) -> Result<Box<dyn Backend>> {
             .field("--backend")
             .into()),
     }
+}
+
+/// Cores this machine offers (1 when it cannot tell).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Most CPU threads `--threads` may ask for: four per core, and at least 64 (more only adds
+/// switching; thousands would exhaust the machine before the first month).
+pub fn max_threads() -> usize {
+    (4 * cores()).max(64)
 }
 
 /// Run `ids` in chunks of at most `batch` runs and join the outputs in order.
@@ -101,74 +124,27 @@ pub fn run_chunked(
     })
 }
 
-/// Bytes a batch needs: state of `batch` runs at once plus the aggregates of every run.
-pub fn memory_needed(runs: u64, batch: u64, units: u64, innov: u64, months: u64) -> u64 {
-    let (unit_cols, innov_cols, rung_cols, _) = crate::state::COLUMN_COUNTS;
-    let per_innov = (innov_cols + rung_cols * crate::state::RUNG_WORDS) as u64;
-    let per_unit_run = (unit_cols as u64 + per_innov * innov) * 4 + 8;
-    batch * units * per_unit_run + runs * months * agg::record_len(innov as usize) as u64 * 4
-}
-
-/// Memory this machine has (MemTotal), or 16 GiB when it cannot be read.
-pub fn memory_total() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|m| {
-            m.lines()
-                .find(|l| l.starts_with("MemTotal:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-        })
-        .map_or(16 << 30, |kb| kb * 1024)
-}
-
-/// Refuse a batch that would not fit in three quarters of memory, naming what to change.
-pub fn check_memory(sc: &Scenario, model: &Model, batch: usize) -> Result<()> {
-    check_memory_runs(sc, model, sc.spec.replicates as u64, batch)
-}
-
-/// As `check_memory`, for `runs` runs in batches of `batch`.
-pub fn check_memory_runs(sc: &Scenario, model: &Model, runs: u64, batch: usize) -> Result<()> {
-    let s = &sc.spec;
-    let need = memory_needed(
-        runs,
-        batch as u64,
-        model.world.len() as u64,
-        s.innovation.len() as u64,
-        s.months as u64,
-    );
-    let have = memory_total() / 4 * 3;
-    if need > have {
-        return Err(sc
-            .err(
-                "replicates",
-                format!(
-                    "{} runs × {} units × {} months needs about {:.1} GiB, more than this machine's {:.1} GiB allows; use fewer replicates or months, or a smaller --batch",
-                    runs,
-                    model.world.len(),
-                    s.months,
-                    need as f64 / (1u64 << 30) as f64,
-                    have as f64 / (1u64 << 30) as f64
-                ),
-            )
-            .into());
-    }
-    Ok(())
-}
-
 /// `pioneer run`.
 pub fn run(a: &RunArgs) -> Result<RunResult> {
     let sc = load_scenario(&a.scenario, a.replicates, a.seed, a.months)?;
-    let (model, prm) = sc.build()?;
     if a.batch == Some(0) {
         return Err(InputError::new("must be at least 1").field("--batch").into());
     }
-    let batch = a.batch.unwrap_or(sc.spec.replicates as usize).min(sc.spec.replicates as usize);
-    check_memory(&sc, &model, batch)?;
-    // Every input is checked before a backend (and a GPU driver) is touched.
-    let be = backend(&a.backend, a.threads)?;
+    let runs = sc.spec.replicates as u64;
+    let batch = a.batch.unwrap_or(runs as usize).min(runs as usize);
+    // Sizes are checked from the numbers before anything is built.
+    let fp = Footprint::of(&sc)?;
+    budget::check(
+        &sc,
+        &fp,
+        "replicates",
+        runs,
+        fp.run_bytes(runs, batch as u64, a.units),
+        budget::FEWER_RUNS,
+    )?;
     let out_dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(sc.name()));
     // Refuse a folder of someone else's files, or a sweep's, before any work.
-    match crate::output::folder::holds(&out_dir)? {
+    match crate::output::folder::holds(&out_dir, "--out")? {
         crate::output::folder::Holds::Other(names) => {
             return Err(InputError::new(format!(
                 "{} holds files that are not a pioneer output ({}); give a new or empty folder",
@@ -187,6 +163,11 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         }
         _ => {}
     }
+    // The staging folder is made now, so an unwritable --out is said before any work.
+    let staged = crate::output::folder::Staged::begin(&out_dir, "--out")?;
+    let (model, prm) = sc.build()?;
+    // Every input is checked before a backend (and a GPU driver) is touched.
+    let be = backend(&a.backend, a.threads)?;
     let ids: Vec<RunId> = (0..sc.spec.replicates).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
     let months = sc.spec.months;
     let total = ids.len() as u64 * months as u64;
@@ -214,15 +195,14 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         backend: be.describe(),
         seconds,
     };
-    write_outputs(&res, a.units)?;
+    write_outputs(&res, a.units, staged)?;
     Ok(res)
 }
 
 /// Write steps.csv, summary.csv, units.csv (optional), the chart and manifest.json into a staging
 /// folder beside the output folder, then swap it in whole: a kill at any moment leaves the
 /// folder with the previous complete set of files or the new one, never a mixture.
-pub fn write_outputs(res: &RunResult, units: bool) -> Result<()> {
-    let staged = crate::output::folder::Staged::begin(&res.out_dir, "--out")?;
+pub fn write_outputs(res: &RunResult, units: bool, staged: crate::output::folder::Staged) -> Result<()> {
     write_files(res, units, staged.path())?;
     staged.commit()
 }

@@ -1,7 +1,8 @@
 //! `pioneer sweep`: a sweep's points × replicates, block by block onto a backend, each block's
 //! rows written and recorded as it finishes; interrupted, resumed, sharded, then made final.
 
-use super::run::{backend, memory_needed, run_chunked};
+use super::budget::{self, Footprint};
+use super::run::{backend, run_chunked};
 use crate::error::{Error, InputError, Result};
 use crate::experiment::ledger::{self, Done, Shard, SweepInfo};
 use crate::experiment::Sweep;
@@ -142,6 +143,7 @@ pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
         Some(s) => Shard::parse(s, blocks).map_err(|m| InputError::new(m).field("--shard"))?,
         None => Shard::new(1, 1, blocks),
     };
+    check_sizes(&sw, steps)?;
     let me = info(&sw, shard, steps);
     let out_dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(&sw.name));
     prepare_folder(&out_dir, &me, a.resume, a.force)?;
@@ -221,7 +223,7 @@ pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
 /// pioneer output to replace. Anything else is refused.
 fn prepare_folder(dir: &Path, me: &SweepInfo, resume: bool, force: bool) -> Result<()> {
     let refuse = |m: String| -> Result<()> { Err(InputError::new(m).field("--out").into()) };
-    match holds(dir)? {
+    match holds(dir, "--out")? {
         Holds::Nothing => {}
         Holds::Other(names) => {
             return refuse(format!(
@@ -267,15 +269,44 @@ fn prepare_folder(dir: &Path, me: &SweepInfo, resume: bool, force: bool) -> Resu
             }
         }
     }
-    std::fs::create_dir_all(ledger::parts_dir(dir)).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    crate::output::folder::create(&ledger::parts_dir(dir), "--out")?;
     ledger::write_info(dir, me)
+}
+
+/// Bytes one run of a batch holds: its state twice (live and returned), its records and, with
+/// `--steps run`, its rows as text.
+fn run_bytes(fp: &Footprint, steps: &str) -> u64 {
+    let text = if steps == "run" { fp.steps_text() } else { 0 };
+    fp.state_bytes()
+        .saturating_mul(2)
+        .saturating_add(fp.records_bytes())
+        .saturating_add(text)
+}
+
+/// Check, from the numbers alone and before anything is built or written, that each distinct
+/// world of the sweep fits with at least one run at a time.
+fn check_sizes(sw: &Sweep, steps: &str) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for p in 0..sw.points.len() {
+        let sc = sw.scenario(p)?;
+        if !seen.insert(serde_json::to_string(&sc.spec.world).unwrap_or_default()) {
+            continue;
+        }
+        let fp = Footprint::of(&sc)?;
+        let need = fp.world_bytes().saturating_add(run_bytes(&fp, steps));
+        budget::check(&sc, &fp, "months", 1, need, "use a smaller world or fewer months").map_err(|e| match e {
+            Error::Input(e) => Error::Input(sw.at_point(p, e)),
+            other => other,
+        })?;
+    }
+    Ok(())
 }
 
 /// Runs per batch handed to the backend: as many as fit in a quarter of memory (at most 2 GiB),
 /// at most a block. Results do not depend on it.
-fn batch_size(model: &Model, months: u32, innov: usize, block_runs: usize) -> usize {
-    let per_run = memory_needed(1, 1, model.world.len() as u64, innov as u64, months as u64).max(1);
-    let have = super::run::memory_total() / 4;
+fn batch_size(fp: &Footprint, steps: &str, block_runs: usize) -> usize {
+    let per_run = run_bytes(fp, steps).max(1);
+    let have = budget::memory_total() / 4;
     ((have.min(2 << 30) / per_run) as usize).clamp(1, block_runs.max(1))
 }
 
@@ -352,7 +383,16 @@ fn run_block(
             })
             .collect();
         let innov = first.spec.innovation.len();
-        let batch = batch_size(model, sw.months, innov, ids.len());
+        let fp = Footprint {
+            world: crate::scenario::Planned {
+                units: model.world.len() as u64,
+                links: model.world.nbr.len() as u64,
+                field: String::new(),
+            },
+            innov: innov as u64,
+            months: sw.months as u64,
+        };
+        let batch = batch_size(&fp, steps, ids.len());
         let mut sums: Vec<table::StepSums> = if means {
             group.iter().map(|_| table::StepSums::new(model, sw.months, innov)).collect()
         } else {

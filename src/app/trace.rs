@@ -1,6 +1,7 @@
 //! `pioneer trace`: replay one run on the CPU with the full event log (MODEL.md §5).
 //! The replay is the same run as inside any batch: same key, same bytes.
 
+use super::budget::{self, Footprint};
 use super::{load_scenario, make_dir};
 use crate::backend::cpu::run_months;
 use crate::backend::BatchOutput;
@@ -19,6 +20,8 @@ pub struct TraceArgs {
     pub run: u32,
     /// Unit name or index.
     pub unit: String,
+    /// Replicates of the batch the run belongs to (as `run --replicates`).
+    pub replicates: Option<u32>,
     pub seed: Option<u64>,
     pub months: Option<u32>,
     pub out: Option<PathBuf>,
@@ -37,10 +40,20 @@ pub struct TraceResult {
     pub out_dir: PathBuf,
 }
 
-/// Find a unit by name, else by index.
+/// Find a unit by id or name, else by index.
 pub fn find_unit(model: &Model, spec: &str) -> Result<usize> {
-    if let Some(i) = model.world.find(spec) {
-        return Ok(i);
+    match model.world.lookup(spec) {
+        Ok(i) => return Ok(i),
+        Err(ids) if !ids.is_empty() => {
+            return Err(InputError::new(format!(
+                "{} units are named `{spec}` (ids {}); give the id",
+                ids.len(),
+                ids.join(", ")
+            ))
+            .field("--unit")
+            .into())
+        }
+        Err(_) => {}
     }
     match spec.parse::<usize>() {
         Ok(i) if i < model.world.len() => Ok(i),
@@ -57,14 +70,14 @@ pub fn find_unit(model: &Model, spec: &str) -> Result<usize> {
 /// `pioneer trace`: replay, write events.csv, return the log.
 pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
     let (sc, point) = match a.point {
-        None => (load_scenario(&a.scenario, None, a.seed, a.months)?, 0),
+        None => (load_scenario(&a.scenario, a.replicates, a.seed, a.months)?, 0),
         Some(p) => {
             if a.seed.is_some() {
                 return Err(InputError::new("a sweep's runs have the sweep's seed; leave --seed out")
                     .field("--seed")
                     .into());
             }
-            let sw = crate::experiment::Sweep::load(&a.scenario, None, a.months)?;
+            let sw = crate::experiment::Sweep::load(&a.scenario, a.replicates, a.months)?;
             if p >= sw.points.len() {
                 return Err(InputError::new(format!(
                     "point {p} does not exist: the sweep has points 0 to {}",
@@ -76,18 +89,36 @@ pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
             (sw.scenario(p)?, p as u32)
         }
     };
-    let (model, prm) = sc.build()?;
-    let unit = find_unit(&model, &a.unit)?;
     // A sweep's run exists for any replicate index (the sweep may have run with --replicates).
     if a.point.is_none() && a.run >= sc.spec.replicates {
+        let flag = if a.replicates.is_some() {
+            "--replicates"
+        } else {
+            "the scenario's replicates"
+        };
         return Err(InputError::new(format!(
-            "run {} does not exist: the scenario has replicates 0 to {}",
+            "run {} does not exist: runs are 0 to {} ({flag} {}); to replay run {} of a larger batch, give --replicates as the batch had it",
             a.run,
-            sc.spec.replicates - 1
+            sc.spec.replicates - 1,
+            sc.spec.replicates,
+            a.run
         ))
         .field("--run")
         .into());
     }
+    // One run and its event log, checked from the numbers before anything is built.
+    let fp = Footprint::of(&sc)?;
+    let need = [fp.world_bytes(), fp.state_bytes(), fp.records_bytes(), fp.events_bytes()]
+        .into_iter()
+        .fold(0u64, u64::saturating_add);
+    budget::check(&sc, &fp, "months", 1, need, "use fewer months or a smaller world")?;
+    let out_dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("out").join(format!("{}-trace-run{}", sc.name(), a.run)));
+    make_dir(&out_dir)?;
+    let (model, prm) = sc.build()?;
+    let unit = find_unit(&model, &a.unit)?;
     let months = sc.spec.months;
     // The run's key comes from its point and replicate; its parameters are the one block here.
     let id = RunId {
@@ -105,11 +136,6 @@ pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
             run_months(&model, &prm, id.key, run, &mut aggs, 1, months, &mut log, &|_| {});
         }
     }
-    let out_dir = a
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("out").join(format!("{}-trace-run{}", sc.name(), a.run)));
-    make_dir(&out_dir)?;
     let mut s = String::from(output::EVENTS_HEADER);
     for e in &log.events {
         output::event_row(&model, e, &mut s);

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 /// Runs per block: a block is the unit of work written, recorded and resumed (whole points,
 /// about this many runs). Part of a sweep's identity: results do not depend on it, parts do.
 pub const BLOCK_RUNS: usize = 1024;
+/// Most points in one sweep (each is held in memory while the sweep runs).
+pub const MAX_POINTS: usize = 10_000_000;
 
 /// How one field varies.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +114,7 @@ const OPTIONAL: [(&str, &[&str]); 2] = [
 impl Sweep {
     /// Read and check a sweep file; `replicates` and `months` override the file.
     pub fn load(path: &Path, replicates: Option<u32>, months: Option<u32>) -> Result<Sweep, InputError> {
-        let source = std::fs::read_to_string(path).map_err(|e| InputError::new(format!("cannot read the sweep: {e}")).file(path))?;
+        let source = crate::scenario::read_text(path, "the sweep")?;
         Self::parse(path, source, replicates, months)
     }
 
@@ -125,13 +127,7 @@ impl Sweep {
             }
             e
         };
-        let file: SweepFile = toml::from_str(&source).map_err(|e| {
-            let mut err = InputError::new(e.message().trim().replace('\n', "; ")).file(path);
-            if let Some(span) = e.span() {
-                err = err.line(source[..span.start.min(source.len())].matches('\n').count() + 1);
-            }
-            err
-        })?;
+        let file: SweepFile = toml::from_str(&source).map_err(|e| crate::scenario::toml_error(path, &source, &e))?;
         let base_path = if file.base.is_absolute() {
             file.base.clone()
         } else {
@@ -148,6 +144,9 @@ impl Sweep {
         let months = months.or(file.months).unwrap_or(base.spec.months);
         if months == 0 || months > crate::scenario::MAX_MONTHS {
             return Err(at("months", format!("{months}: allowed 1 to {}", crate::scenario::MAX_MONTHS)));
+        }
+        if let Some(name) = &file.name {
+            crate::scenario::check_name(name).map_err(|m| at("name", m))?;
         }
         let seed = file.seed.unwrap_or(base.spec.seed);
         base.spec.replicates = replicates;
@@ -243,6 +242,28 @@ impl Sweep {
             points: Vec::new(),
             base_value,
         };
+        // Count the points from the numbers before making them.
+        let planned = sw
+            .fields
+            .iter()
+            .map(|f| match &f.vary {
+                Vary::List(v) => v.len() as u128,
+                Vary::Range { from, to, step } => ((to - from) / step + 1e-6).floor() as u128 + 1,
+                Vary::Sampled { .. } => 1,
+            })
+            .product::<u128>()
+            * sw.design_points as u128;
+        if planned > MAX_POINTS as u128 {
+            let field = if sw.design.is_some() && sw.design_points > MAX_POINTS {
+                "points"
+            } else {
+                "vary"
+            };
+            return Err(at(
+                field,
+                format!("{planned} points; a sweep has at most {MAX_POINTS} (split it into several sweeps)"),
+            ));
+        }
         sw.points = sw.make_points();
         let total = sw.points.len() as u128 * replicates as u128;
         if total > u32::MAX as u128 {
@@ -326,6 +347,19 @@ impl Sweep {
                 .unwrap_or(&self.fields[0]);
             self.point_err(p, f, e.to_string())
         })
+    }
+
+    /// An error about point `p`'s scenario: at the sweep's `vary` entry when it names a field
+    /// the sweep varies, else as it stands (at the base scenario's line).
+    pub fn at_point(&self, p: usize, e: InputError) -> InputError {
+        match self
+            .fields
+            .iter()
+            .find(|f| e.field.as_deref().is_some_and(|ef| same_field(ef, &f.path)))
+        {
+            Some(f) => self.point_err(p, f, e.message),
+            None => e,
+        }
     }
 
     fn point_err(&self, p: usize, f: &Field, message: String) -> InputError {

@@ -32,12 +32,19 @@ pub enum Holds {
     Other(Vec<String>),
 }
 
-/// What `dir` holds.
-pub fn holds(dir: &Path) -> Result<Holds> {
+/// What `dir`, the output folder named by `flag`, holds.
+pub fn holds(dir: &Path, flag: &str) -> Result<Holds> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Holds::Nothing),
-        Err(e) => return Err(Error::io(format!("cannot read the folder {}", dir.display()), e)),
+        Err(e) => {
+            return Err(InputError::new(format!(
+                "cannot use {} as the output folder: {e}; give a folder you can write",
+                dir.display()
+            ))
+            .field(flag)
+            .into())
+        }
     };
     let names: Vec<String> = entries
         .filter_map(|e| e.ok())
@@ -59,12 +66,25 @@ pub fn holds(dir: &Path) -> Result<Holds> {
     Ok(Holds::Other(names.into_iter().take(5).collect()))
 }
 
+/// Create folder `dir` (and its parents) for the output named by `flag`: a folder that cannot
+/// be made is the flag's problem, said before any work.
+pub fn create(dir: &Path, flag: &str) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        InputError::new(format!(
+            "cannot create the folder {}: {e}; give a folder you can write",
+            dir.display()
+        ))
+        .field(flag)
+        .into()
+    })
+}
+
 impl Staged {
     /// Begin replacing `target`, which must be new, empty, or a pioneer output (never anything
     /// else: a mistaken `--out ~` must not lose a file). Stale staging folders of an interrupted
     /// earlier run are removed.
     pub fn begin(target: &Path, flag: &str) -> Result<Staged> {
-        if let Holds::Other(names) = holds(target)? {
+        if let Holds::Other(names) = holds(target, flag)? {
             return Err(InputError::new(format!(
                 "{} holds files that are not a pioneer output ({}); give a new or empty folder",
                 target.display(),
@@ -74,7 +94,7 @@ impl Staged {
             .into());
         }
         let (parent, prefix) = stage_prefix(target);
-        std::fs::create_dir_all(&parent).map_err(|e| Error::io(format!("cannot create the folder {}", parent.display()), e))?;
+        create(&parent, flag)?;
         if let Ok(entries) = std::fs::read_dir(&parent) {
             for e in entries.filter_map(|e| e.ok()) {
                 if e.file_name().to_string_lossy().starts_with(&prefix) {
@@ -83,7 +103,14 @@ impl Staged {
             }
         }
         let stage = parent.join(format!("{prefix}{}", std::process::id()));
-        std::fs::create_dir_all(&stage).map_err(|e| Error::io(format!("cannot create the staging folder {}", stage.display()), e))?;
+        std::fs::create_dir(&stage).map_err(|e| {
+            InputError::new(format!(
+                "cannot write {} (a staging folder in {} failed: {e}); give a folder you can write",
+                target.display(),
+                parent.display()
+            ))
+            .field(flag)
+        })?;
         Ok(Staged {
             target: target.to_path_buf(),
             stage,

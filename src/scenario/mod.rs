@@ -18,6 +18,54 @@ pub const MAX_UNITS: usize = (1 << 24) - 1;
 pub const MAX_MONTHS: u32 = 65534;
 /// Most rungs of an innovation's ladder.
 pub const MAX_RUNGS: u32 = 8;
+/// Most nearest neighbours per unit of a `china` world.
+pub const MAX_NEIGHBOURS: usize = 1024;
+
+/// A world's size reckoned before it is built (`Scenario::planned`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub units: u64,
+    /// Neighbour links, counted in both directions.
+    pub links: u64,
+    /// The field that sets most of the size (to name in a refusal).
+    pub field: String,
+}
+
+/// A scenario or sweep name, which becomes a folder name: one plain path component.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let bad = name.trim().is_empty()
+        || name == "."
+        || name == ".."
+        || name.starts_with('.')
+        || name.chars().any(|c| c == '/' || c == '\\' || c.is_control() || c == ':');
+    if bad {
+        return Err(format!(
+            "`{name}`: a name becomes the output folder out/NAME, so it must be one plain folder name (no /, \\, :, leading dot or control characters)"
+        ));
+    }
+    Ok(())
+}
+
+/// Read a text file whole; invalid UTF-8 is reported at its line and column.
+pub fn read_text(path: &Path, what: &str) -> Result<String, InputError> {
+    let bytes = std::fs::read(path).map_err(|e| InputError::new(format!("cannot read {what}: {e}")).file(path))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let line = bytes[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        let col = at - bytes[..at].iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+        let err = InputError::new(format!(
+            "not valid UTF-8 (byte 0x{:02x} at column {col}); save the file as UTF-8",
+            bytes[at]
+        ))
+        .file(path)
+        .line(line);
+        match field_on_line(&String::from_utf8_lossy(bytes), line) {
+            Some(f) => err.field(f),
+            None => err,
+        }
+    })
+}
 
 /// A value or a piecewise-constant schedule `[[month, value], ...]` starting at month 0.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +137,19 @@ fn default_firms() -> (f64, f64) {
     (0.1, 1.0)
 }
 
+/// A range `[lo, hi]`: exactly two numbers (a third item is an error, not dropped).
+fn pair<'de, D: serde::Deserializer<'de>>(d: D) -> Result<(f64, f64), D::Error> {
+    let v: Vec<f64> = Vec::deserialize(d)?;
+    match v[..] {
+        [lo, hi] => Ok((lo, hi)),
+        _ => Err(serde::de::Error::custom(format!(
+            "a range [lo, hi] of two numbers, not {} item{}",
+            v.len(),
+            if v.len() == 1 { "" } else { "s" }
+        ))),
+    }
+}
+
 /// `[world]`: which map to build.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -110,10 +171,10 @@ pub struct WorldSpec {
     pub units: Option<PathBuf>,
     pub edges: Option<PathBuf>,
     /// c ~ U(lo, hi) where the world does not give it.
-    #[serde(default = "default_capacity")]
+    #[serde(default = "default_capacity", deserialize_with = "pair")]
     pub capacity: (f64, f64),
     /// f ~ U(lo, hi) where the world does not give it.
-    #[serde(default = "default_firms")]
+    #[serde(default = "default_firms", deserialize_with = "pair")]
     pub firms: (f64, f64),
 }
 
@@ -247,12 +308,15 @@ pub struct Scenario {
     pub path: PathBuf,
     pub spec: ScenarioSpec,
     source: String,
+    /// Top-level fields set by a command-line flag (`replicates`, `months`, `seed`): their errors
+    /// name the flag, not a line of the file.
+    flags: Vec<String>,
 }
 
 impl Scenario {
     /// Read, parse and validate a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, InputError> {
-        let source = std::fs::read_to_string(path).map_err(|e| InputError::new(format!("cannot read the scenario: {e}")).file(path))?;
+        let source = read_text(path, "the scenario")?;
         Self::parse(path, source)
     }
 
@@ -263,6 +327,7 @@ impl Scenario {
             path: path.to_path_buf(),
             spec,
             source,
+            flags: Vec::new(),
         };
         if sc.spec.innovation.is_empty() {
             sc.spec.innovation.push(InnovSpec {
@@ -281,10 +346,13 @@ impl Scenario {
     /// The same scenario with another spec (a sweep's point), validated. Its errors name the
     /// field but no file or line: the value did not come from this scenario's file.
     pub fn with_spec(&self, spec: ScenarioSpec) -> Result<Scenario, InputError> {
+        // The text stays the base file's: an error at a field the caller did not change is
+        // found at its line there.
         let sc = Scenario {
             path: self.path.clone(),
             spec,
-            source: String::new(),
+            source: self.source.clone(),
+            flags: Vec::new(),
         };
         sc.validate().map_err(|mut e| {
             e.file = None;
@@ -309,8 +377,17 @@ impl Scenario {
         })
     }
 
-    /// An error at a field: adds the file and, when it can be found, the line.
+    /// Mark a top-level field as set by its command-line flag (`--replicates` and so on).
+    pub fn set_by_flag(&mut self, field: &str) {
+        self.flags.push(field.to_string());
+    }
+
+    /// An error at a field: adds the file and, when it can be found, the line (or names the
+    /// flag that set the field).
     pub fn err(&self, field: &str, message: impl Into<String>) -> InputError {
+        if self.flags.iter().any(|f| f == field) {
+            return InputError::new(message).field(format!("--{field}"));
+        }
         let mut e = InputError::new(message).file(&self.path).field(field);
         if let Some(l) = locate(&self.source, field) {
             e = e.line(l);
@@ -327,6 +404,9 @@ impl Scenario {
 
     fn validate(&self) -> Result<(), InputError> {
         let s = &self.spec;
+        if let Some(name) = &s.name {
+            check_name(name).map_err(|m| self.err("name", m))?;
+        }
         if s.months == 0 || s.months > MAX_MONTHS {
             return Err(self.err("months", format!("{}: allowed 1 to {MAX_MONTHS}", s.months)));
         }
@@ -347,6 +427,9 @@ impl Scenario {
                 .map_err(|e| self.locate_err(e))?;
             if !(0.0..=1.0).contains(&inn.difficulty) {
                 return Err(self.err(&format!("innovation[{k}].difficulty"), "out of range: allowed 0 to 1"));
+            }
+            if inn.name.trim().is_empty() {
+                return Err(self.err(&format!("innovation[{k}].name"), "is empty: every innovation needs a name"));
             }
             if !(1..=MAX_RUNGS).contains(&inn.rungs) {
                 return Err(self.err(
@@ -401,6 +484,9 @@ impl Scenario {
         }
         for (i, p) in s.pilot.iter().enumerate() {
             self.innov_index(p.innovation.as_deref(), &format!("pilot[{i}].innovation"))?;
+            if p.units.is_empty() {
+                return Err(self.err(&format!("pilot[{i}].units"), "is empty: a pilot needs at least one unit"));
+            }
         }
         for (i, a) in s.adopted.iter().enumerate() {
             self.check_depth("adopted", i, a.innovation.as_deref(), a.depth)?;
@@ -465,25 +551,161 @@ impl Scenario {
                 ));
             }
         }
-        let planned = match w.kind.as_str() {
-            "china" => [w.provinces, w.prefectures, w.counties]
-                .iter()
-                .map(|c| c.unwrap_or(0) as u128)
-                .sum::<u128>(),
-            "grid" => w.width.unwrap_or(6) as u128 * w.height.unwrap_or(6) as u128 + w.parents.unwrap_or(3) as u128,
-            _ => 0,
-        };
-        if planned > MAX_UNITS as u128 {
-            let field = if w.kind == "china" { "world.counties" } else { "world.width" };
-            return Err(self.err(
-                field,
-                format!("a world of {planned} units is too large: at most {MAX_UNITS} units are allowed"),
-            ));
-        }
-        if w.kind == "file" && w.units.is_none() {
-            return Err(self.err("world.units", "a `file` world needs `units = \"units.csv\"`"));
+        match w.kind.as_str() {
+            "china" => {
+                let counts = [
+                    ("world.provinces", w.provinces.unwrap_or(31)),
+                    ("world.prefectures", w.prefectures.unwrap_or(333)),
+                    ("world.counties", w.counties.unwrap_or(2844)),
+                ];
+                for (f, c) in counts {
+                    if c == 0 {
+                        return Err(self.err(f, "must be at least 1"));
+                    }
+                }
+                let k = w.neighbours.unwrap_or(6);
+                if !(1..=MAX_NEIGHBOURS).contains(&k) {
+                    return Err(self.err(
+                        "world.neighbours",
+                        format!("{k}: allowed 1 to {MAX_NEIGHBOURS} nearest neighbours per unit"),
+                    ));
+                }
+                let planned: u128 = counts.iter().map(|c| c.1 as u128).sum();
+                if planned > MAX_UNITS as u128 {
+                    let (f, c) = counts.iter().max_by_key(|c| c.1).copied().unwrap_or(counts[2]);
+                    return Err(self.err(
+                        f,
+                        format!("{c}: a world of {planned} units is too large; at most {MAX_UNITS} units are allowed"),
+                    ));
+                }
+                // Peer groups: the provinces, each province's prefectures, each prefecture's
+                // counties (spread evenly, so the largest has the ceiling of the share).
+                let [(_, pv), (_, pf), (_, ct)] = counts;
+                let groups = [
+                    ("world.provinces", pv, 1, "provinces"),
+                    ("world.prefectures", pf, pv, "prefectures in a province"),
+                    ("world.counties", ct, pf, "counties in a prefecture"),
+                ];
+                for (f, count, parents, what) in groups {
+                    let largest = count.div_ceil(parents);
+                    if count >= parents && largest > world::MAX_GROUP {
+                        return Err(self.err(
+                            f,
+                            format!(
+                                "{count}: that makes {largest} {what}, and a peer group (same parent and level) may have at most {} units",
+                                world::MAX_GROUP
+                            ),
+                        ));
+                    }
+                }
+            }
+            "grid" => {
+                let (wd, ht, pa) = (w.width.unwrap_or(6), w.height.unwrap_or(6), w.parents.unwrap_or(3));
+                for (f, c) in [("world.width", wd), ("world.height", ht), ("world.parents", pa)] {
+                    if c == 0 {
+                        return Err(self.err(f, "must be at least 1"));
+                    }
+                }
+                let planned = wd as u128 * ht as u128 + pa as u128;
+                if planned > MAX_UNITS as u128 {
+                    let f = if wd >= ht { "world.width" } else { "world.height" };
+                    return Err(self.err(
+                        f,
+                        format!("a {wd} × {ht} grid ({planned} units) is too large; at most {MAX_UNITS} units are allowed"),
+                    ));
+                }
+                // Peer groups: the parents, and each parent's strip of whole columns.
+                if pa > world::MAX_GROUP {
+                    return Err(self.err(
+                        "world.parents",
+                        format!("{pa}: at most {} parents (they form one peer group)", world::MAX_GROUP),
+                    ));
+                }
+                let strip = wd.div_ceil(pa) as u128 * ht as u128;
+                if pa <= wd && strip > world::MAX_GROUP as u128 {
+                    return Err(self.err(
+                        "world.height",
+                        format!(
+                            "{ht} rows: a parent's strip of {} columns would hold {strip} districts, and a peer group (same parent and level) may have at most {} units; use fewer rows or more parents",
+                            wd.div_ceil(pa),
+                            world::MAX_GROUP
+                        ),
+                    ));
+                }
+            }
+            _ => {
+                let Some(units) = &w.units else {
+                    return Err(self.err("world.units", "a `file` world needs `units = \"units.csv\"`"));
+                };
+                for (f, p) in [("world.units", Some(units)), ("world.edges", w.edges.as_ref())] {
+                    let Some(p) = p else { continue };
+                    if p.as_os_str().is_empty() {
+                        return Err(self.err(f, "is empty: give the path of a CSV file, relative to the scenario"));
+                    }
+                    let full = self.resolve(p);
+                    if !full.is_file() {
+                        return Err(self.err(f, format!("no file at {}", full.display())));
+                    }
+                }
+            }
         }
         Ok(())
+    }
+
+    /// The world's size reckoned from the scenario's numbers alone, before anything is built:
+    /// units, neighbour links (both directions) and the field that sets most of it. A file
+    /// world counts the lines of its files (an upper bound).
+    pub fn planned(&self) -> Result<Planned, InputError> {
+        let w = &self.spec.world;
+        let lines = |f: &str, p: Option<&Path>| -> Result<u64, InputError> {
+            let Some(p) = p else { return Ok(0) };
+            let full = self.resolve(p);
+            let file = std::fs::File::open(&full).map_err(|e| self.err(f, format!("cannot read {}: {e}", full.display())))?;
+            let mut r = std::io::BufReader::with_capacity(1 << 16, file);
+            let mut n = 1u64;
+            loop {
+                use std::io::BufRead;
+                let buf = r
+                    .fill_buf()
+                    .map_err(|e| self.err(f, format!("cannot read {}: {e}", full.display())))?;
+                if buf.is_empty() {
+                    return Ok(n);
+                }
+                n += buf.iter().filter(|&&b| b == b'\n').count() as u64;
+                let len = buf.len();
+                r.consume(len);
+            }
+        };
+        Ok(match w.kind.as_str() {
+            "china" => {
+                let counts = [
+                    ("world.provinces", w.provinces.unwrap_or(31) as u64),
+                    ("world.prefectures", w.prefectures.unwrap_or(333) as u64),
+                    ("world.counties", w.counties.unwrap_or(2844) as u64),
+                ];
+                let units = counts.iter().map(|c| c.1).sum::<u64>();
+                let field = counts.iter().max_by_key(|c| c.1).map_or("world.counties", |c| c.0);
+                Planned {
+                    units,
+                    links: units.saturating_mul(2 * w.neighbours.unwrap_or(6) as u64),
+                    field: field.to_string(),
+                }
+            }
+            "grid" => {
+                let (wd, ht) = (w.width.unwrap_or(6) as u64, w.height.unwrap_or(6) as u64);
+                let pa = w.parents.unwrap_or(3) as u64;
+                Planned {
+                    units: wd.saturating_mul(ht).saturating_add(pa),
+                    links: wd.saturating_mul(ht).saturating_mul(4).saturating_add(2 * pa),
+                    field: (if wd >= ht { "world.width" } else { "world.height" }).to_string(),
+                }
+            }
+            _ => Planned {
+                units: lines("world.units", w.units.as_deref())?,
+                links: 2 * lines("world.edges", w.edges.as_deref())?,
+                field: "world.units".to_string(),
+            },
+        })
     }
 
     /// Entry `i` of `table` (`mandate` or `adopted`) names an innovation, and a depth from 1 to
@@ -557,19 +779,36 @@ impl Scenario {
         }
         let mut model = Model::new(world);
         let s = &self.spec;
+        // A unit the scenario names: by id, or by a name that one unit has.
+        let unit = |model: &Model, key: &str, field: &str| -> Result<usize, InputError> {
+            model.world.lookup(key).map_err(|ids| {
+                if ids.is_empty() {
+                    self.err(field, format!("no unit named `{key}` in the world"))
+                } else {
+                    self.err(
+                        field,
+                        format!("{} units are named `{key}` (ids {}); name one by its id", ids.len(), ids.join(", ")),
+                    )
+                }
+            })
+        };
         for (mi, m) in s.mandate.iter().enumerate() {
             let field = format!("mandate[{mi}].issuer");
             let under: Box<dyn Fn(usize) -> bool> = if m.issuer == "centre" {
                 Box::new(|_| true)
             } else if let Some(name) = m.issuer.strip_prefix("unit:") {
-                let u = model
-                    .world
-                    .find(name)
-                    .ok_or_else(|| self.err(&field, format!("no unit named `{name}` in the world")))?;
+                let u = unit(&model, name, &field)?;
                 let w = model.world.clone();
                 Box::new(move |i| w.is_under(i, u))
             } else {
                 let lv: u32 = m.issuer.trim_start_matches("level:").parse().unwrap_or(0);
+                let levels = model.world.n_levels();
+                if lv as usize >= levels {
+                    return Err(self.err(
+                        &field,
+                        format!("`{}`: the world has levels 0 to {}", m.issuer, levels.saturating_sub(1)),
+                    ));
+                }
                 let levels = model.world.level.clone();
                 Box::new(move |i| levels[i] == lv)
             };
@@ -581,18 +820,12 @@ impl Scenario {
         }
         for (pi, p) in s.pilot.iter().enumerate() {
             for name in &p.units {
-                let u = model
-                    .world
-                    .find(name)
-                    .ok_or_else(|| self.err(&format!("pilot[{pi}].units"), format!("no unit named `{name}` in the world")))?;
+                let u = unit(&model, name, &format!("pilot[{pi}].units"))?;
                 model.pilot_mask[u] |= 1 << pi;
             }
         }
         for (ai, a) in s.adopted.iter().enumerate() {
-            let u = model
-                .world
-                .find(&a.unit)
-                .ok_or_else(|| self.err(&format!("adopted[{ai}].unit"), format!("no unit named `{}` in the world", a.unit)))?;
+            let u = unit(&model, &a.unit, &format!("adopted[{ai}].unit"))?;
             let k = self.innov_index(a.innovation.as_deref(), &format!("adopted[{ai}].innovation"))?;
             model.seeded.push(Seeded {
                 unit: u as u32,
@@ -603,10 +836,7 @@ impl Scenario {
             });
         }
         for (ui, u) in s.unit.iter().enumerate() {
-            let i = model
-                .world
-                .find(&u.name)
-                .ok_or_else(|| self.err(&format!("unit[{ui}].name"), format!("no unit named `{}` in the world", u.name)))?;
+            let i = unit(&model, &u.name, &format!("unit[{ui}].name"))?;
             model.setups.push(Setup {
                 unit: i as u32,
                 performance: u.performance.map(q16),
@@ -749,36 +979,164 @@ impl Scenario {
     }
 }
 
-/// Turn a TOML error into one naming the file, the line and the field.
-fn toml_error(path: &Path, source: &str, e: &toml::de::Error) -> InputError {
-    let mut err = InputError::new(e.message().trim().replace('\n', "; ")).file(path);
-    if let Some(span) = e.span() {
-        let line = source[..span.start.min(source.len())].matches('\n').count() + 1;
+/// Turn a TOML error into one naming the file, the line and the field, in words a user reads.
+/// A TOML error at its line, with the key (and table) on that line as the field.
+pub fn toml_error(path: &Path, source: &str, e: &toml::de::Error) -> InputError {
+    let raw = e.message().trim().replace('\n', "; ");
+    let line = e
+        .span()
+        .map(|span| source[..span.start.min(source.len())].matches('\n').count() + 1);
+    let text = line.and_then(|l| source.lines().nth(l - 1)).unwrap_or("");
+    let message = if raw.contains("untagged enum Schedule") {
+        "a schedule is a number from 0 to 1, or a list of [month, value] pairs from month 0 on, e.g. [[0, 0.3], [24, 0.6]]".to_string()
+    } else if raw.is_empty() {
+        // toml says nothing for a stray control character or a key without a value.
+        match text.char_indices().find(|&(_, c)| c.is_control() && c != '\t') {
+            Some((at, c)) => format!(
+                "a control character (U+{:04X}) at column {}; remove it",
+                c as u32,
+                text[..at].chars().count() + 1
+            ),
+            None if strip_comment(text).trim_end().ends_with('=') => "no value after `=`".to_string(),
+            None => "cannot read this line as TOML: write `key = value`, a `[table]` header or a `# comment`".to_string(),
+        }
+    } else {
+        raw
+    };
+    if message == "missing field `world`" {
+        return InputError::new("the scenario needs a [world] table, e.g. [world] kind = \"china\" (china, grid or file)")
+            .file(path)
+            .field("world");
+    }
+    if let Some(name) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+        let mut err = InputError::new(format!("is missing: add `{name} = …`")).file(path);
+        return match missing_at(source, name) {
+            Some((l, field)) => err.line(l).field(field),
+            None => {
+                err = err.field(name);
+                err
+            }
+        };
+    }
+    let mut err = InputError::new(message.clone()).file(path);
+    if let Some(line) = line {
         err = err.line(line);
-        // The key on that line, with the table it sits in.
-        let text = source.lines().nth(line - 1).unwrap_or("");
-        let table = table_at(source, line);
-        if let Some((key, _)) = text.split_once('=') {
-            let key = key.trim();
-            err = err.field(if table.is_empty() {
-                key.to_string()
-            } else {
-                format!("{table}.{key}")
-            });
-        } else if !table.is_empty() {
-            err = err.field(table);
+        match field_on_line(source, line) {
+            Some(field) => err = err.field(field),
+            // Text that sets no field: say where on the line.
+            None if !message.contains("column") => {
+                let start = e.span().map_or(0, |s| s.start.min(source.len()));
+                let line_start = source[..start].rfind('\n').map_or(0, |p| p + 1);
+                let column = source[line_start..start].chars().count() + 1;
+                err.message = format!("{message} (at column {column})");
+            }
+            None => {}
         }
     }
     err
 }
 
-/// The `[table]` or `[[array]]` header in force at 1-based `line` (without brackets).
+/// The field a line of TOML sets (`table.key`), or the table it sits in.
+pub fn field_on_line(source: &str, line: usize) -> Option<String> {
+    let text = strip_comment(source.lines().nth(line.checked_sub(1)?)?);
+    let table = table_at(source, line);
+    let t = text.trim_start();
+    if t.starts_with('[') {
+        // A header: the table it opens.
+        let h = path_of(t.trim_start_matches('[').split(']').next().unwrap_or(""));
+        return (!h.is_empty()).then_some(h);
+    }
+    let key = t.split_once('=').map(|(k, _)| path_of(k)).filter(|k| !k.is_empty());
+    match (key, table.is_empty()) {
+        (Some(k), true) => Some(k),
+        (Some(k), false) => Some(format!("{table}.{k}")),
+        (None, false) => Some(table),
+        (None, true) => None,
+    }
+}
+
+/// A dotted key with its parts trimmed and unquoted.
+fn path_of(text: &str) -> String {
+    text.split('.')
+        .map(|k| k.trim().trim_matches('"').trim_matches('\''))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Where a required `key` is missing: the header line of the first table entry that needs it and
+/// lacks it, with the field as `table[i].key` (or `table.key`).
+fn missing_at(source: &str, key: &str) -> Option<(usize, String)> {
+    // Tables whose entries need the key (scenario and sweep files).
+    const NEEDS: &[(&str, &[&str])] = &[
+        ("world", &["kind"]),
+        ("innovation", &["name"]),
+        ("mandate", &["issuer", "month", "deadline"]),
+        ("pilot", &["units", "month"]),
+        ("adopted", &["unit", "quality"]),
+        ("unit", &["name"]),
+    ];
+    // Entries: (header line, table, index among its name, array?, has the key).
+    let mut entries: Vec<(usize, String, usize, bool, bool)> = Vec::new();
+    let mut count: std::collections::HashMap<String, usize> = Default::default();
+    for (n, text) in source.lines().enumerate() {
+        let t = strip_comment(text).trim();
+        if t.starts_with('[') {
+            let array = t.starts_with("[[");
+            let name = path_of(t.trim_matches(|c| c == '[' || c == ']'));
+            let c = count.entry(name.clone()).or_insert(0);
+            entries.push((n + 1, name, *c, array, false));
+            *c += 1;
+        } else if let Some((k, _)) = t.split_once('=') {
+            if let Some(e) = entries.last_mut() {
+                if path_of(k) == key {
+                    e.4 = true;
+                }
+            }
+        }
+    }
+    entries
+        .iter()
+        .find(|e| !e.4 && NEEDS.iter().any(|(t, keys)| *t == e.1 && keys.contains(&key)))
+        .map(|(line, table, i, array, _)| {
+            let field = if *array {
+                format!("{table}[{i}].{key}")
+            } else {
+                format!("{table}.{key}")
+            };
+            (*line, field)
+        })
+}
+
+/// A line without its `# comment` (a `#` inside a string stays).
+fn strip_comment(line: &str) -> &str {
+    let mut quote: Option<char> = None;
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (None, '#') => return &line[..i],
+            _ => {}
+        }
+    }
+    line
+}
+
+/// The `[table]` or `[[array]]` header in force at 1-based `line` (without brackets, comments
+/// or quotes; an array's entry as `array[i]`).
 fn table_at(source: &str, line: usize) -> String {
     let mut table = String::new();
+    let mut count: std::collections::HashMap<String, usize> = Default::default();
     for text in source.lines().take(line) {
-        let t = text.trim();
+        let t = strip_comment(text).trim();
         if t.starts_with('[') {
-            table = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+            let name = path_of(t.trim_matches(|c| c == '[' || c == ']'));
+            table = if t.starts_with("[[") {
+                let c = count.entry(name.clone()).or_insert(0);
+                *c += 1;
+                format!("{name}[{}]", *c - 1)
+            } else {
+                name
+            };
         }
     }
     table
@@ -786,51 +1144,65 @@ fn table_at(source: &str, line: usize) -> String {
 
 /// The 1-based line that sets `field` (`key`, `table.key` or `array[i].key`) in `source`.
 pub fn locate(source: &str, field: &str) -> Option<usize> {
-    let (table, index, key) = match field.rsplit_once('.') {
-        None => (String::new(), 0, field.to_string()),
-        Some((t, k)) => match t.split_once('[') {
-            Some((name, rest)) => (name.to_string(), rest.trim_end_matches(']').parse().unwrap_or(0), k.to_string()),
-            None => (t.to_string(), 0, k.to_string()),
-        },
+    // `mandate[1].issuer` → table `mandate`, its 2nd entry, key `issuer`; `params.rho` → no
+    // entry, key path `params.rho` from the top.
+    let (array, index, key) = match field.split_once('[') {
+        Some((name, rest)) => {
+            let (i, k) = rest.split_once(']').unwrap_or((rest, ""));
+            (
+                Some(name.to_string()),
+                i.parse::<usize>().unwrap_or(0),
+                k.trim_start_matches('.').to_string(),
+            )
+        }
+        None => (None, 0, field.to_string()),
+    };
+    let path = |text: &str| -> String {
+        text.split('.')
+            .map(|k| k.trim().trim_matches('"').trim_matches('\''))
+            .collect::<Vec<_>>()
+            .join(".")
+    };
+    // The table the key sits in (for an absent key, its header is the nearest place).
+    let table_of = |k: &str| k.rsplit_once('.').map(|(t, _)| t.to_string());
+    let header_for = match &array {
+        Some(a) => Some(a.clone()),
+        None => table_of(&key),
     };
     let mut current = String::new();
+    let mut current_is_array = false;
     let mut seen: std::collections::HashMap<String, usize> = Default::default();
     let mut header_line = None;
     for (n, text) in source.lines().enumerate() {
-        let t = text.trim();
-        if t.starts_with("[[") {
-            current = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+        let t = strip_comment(text).trim();
+        if let Some(h) = t.strip_prefix("[[") {
+            current = path(h.trim_end_matches(']'));
+            current_is_array = true;
             let c = seen.entry(current.clone()).or_insert(0);
             *c += 1;
-            if current == table && *c == index + 1 {
+            if array.as_deref() == Some(current.as_str()) && *c == index + 1 {
                 header_line = Some(n + 1);
             }
             continue;
         }
-        if t.starts_with('[') {
-            current = t.trim_matches(|c| c == '[' || c == ']').trim().to_string();
-            if current == table {
+        if let Some(h) = t.strip_prefix('[') {
+            current = path(h.trim_end_matches(']'));
+            current_is_array = false;
+            if array.is_none() && (header_for.as_deref() == Some(current.as_str()) || current == key) {
                 header_line = Some(n + 1);
             }
             continue;
         }
-        // A plain table counts as the first (and only) of its name.
-        let in_table = current == table && seen.get(&current).copied().unwrap_or(1) == index + 1;
-        if in_table {
-            if let Some((k, _)) = t.split_once('=') {
-                if k.trim() == key {
-                    return Some(n + 1);
-                }
-            }
-        }
-    }
-    // The key may be a whole table (e.g. `world`) or absent: point at the table header.
-    if header_line.is_none() {
-        for (n, text) in source.lines().enumerate() {
-            let t = text.trim();
-            if t == format!("[{field}]") || t == format!("[[{field}]]") {
-                return Some(n + 1);
-            }
+        let Some((k, _)) = t.split_once('=') else { continue };
+        let k = path(k);
+        let found = match &array {
+            Some(a) => current_is_array && *a == current && seen.get(&current) == Some(&(index + 1)) && k == key,
+            None if current_is_array => false,
+            None if current.is_empty() => k == key,
+            None => format!("{current}.{k}") == key,
+        };
+        if found {
+            return Some(n + 1);
         }
     }
     header_line
@@ -851,5 +1223,14 @@ mod tests {
         // An absent key points at its table's header; an absent table at nothing.
         assert_eq!(locate(src, "params.r_need"), Some(8));
         assert_eq!(locate(src, "pilot[0].month"), None);
+        assert_eq!(locate(src, "world"), Some(2));
+        // Dotted and quoted keys, comments after headers.
+        let src =
+            "months = 3\nparams.rho = 0.5\n[world] # the map\n\"kind\" = \"grid\"\n[[innovation]]\nname = \"a\"\nsignal = 0.5 # note\n";
+        assert_eq!(locate(src, "params.rho"), Some(2));
+        assert_eq!(locate(src, "world.kind"), Some(4));
+        assert_eq!(locate(src, "innovation[0].signal"), Some(7));
+        assert_eq!(locate(src, "innovation[0].rungs"), Some(5));
+        assert_eq!(locate(src, "world.width"), Some(3));
     }
 }

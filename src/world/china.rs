@@ -31,7 +31,7 @@ pub fn china(provinces: usize, prefectures: usize, counties: usize, k: usize, dr
         .field("world.counties"));
     }
     if k == 0 {
-        return Err(InputError::new("must be at least 1 (neighbours per unit)").field("world.k"));
+        return Err(InputError::new("must be at least 1 (neighbours per unit)").field("world.neighbours"));
     }
     let n = provinces
         .checked_add(prefectures)
@@ -310,6 +310,6 @@ mod tests {
         assert_eq!(field(china(0, 1, 1, 6, &d)).as_deref(), Some("world.provinces"));
         assert_eq!(field(china(5, 4, 10, 6, &d)).as_deref(), Some("world.prefectures"));
         assert_eq!(field(china(2, 4, 3, 6, &d)).as_deref(), Some("world.counties"));
-        assert_eq!(field(china(2, 4, 8, 0, &d)).as_deref(), Some("world.k"));
+        assert_eq!(field(china(2, 4, 8, 0, &d)).as_deref(), Some("world.neighbours"));
     }
 }

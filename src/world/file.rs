@@ -45,7 +45,7 @@ impl<'a> Source<'a> {
     /// A reader that trims cells, and the header row.
     fn reader(&self) -> Result<(csv::Reader<&[u8]>, StringRecord), InputError> {
         let mut rdr = csv::ReaderBuilder::new().trim(Trim::All).from_reader(&self.bytes[..]);
-        let headers = rdr.headers().map_err(|e| self.error(e))?.clone();
+        let headers = rdr.headers().map_err(|e| self.error(e, None))?.clone();
         Ok((rdr, headers))
     }
 
@@ -66,35 +66,68 @@ impl<'a> Source<'a> {
     fn column(&self, headers: &StringRecord, name: &str, expected: &str) -> Result<usize, InputError> {
         optional(headers, name).ok_or_else(|| {
             let found: Vec<&str> = headers.iter().collect();
+            let line = self.line(headers.position(), 1);
+            if let [one] = found[..] {
+                if let Some(d) = [';', '\t', '|'].into_iter().find(|&d| one.contains(d)) {
+                    let d = if d == '\t' { "tab".to_string() } else { format!("`{d}`") };
+                    return InputError::new(format!(
+                        "the header row `{one}` is separated by {d}, not by commas; pioneer reads \
+                         comma-separated CSV: save the file as CSV with commas (in Excel: \
+                         \"CSV UTF-8 (comma delimited)\")"
+                    ))
+                    .file(self.path)
+                    .line(line)
+                    .field(name);
+                }
+            }
             InputError::new(format!(
                 "missing column `{name}`; the header row must name the columns {expected} \
                  (found: {})",
                 found.join(",")
             ))
             .file(self.path)
-            .line(self.line(headers.position(), 1))
+            .line(line)
             .field(name)
         })
     }
 
-    fn error(&self, e: csv::Error) -> InputError {
+    /// A CSV error at its line, and at its column when the header names it.
+    fn error(&self, e: csv::Error, headers: Option<&StringRecord>) -> InputError {
         let line = e.position().map(|p| self.line(Some(p), 0));
-        let message = match e.kind() {
-            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!(
-                "this row has {len} fields but the header has {expected_len}; every row needs \
-                 one field per column (leave optional cells empty)"
-            ),
-            csv::ErrorKind::Io(io) => format!("cannot read the file: {io}"),
-            csv::ErrorKind::Utf8 { err, .. } => {
-                format!("not valid UTF-8 ({err}); save the file as UTF-8")
+        let column = |i: usize| headers.and_then(|h| h.get(i)).map(str::to_string);
+        let (message, field) = match e.kind() {
+            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                let (exp, len) = (*expected_len as usize, *len as usize);
+                // The first column without a value, or the last one with extra values after it.
+                let (field, what) = if len < exp {
+                    (column(len), "no value here")
+                } else {
+                    (column(exp.saturating_sub(1)), "extra values after this column")
+                };
+                (
+                    format!(
+                        "{what}: this row has {len} fields but the header has {exp}; every row \
+                         needs one field per column (leave optional cells empty; quote a value \
+                         that holds a comma)"
+                    ),
+                    field,
+                )
             }
-            _ => format!("cannot parse the CSV: {e}"),
+            csv::ErrorKind::Io(io) => (format!("cannot read the file: {io}"), None),
+            csv::ErrorKind::Utf8 { err, .. } => (
+                "not valid UTF-8; save the file as UTF-8".to_string(),
+                column(err.field()).or_else(|| Some(format!("column {}", err.field() + 1))),
+            ),
+            _ => (format!("cannot parse the CSV: {e}"), None),
         };
-        let err = InputError::new(message).file(self.path);
-        match line {
-            Some(l) => err.line(l),
-            None => err,
+        let mut err = InputError::new(message).file(self.path);
+        if let Some(l) = line {
+            err = err.line(l);
         }
+        if let Some(f) = field {
+            err = err.field(f);
+        }
+        err
     }
 }
 
@@ -147,7 +180,7 @@ fn read_units(path: &Path, draws: &Draws) -> Result<(World, HashMap<String, u32>
     let mut parent_ids: Vec<String> = Vec::new();
     let mut lines: Vec<usize> = Vec::new();
     let mut rec = StringRecord::new();
-    while rdr.read_record(&mut rec).map_err(|e| src.error(e))? {
+    while rdr.read_record(&mut rec).map_err(|e| src.error(e, Some(&headers)))? {
         let line = src.line(rec.position(), lines.len() + 2);
         let at = |field: &str, msg: String| InputError::new(msg).file(path).line(line).field(field);
         let cell = |c: usize| rec.get(c).unwrap_or("");
@@ -169,15 +202,20 @@ fn read_units(path: &Path, draws: &Draws) -> Result<(World, HashMap<String, u32>
                 ),
             ));
         }
-        let level = cell(c_level).parse::<u32>().map_err(|_| {
-            at(
-                "level",
-                format!(
-                    "level `{}` is not a non-negative integer (0 for the top level, 1 below it, ...)",
-                    cell(c_level)
-                ),
-            )
-        })?;
+        let level = cell(c_level)
+            .parse::<u32>()
+            .ok()
+            .filter(|&l| l <= super::MAX_LEVEL)
+            .ok_or_else(|| {
+                at(
+                    "level",
+                    format!(
+                        "level `{}` is not an integer from 0 to {} (0 for the top level, 1 below it, ...)",
+                        cell(c_level),
+                        super::MAX_LEVEL
+                    ),
+                )
+            })?;
         let x = real(cell(c_x), "x").map_err(|m| at("x", m))?;
         let y = real(cell(c_y), "y").map_err(|m| at("y", m))?;
         let capacity = match c_cap.map(cell).filter(|s| !s.is_empty()) {
@@ -199,6 +237,7 @@ fn read_units(path: &Path, draws: &Draws) -> Result<(World, HashMap<String, u32>
 
         index.insert(id.to_string(), i);
         ids.push(id.to_string());
+        w.ids.push(id.to_string());
         parent_ids.push(cell(c_parent).to_string());
         lines.push(line);
         w.names.push(name.to_string());
@@ -214,7 +253,9 @@ fn read_units(path: &Path, draws: &Draws) -> Result<(World, HashMap<String, u32>
             "no units: the file has a header row but no unit rows; give one row per unit \
              ({UNIT_COLUMNS})"
         ))
-        .file(path));
+        .file(path)
+        .line(src.line(headers.position(), 1) + 1)
+        .field("id"));
     }
 
     // Parents may come before or after their children in the file.
@@ -223,6 +264,13 @@ fn read_units(path: &Path, draws: &Draws) -> Result<(World, HashMap<String, u32>
         let pid = &parent_ids[i];
         let at = |msg: String| InputError::new(msg).file(path).line(lines[i]).field("parent");
         if pid.is_empty() {
+            if w.level[i] != 0 {
+                return Err(at(format!(
+                    "empty parent for a unit at level {}; only level-0 units may have no parent: \
+                     give the id of its parent unit, or level 0",
+                    w.level[i]
+                )));
+            }
             w.parent.push(NO_PARENT);
             continue;
         }
@@ -267,6 +315,29 @@ fn read_units(path: &Path, draws: &Draws) -> Result<(World, HashMap<String, u32>
         }
         w.parent.push(p as u32);
     }
+    // Peer groups (same parent and level) are ranked exactly only up to MAX_GROUP units.
+    let mut groups: HashMap<(u32, u32), usize> = HashMap::new();
+    for i in 0..ids.len() {
+        let n = groups.entry((w.parent[i], w.level[i])).or_insert(0);
+        *n += 1;
+        if *n > super::MAX_GROUP {
+            let whose = match parent_ids[i].as_str() {
+                "" => "the top units".to_string(),
+                pid => format!("the units under `{pid}`"),
+            };
+            return Err(InputError::new(format!(
+                "{whose} at level {} are more than {} (this is the {}th); a peer group (same \
+                 parent and level) may have at most {} units: split it under more parents",
+                w.level[i],
+                super::MAX_GROUP,
+                *n,
+                super::MAX_GROUP
+            ))
+            .file(path)
+            .line(lines[i])
+            .field("parent"));
+        }
+    }
     Ok((w, index))
 }
 
@@ -277,7 +348,7 @@ fn read_edges(path: &Path, index: &HashMap<String, u32>) -> Result<Vec<(u32, u32
     let c_b = src.column(&headers, "b", EDGE_COLUMNS)?;
     let mut pairs = Vec::new();
     let mut rec = StringRecord::new();
-    while rdr.read_record(&mut rec).map_err(|e| src.error(e))? {
+    while rdr.read_record(&mut rec).map_err(|e| src.error(e, Some(&headers)))? {
         let line = src.line(rec.position(), pairs.len() + 2);
         let end = |field: &str, c: usize| {
             let id = rec.get(c).unwrap_or("");
@@ -485,9 +556,15 @@ PD,Pudong,1,SH,0.95,0.3,0,0.25
 
     #[test]
     fn parent_level_not_lower() {
-        let err = units_err("parent-level", "id,name,level,parent,x,y\nA,A,1,,0,0\nB,B,1,A,0,0\n");
-        at(&err, 3, "parent");
+        let err = units_err("parent-level", "id,name,level,parent,x,y\nA,A,0,,0,0\nC,C,1,A,0,0\nB,B,1,C,0,0\n");
+        at(&err, 4, "parent");
         assert!(err.message.contains("not lower"), "{err}");
+        // A top unit is at level 0.
+        let err = units_err("top-level", "id,name,level,parent,x,y\nA,A,1,,0,0\nB,B,2,A,0,0\n");
+        at(&err, 2, "parent");
+        assert!(err.message.contains("only level-0 units"), "{err}");
+        let err = units_err("deep-level", "id,name,level,parent,x,y\nA,A,0,,0,0\nB,B,32,A,0,0\n");
+        at(&err, 3, "level");
     }
 
     #[test]

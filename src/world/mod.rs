@@ -18,6 +18,8 @@ pub const NO_PARENT: u32 = u32::MAX;
 pub const MAX_GROUP: usize = 65535;
 /// Levels counted separately in the per-month output (deeper levels still run).
 pub const MAX_LEVELS: usize = 4;
+/// Deepest level a world may have (0 is the top).
+pub const MAX_LEVEL: u32 = 31;
 
 /// Ranges for unit attributes drawn when a world does not give them (Q16 bounds, inclusive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,8 +49,11 @@ impl Draws {
 /// A world shared by every run of a scenario. Indices are dense `0..n`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct World {
-    /// Display name per unit (unique in generated worlds; the `name` column for file worlds).
+    /// Display name per unit (unique in generated worlds; the `name` column for file worlds,
+    /// where two units may share one).
     pub names: Vec<String>,
+    /// Unique id per unit (the `id` column of a file world; the name in generated worlds).
+    pub ids: Vec<String>,
     /// 0 province, 1 prefecture, 2 county, ...
     pub level: Vec<u32>,
     /// Parent index or `NO_PARENT`.
@@ -92,9 +97,21 @@ impl World {
     pub fn n_groups(&self) -> usize {
         self.group_start.len().saturating_sub(1)
     }
-    /// Index of the unit with this name, if any.
+    /// Index of the unit with this name, if any (the first, where names repeat).
     pub fn find(&self, name: &str) -> Option<usize> {
         self.names.iter().position(|n| n == name)
+    }
+    /// The unit `key` names: its id, or a name that exactly one unit has. `Err` lists the ids
+    /// of the units sharing the name (empty: no such unit).
+    pub fn lookup(&self, key: &str) -> Result<usize, Vec<String>> {
+        if let Some(i) = self.ids.iter().position(|id| id == key) {
+            return Ok(i);
+        }
+        let hits: Vec<usize> = (0..self.len()).filter(|&i| self.names[i] == key).collect();
+        match hits[..] {
+            [i] => Ok(i),
+            _ => Err(hits.iter().map(|&i| self.ids[i].clone()).collect()),
+        }
     }
     /// Number of levels (1 + the deepest level).
     pub fn n_levels(&self) -> usize {
@@ -118,8 +135,12 @@ impl World {
     /// self-loops dropped) and the peer groups from `parent` and `level`.
     pub fn finish(&mut self, edges: &[(u32, u32)]) -> Result<(), InputError> {
         let n = self.len();
-        // Generators that do not give resistance leave it to be drawn per run.
+        // Generators that do not give resistance leave it to be drawn per run; their names are
+        // their ids.
         self.resistance.resize(n, crate::model::params::NEVER);
+        if self.ids.len() != n {
+            self.ids = self.names.clone();
+        }
         let mut adj: Vec<Vec<u32>> = vec![Vec::new(); n];
         for &(a, b) in edges {
             if a != b {

@@ -1,7 +1,7 @@
 //! The real binary: run, trace and bench, repeatability of the files, and every kind of bad input
 //! (exit code 2, a message naming file, line and field, no finished-looking output left).
 
-use crate::common::{pioneer, temp, text};
+use crate::common::{bad, pioneer, temp, text};
 use std::path::Path;
 use std::process::Command;
 
@@ -235,33 +235,6 @@ fn bench_reports_agent_months_per_second() {
     assert_eq!(line["units"], 3208);
 }
 
-/// Write `files` into a fresh folder, run `pioneer run main.toml`, and check the failure.
-fn bad(name: &str, files: &[(&str, &str)], extra: &[&str], expect: &[&str]) {
-    let dir = temp(name);
-    for (f, body) in files {
-        std::fs::write(dir.join(f), body).expect("write");
-    }
-    let out = dir.join("out");
-    let scenario = dir.join("main.toml");
-    let mut args = vec!["run", scenario.to_str().expect("utf8"), "--out", out.to_str().expect("utf8")];
-    args.extend_from_slice(extra);
-    let o = pioneer(&args);
-    let t = text(&o);
-    assert_eq!(o.status.code(), Some(2), "{name}: exit code 2 for bad input:\n{t}");
-    for e in expect {
-        assert!(t.contains(e), "{name}: the message names `{e}`:\n{t}");
-    }
-    assert_eq!(
-        t.lines().filter(|l| !l.trim().is_empty()).count(),
-        1,
-        "{name}: one clear line:\n{t}"
-    );
-    assert!(!t.contains("panicked") && !t.contains("RUST_BACKTRACE"), "{name}: no panic:\n{t}");
-    for f in ["steps.csv", "summary.csv", "manifest.json"] {
-        assert!(!out.join(f).exists(), "{name}: no {f} left behind");
-    }
-}
-
 const GRID: &str = "months = 12\n[world]\nkind = \"grid\"\n";
 
 #[test]
@@ -428,7 +401,7 @@ fn bad_v2_input_is_refused_clearly() {
         "rungs-negative",
         &[("main.toml", &format!("{GRID}{inn}rungs = -2\n"))],
         &[],
-        &["main.toml:6:", "innovation.rungs"],
+        &["main.toml:6:", "innovation[0].rungs"],
     );
     bad(
         "rung-names",

@@ -221,3 +221,30 @@ pub fn temp(name: &str) -> std::path::PathBuf {
 pub fn text(o: &std::process::Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
+
+/// Write `files` into a fresh folder, run `pioneer run main.toml`, and check the failure.
+pub fn bad(name: &str, files: &[(&str, &str)], extra: &[&str], expect: &[&str]) {
+    let dir = temp(name);
+    for (f, body) in files {
+        std::fs::write(dir.join(f), body).expect("write");
+    }
+    let out = dir.join("out");
+    let scenario = dir.join("main.toml");
+    let mut args = vec!["run", scenario.to_str().expect("utf8"), "--out", out.to_str().expect("utf8")];
+    args.extend_from_slice(extra);
+    let o = pioneer(&args);
+    let t = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{name}: exit code 2 for bad input:\n{t}");
+    for e in expect {
+        assert!(t.contains(e), "{name}: the message names `{e}`:\n{t}");
+    }
+    assert_eq!(
+        t.lines().filter(|l| !l.trim().is_empty()).count(),
+        1,
+        "{name}: one clear line:\n{t}"
+    );
+    assert!(!t.contains("panicked") && !t.contains("RUST_BACKTRACE"), "{name}: no panic:\n{t}");
+    for f in ["steps.csv", "summary.csv", "manifest.json"] {
+        assert!(!out.join(f).exists(), "{name}: no {f} left behind");
+    }
+}
