@@ -6,5 +6,7 @@ mod common;
 mod determinism;
 mod docs;
 mod facts;
+mod fuzz;
+mod hardening;
 mod scenarios;
 mod sweep;
