@@ -530,7 +530,8 @@ impl Scenario {
             "china" => &["provinces", "prefectures", "counties", "neighbours"],
             "grid" => &["width", "height", "parents"],
             "file" => &["units", "edges"],
-            other => return Err(self.err("world.kind", format!("`{other}`: allowed `china`, `grid` or `file`"))),
+            "china-real" => &[],
+            other => return Err(self.err("world.kind", format!("`{other}`: allowed `china`, `china-real`, `grid` or `file`"))),
         };
         let given = [
             ("provinces", w.provinces.is_some()),
@@ -547,7 +548,15 @@ impl Scenario {
             if present && !allowed.contains(&f) {
                 return Err(self.err(
                     &format!("world.{f}"),
-                    format!("not a field of a `{}` world (its fields: {})", w.kind, allowed.join(", ")),
+                    format!(
+                        "not a field of a `{}` world (its fields: {})",
+                        w.kind,
+                        if allowed.is_empty() {
+                            "seed, capacity, firms".to_string()
+                        } else {
+                            allowed.join(", ")
+                        }
+                    ),
                 ));
             }
         }
@@ -633,6 +642,7 @@ impl Scenario {
                     ));
                 }
             }
+            "china-real" => {}
             _ => {
                 let Some(units) = &w.units else {
                     return Err(self.err("world.units", "a `file` world needs `units = \"units.csv\"`"));
@@ -700,6 +710,11 @@ impl Scenario {
                     field: (if wd >= ht { "world.width" } else { "world.height" }).to_string(),
                 }
             }
+            "china-real" => Planned {
+                units: world::china_real::UNITS_COUNT,
+                links: 2 * world::china_real::EDGES_COUNT,
+                field: "world.kind".to_string(),
+            },
             _ => Planned {
                 units: lines("world.units", w.units.as_deref())?,
                 links: 2 * lines("world.edges", w.edges.as_deref())?,
@@ -758,6 +773,7 @@ impl Scenario {
                 &draws,
             ),
             "grid" => world::grid(w.width.unwrap_or(6), w.height.unwrap_or(6), w.parents.unwrap_or(3), &draws),
+            "china-real" => world::china_real(&draws),
             _ => {
                 let units = self.resolve(w.units.as_deref().unwrap_or(Path::new("units.csv")));
                 let edges = w.edges.as_deref().map(|e| self.resolve(e));

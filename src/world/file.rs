@@ -18,9 +18,30 @@ const EDGE_COLUMNS: &str = "a,b";
 /// an absent `capacity`/`firms` column, or an empty cell, is drawn from `draws`; an absent
 /// `resistance` is drawn per run (scenario `resistance_lo`/`resistance_hi`).
 pub fn from_files(units: &Path, edges: Option<&Path>, draws: &Draws) -> Result<World, InputError> {
-    let (mut w, index) = read_units(units, draws)?;
-    let pairs = match edges {
-        Some(path) => read_edges(path, &index)?,
+    let units_src = Source::read(units)?;
+    let edges_src = edges.map(Source::read).transpose()?;
+    build(units_src, edges_src, draws)
+}
+
+/// A world from CSV text already in memory (the bundled `china-real` world); `units.0` and
+/// `edges.0` name the files in messages.
+pub fn from_bytes(units: (&Path, &[u8]), edges: (&Path, &[u8]), draws: &Draws) -> Result<World, InputError> {
+    let units_src = Source {
+        path: units.0,
+        bytes: units.1.to_vec(),
+    };
+    let edges_src = Source {
+        path: edges.0,
+        bytes: edges.1.to_vec(),
+    };
+    build(units_src, Some(edges_src), draws)
+}
+
+fn build(units_src: Source, edges_src: Option<Source>, draws: &Draws) -> Result<World, InputError> {
+    let units = units_src.path;
+    let (mut w, index) = read_units(units_src, draws)?;
+    let pairs = match edges_src {
+        Some(src) => read_edges(src, &index)?,
         None => Vec::new(),
     };
     w.finish(&pairs).map_err(|e| match e.file {
@@ -156,8 +177,8 @@ fn share(cell: &str, name: &str) -> Result<u32, String> {
     }
 }
 
-fn read_units(path: &Path, draws: &Draws) -> Result<(World, HashMap<String, u32>), InputError> {
-    let src = Source::read(path)?;
+fn read_units(src: Source, draws: &Draws) -> Result<(World, HashMap<String, u32>), InputError> {
+    let path = src.path;
     let (mut rdr, headers) = src.reader()?;
     if headers.is_empty() {
         return Err(InputError::new(format!(
@@ -341,8 +362,8 @@ fn read_units(path: &Path, draws: &Draws) -> Result<(World, HashMap<String, u32>
     Ok((w, index))
 }
 
-fn read_edges(path: &Path, index: &HashMap<String, u32>) -> Result<Vec<(u32, u32)>, InputError> {
-    let src = Source::read(path)?;
+fn read_edges(src: Source, index: &HashMap<String, u32>) -> Result<Vec<(u32, u32)>, InputError> {
+    let path = src.path;
     let (mut rdr, headers) = src.reader()?;
     let c_a = src.column(&headers, "a", EDGE_COLUMNS)?;
     let c_b = src.column(&headers, "b", EDGE_COLUMNS)?;

@@ -1,11 +1,13 @@
 //! The map of jurisdictions: units, hierarchy, neighbours (CSR) and peer groups.
-//! Generators: `china` (real counts), `grid` (classroom) and `file` (bring your own CSVs).
+//! Generators: `china` (real counts), `china-real` (the real map), `grid` (classroom) and `file`.
 
 mod china;
+pub mod china_real;
 mod file;
 mod grid;
 
 pub use china::china;
+pub use china_real::china_real;
 pub use file::from_files;
 pub use grid::grid;
 
