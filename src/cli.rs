@@ -47,6 +47,12 @@ pub enum Command {
         /// Most runs per batch (default: all at once); results do not depend on it.
         #[arg(long)]
         batch: Option<usize>,
+        /// Also write animation.gif: run 0 month by month (one frame a month, at most 240).
+        #[arg(long)]
+        animate: bool,
+        /// Frames of the animation (implies --animate), spread evenly over the months.
+        #[arg(long)]
+        frames: Option<u32>,
     },
     /// Run a sweep file: every point × replicate, in blocks written as they finish; resumable,
     /// shardable, CSV and Parquet tables, charts.

@@ -56,6 +56,8 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             units,
             threads,
             batch,
+            animate,
+            frames,
         } => {
             let res = run::run(&run::RunArgs {
                 scenario,
@@ -68,6 +70,8 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 threads,
                 batch,
                 progress: std::io::stderr().is_terminal(),
+                animate,
+                frames,
             })?;
             say(&format!("{}\n", run::text_summary(&res)))?;
         }

@@ -33,7 +33,14 @@ pub struct RunArgs {
     pub batch: Option<usize>,
     /// Show a progress bar (when stderr is a terminal).
     pub progress: bool,
+    /// Write the animation of run 0 (`animation.gif`).
+    pub animate: bool,
+    /// Its frames (implies `animate`; default one a month, at most `MAX_FRAMES`).
+    pub frames: Option<u32>,
 }
+
+/// Frames of an animation unless `--frames` says otherwise.
+pub const MAX_FRAMES: u32 = 240;
 
 /// What a run produced (for the text summary and for tests).
 pub struct RunResult {
@@ -132,6 +139,16 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     }
     let runs = sc.spec.replicates as u64;
     let batch = a.batch.unwrap_or(runs as usize).min(runs as usize);
+    let months = sc.spec.months;
+    let frames = match a.frames {
+        Some(f) if !(1..=months).contains(&f) => {
+            return Err(InputError::new(format!("{f}: allowed 1 to the run's {months} months"))
+                .field("--frames")
+                .into())
+        }
+        Some(f) => Some(f),
+        None => a.animate.then_some(months.min(MAX_FRAMES)),
+    };
     // Sizes are checked from the numbers before anything is built.
     let fp = Footprint::of(&sc)?;
     budget::check(
@@ -169,7 +186,6 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     // Every input is checked before a backend (and a GPU driver) is touched.
     let be = backend(&a.backend, a.threads)?;
     let ids: Vec<RunId> = (0..sc.spec.replicates).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
-    let months = sc.spec.months;
     let total = ids.len() as u64 * months as u64;
     let bar = if a.progress {
         indicatif::ProgressBar::new(total)
@@ -195,19 +211,19 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         backend: be.describe(),
         seconds,
     };
-    write_outputs(&res, a.units, staged)?;
+    write_outputs(&res, a.units, frames, staged)?;
     Ok(res)
 }
 
 /// Write steps.csv, summary.csv, units.csv (optional), the chart and manifest.json into a staging
 /// folder beside the output folder, then swap it in whole: a kill at any moment leaves the
 /// folder with the previous complete set of files or the new one, never a mixture.
-pub fn write_outputs(res: &RunResult, units: bool, staged: crate::output::folder::Staged) -> Result<()> {
-    write_files(res, units, staged.path())?;
+pub fn write_outputs(res: &RunResult, units: bool, frames: Option<u32>, staged: crate::output::folder::Staged) -> Result<()> {
+    write_files(res, units, frames, staged.path())?;
     staged.commit()
 }
 
-fn write_files(res: &RunResult, units: bool, dir: &Path) -> Result<()> {
+fn write_files(res: &RunResult, units: bool, frames: Option<u32>, dir: &Path) -> Result<()> {
     let rows = RunRows {
         ids: &res.ids,
         out: &res.output,
@@ -235,6 +251,7 @@ fn write_files(res: &RunResult, units: bool, dir: &Path) -> Result<()> {
         &bands,
     )
     .map_err(|e| Error::Backend(e.to_string()))?;
+    let charts = draw_run_charts(res, dir, frames)?;
     let manifest = serde_json::json!({
         "pioneer": env!("CARGO_PKG_VERSION"),
         "commit": env!("PIONEER_GIT_HASH"),
@@ -252,6 +269,7 @@ fn write_files(res: &RunResult, units: bool, dir: &Path) -> Result<()> {
             "summary": "summary.csv",
             "units": if units { Some("units.csv") } else { None },
             "chart": ["diffusion.png", "diffusion.svg"],
+            "charts": charts,
         },
     });
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::Backend(format!("manifest: {e}")))?;
@@ -326,4 +344,120 @@ pub fn text_summary(res: &RunResult) -> String {
     }
     let _ = write!(s, "  wrote {}", res.out_dir.display());
     s
+}
+
+/// The files of innovation `k`'s charts: `<name>` alone, or `<name>-<k+1>` with several.
+fn chart_stem(res: &RunResult, name: &str, k: usize) -> String {
+    if res.output.state.innov > 1 {
+        format!("{name}-{}", k + 1)
+    } else {
+        name.to_string()
+    }
+}
+
+/// Draw the routes chart and the map of run 0 for each innovation, and with `frames` the
+/// animation of run 0; returns the files written.
+fn draw_run_charts(res: &RunResult, dir: &Path, frames: Option<u32>) -> Result<Vec<String>> {
+    let fail = |e: crate::plot::PlotError| Error::Backend(e.to_string());
+    let mut files = Vec::new();
+    for k in 0..res.output.state.innov {
+        let stem = chart_stem(res, "routes", k);
+        crate::plot::routes::routes_chart(&dir.join(&stem), &routes_data(res, k)).map_err(fail)?;
+        files.extend([format!("{stem}.png"), format!("{stem}.svg")]);
+        let map = map_run(res, 0, k);
+        let stem = chart_stem(res, "map", k);
+        crate::plot::map::map_chart(&dir.join(&stem), &map).map_err(fail)?;
+        files.extend([format!("{stem}.png"), format!("{stem}.svg")]);
+        if let Some(f) = frames {
+            let name = format!("{}.gif", chart_stem(res, "animation", k));
+            crate::plot::map::animation(&dir.join(&name), &map, f, 8).map_err(fail)?;
+            files.push(name);
+        }
+    }
+    Ok(files)
+}
+
+/// Run `r`'s units for the map of innovation `k`: positions, levels, the month of each rung.
+pub fn map_run(res: &RunResult, r: usize, k: usize) -> crate::plot::map::MapRun {
+    let (w, st) = (&res.model.world, &res.output.state);
+    let n = w.len();
+    let rung_months = (0..n)
+        .map(|i| {
+            let at = (r * st.innov + k) * n + i;
+            if st.adopt_month[at] == crate::model::params::NEVER {
+                return Vec::new();
+            }
+            (1..=st.depth[at]).map(|j| st.rung_month(r, k, i, j)).collect()
+        })
+        .collect();
+    let spec = &res.scenario.spec;
+    let tile = (spec.world.kind == "grid").then(|| {
+        (
+            1.0 / spec.world.width.unwrap_or(6) as f64,
+            1.0 / spec.world.height.unwrap_or(6) as f64,
+        )
+    });
+    crate::plot::map::MapRun {
+        title: format!("{}: {}, run {r}", res.scenario.name(), spec.innovation[k].name),
+        x: w.x.clone(),
+        y: w.y.clone(),
+        level: w.level.clone(),
+        names: w.names.clone(),
+        rung_months,
+        rungs: res.params[res.ids[r].point as usize].innov[k].rungs,
+        months: res.output.months,
+        tile,
+        geo: spec.world.kind == "china-real",
+    }
+}
+
+/// Innovation `k`'s adoptions per year by route, the yearly hazard and the depth shares, over
+/// every run.
+pub fn routes_data(res: &RunResult, k: usize) -> crate::plot::routes::RoutesData {
+    use crate::model::agg;
+    let out = &res.output;
+    let n = res.model.world.len() as f64;
+    let runs = res.ids.len();
+    let b = k * agg::PER_INNOV;
+    let years = out.months.div_ceil(12) as usize;
+    let mut per_year = vec![[0.0f64; 6]; years];
+    let (mut new, mut risk) = (vec![0.0f64; years], vec![0.0f64; years]);
+    let rungs = res.params[0].innov[k].rungs as usize;
+    let mut depth = vec![vec![0.0f64; out.months as usize]; rungs];
+    for r in 0..runs {
+        for t in 1..=out.months {
+            let rec = out.record(r, t);
+            let y = (t as usize - 1) / 12;
+            let fresh: u32 = (1..=6).map(|ro| rec[b + agg::BY_ROUTE + ro]).sum();
+            if (t - 1) % 12 == 0 {
+                // Not yet adopted at the start of the year.
+                risk[y] += n - (rec[b + agg::ADOPTERS] - fresh) as f64;
+            }
+            new[y] += fresh as f64;
+            for (j, ro) in (1..=6).enumerate() {
+                per_year[y][j] += rec[b + agg::BY_ROUTE + ro] as f64 / runs as f64;
+            }
+            let mut deeper = 0u32;
+            for d in (1..=rungs).rev() {
+                deeper += rec[b + agg::DEPTH + d - 1];
+                depth[d - 1][t as usize - 1] += deeper as f64 / n / runs as f64;
+            }
+        }
+    }
+    let hazard = new
+        .iter()
+        .zip(&risk)
+        .map(|(a, b)| if *b > 0.0 { a / b } else { f64::NAN })
+        .collect();
+    crate::plot::routes::RoutesData {
+        title: format!(
+            "{}: {} — routes, hazard and depth (mean of {} runs)",
+            res.scenario.name(),
+            res.scenario.spec.innovation[k].name,
+            runs
+        ),
+        per_year,
+        hazard,
+        depth,
+    }
 }

@@ -1,6 +1,8 @@
 //! Charts of simulation output: the diffusion chart (share of units that adopted an innovation
 //! per month, median line and 5–95 % band over replicates) written as PNG and SVG.
 
+pub mod map;
+pub mod routes;
 pub mod sweep;
 
 use std::ffi::OsString;
@@ -24,7 +26,7 @@ static FONT_OK: AtomicBool = AtomicBool::new(false);
 const SIZE: (u32, u32) = (1000, 600);
 
 /// Line colours, cycled when there are more bands than colours.
-const COLOURS: [RGBColor; 8] = [
+pub(crate) const COLOURS: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
@@ -52,7 +54,7 @@ pub struct PlotError {
 }
 
 impl PlotError {
-    fn new(path: &Path, message: impl Into<String>) -> Self {
+    pub(crate) fn new(path: &Path, message: impl Into<String>) -> Self {
         PlotError {
             path: path.display().to_string(),
             message: message.into(),
@@ -102,24 +104,42 @@ pub fn diffusion_chart(stem: &Path, title: &str, bands: &[Band]) -> Result<(), P
             }
         }
     }
-    ensure_font().map_err(|m| PlotError::new(stem, m))?;
+    render(stem, SIZE, &Diffusion { title, bands })
+}
 
-    // PNG: plotters picks the image encoder from the file extension, so the temporary name must
-    // still end in `.png`.
+struct Diffusion<'a> {
+    title: &'a str,
+    bands: &'a [Band],
+}
+
+impl Figure for Diffusion<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        draw(root, self.title, self.bands)
+    }
+}
+
+/// A picture that can be drawn onto any plotters backend (PNG, SVG or a frame in memory).
+pub(crate) trait Figure {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+/// Draw `fig` into `<stem>.png` and `<stem>.svg` of `size`, each under a temporary name first
+/// (`<stem>.tmp.png`: plotters picks the encoder from the extension) and renamed when complete.
+pub(crate) fn render<F: Figure>(stem: &Path, size: (u32, u32), fig: &F) -> Result<(), PlotError> {
+    ensure_font().map_err(|m| PlotError::new(stem, m))?;
     let png = with_suffix(stem, ".png");
     let png_tmp = with_suffix(stem, ".tmp.png");
     let drawn = {
-        let root = BitMapBackend::new(&png_tmp, SIZE).into_drawing_area();
-        draw(&root, title, bands).and_then(|()| root.present().map_err(|e| e.to_string()))
+        let root = BitMapBackend::new(&png_tmp, size).into_drawing_area();
+        fig.draw(&root).and_then(|()| root.present().map_err(|e| e.to_string()))
     };
     commit(&png_tmp, &png, drawn)?;
-
     let svg = with_suffix(stem, ".svg");
     let svg_tmp = with_suffix(stem, ".tmp.svg");
     let mut text = String::new();
     let drawn = {
-        let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
-        draw(&root, title, bands).and_then(|()| root.present().map_err(|e| e.to_string()))
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        fig.draw(&root).and_then(|()| root.present().map_err(|e| e.to_string()))
     };
     let written = drawn.and_then(|()| fs::write(&svg_tmp, &text).map_err(|e| e.to_string()));
     commit(&svg_tmp, &svg, written)

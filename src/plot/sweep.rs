@@ -1,7 +1,7 @@
 //! Charts of a finished sweep, from its points.csv and stats.csv: each headline metric against
 //! one varied field with its 5–95 % band, a heat map over two, or a scatter against each of more.
 
-use super::{commit, ensure_font, with_suffix, FONT};
+use super::{ensure_font, Figure, FONT};
 use crate::error::{Error, Result};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
@@ -186,24 +186,15 @@ fn draw_chart<DB: DrawingBackend>(root: &Root<DB>, c: &Chart) -> Result<(), Stri
     }
 }
 
+impl Figure for Chart<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &Root<DB>) -> Result<(), String> {
+        draw_chart(root, self)
+    }
+}
+
 /// Draw `chart` into `<stem>.png` and `<stem>.svg`, each under a temporary name first.
 fn render(stem: &Path, chart: &Chart) -> Result<()> {
-    let png = with_suffix(stem, ".png");
-    let png_tmp = with_suffix(stem, ".tmp.png");
-    let drawn = {
-        let root = BitMapBackend::new(&png_tmp, SIZE).into_drawing_area();
-        draw_chart(&root, chart).and_then(|()| root.present().map_err(|e| e.to_string()))
-    };
-    commit(&png_tmp, &png, drawn).map_err(|e| Error::Backend(e.to_string()))?;
-    let svg = with_suffix(stem, ".svg");
-    let svg_tmp = with_suffix(stem, ".tmp.svg");
-    let mut text = String::new();
-    let drawn = {
-        let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
-        draw_chart(&root, chart).and_then(|()| root.present().map_err(|e| e.to_string()))
-    };
-    let written = drawn.and_then(|()| std::fs::write(&svg_tmp, &text).map_err(|e| e.to_string()));
-    commit(&svg_tmp, &svg, written).map_err(|e| Error::Backend(e.to_string()))
+    super::render(stem, SIZE, chart).map_err(|e| Error::Backend(e.to_string()))
 }
 
 fn range(vals: impl Iterator<Item = f64>) -> (f64, f64) {

@@ -1,0 +1,122 @@
+//! The charts of `pioneer run` for every bundled scenario: each file there, at its size, not
+//! blank; the animation with the frames asked for; text drawn with no system fonts at all.
+
+use crate::common::{pioneer, temp, text};
+use std::path::Path;
+
+/// (file, width, height) of the charts of a scenario with one innovation.
+const CHARTS: [(&str, u32, u32); 3] = [("diffusion", 1000, 600), ("map", 1600, 760), ("routes", 1000, 900)];
+
+/// Share of pixels that are not white, and the number of distinct colours.
+fn ink(path: &Path) -> (u32, u32, f64, usize) {
+    let img = image::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).to_rgb8();
+    let (w, h) = img.dimensions();
+    let mut colours = std::collections::HashSet::new();
+    let mut inked = 0usize;
+    for p in img.pixels() {
+        colours.insert(p.0);
+        if p.0 != [255, 255, 255] {
+            inked += 1;
+        }
+    }
+    (w, h, inked as f64 / (w * h) as f64, colours.len())
+}
+
+fn gif_frames(path: &Path) -> usize {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut dec = gif::DecodeOptions::new().read_info(file).expect("a GIF");
+    let mut n = 0;
+    while dec.read_next_frame().expect("a frame").is_some() {
+        n += 1;
+    }
+    n
+}
+
+#[test]
+fn every_bundled_scenario_draws_every_chart() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let dir = temp("charts");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&root).expect("scenarios/") {
+        let path = entry.expect("entry").path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let name = path.file_stem().expect("stem").to_string_lossy().into_owned();
+        let sc = pioneer::scenario::Scenario::load(&path).expect("loads");
+        let kn = sc.spec.innovation.len().max(1);
+        let out = dir.join(&name);
+        let args = [
+            "run",
+            path.to_str().expect("utf8"),
+            "--months",
+            "36",
+            "--replicates",
+            "2",
+            "--backend",
+            "cpu",
+            "--frames",
+            "5",
+            "--out",
+            out.to_str().expect("utf8"),
+        ];
+        let o = pioneer(&args);
+        assert!(o.status.success(), "{name}: {}", text(&o));
+        let stems: Vec<String> = (0..kn)
+            .map(|k| if kn > 1 { format!("-{}", k + 1) } else { String::new() })
+            .collect();
+        for (chart, w, h) in CHARTS {
+            let files: Vec<String> = if chart == "diffusion" {
+                vec!["diffusion".into()]
+            } else {
+                stems.iter().map(|s| format!("{chart}{s}")).collect()
+            };
+            for f in files {
+                let (pw, ph, share, colours) = ink(&out.join(format!("{f}.png")));
+                assert_eq!((pw, ph), (w, h), "{name}/{f}.png");
+                // A chart is mostly white, but axes, text and data leave their ink.
+                assert!(share > 0.02 && share < 0.9, "{name}/{f}.png: {share:.3} of pixels inked");
+                assert!(colours > 20, "{name}/{f}.png: {colours} colours");
+                let svg = std::fs::read_to_string(out.join(format!("{f}.svg"))).expect("svg");
+                assert!(svg.starts_with("<svg") && svg.len() > 5000, "{name}/{f}.svg");
+            }
+        }
+        for s in &stems {
+            assert_eq!(gif_frames(&out.join(format!("animation{s}.gif"))), 5, "{name}");
+        }
+        seen += 1;
+    }
+    assert!(seen >= 8, "{seen} scenarios");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The charts carry their own font: with no fontconfig, no font folders and an empty home, the
+/// titles are still drawn (dark pixels in the title band of each chart).
+#[test]
+fn charts_render_with_no_system_fonts() {
+    let dir = temp("nofonts");
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).expect("dir");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/classroom.toml");
+    let out = dir.join("out");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_pioneer"))
+        .args(["run", scenario.to_str().expect("utf8"), "--months", "12", "--replicates", "2"])
+        .args(["--backend", "cpu", "--out", out.to_str().expect("utf8")])
+        .env("FONTCONFIG_FILE", empty.join("none.conf"))
+        .env("FONTCONFIG_PATH", &empty)
+        .env("XDG_DATA_DIRS", &empty)
+        .env("XDG_DATA_HOME", &empty)
+        .env("HOME", &empty)
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", text(&o));
+    for f in ["diffusion.png", "map.png", "routes.png"] {
+        let img = image::open(out.join(f)).expect("png").to_rgb8();
+        let dark = (0..img.width())
+            .flat_map(|x| (0..40).map(move |y| (x, y)))
+            .filter(|&(x, y)| img.get_pixel(x, y).0.iter().all(|&c| c < 100))
+            .count();
+        assert!(dark > 200, "{f}: the title has {dark} dark pixels");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
