@@ -53,6 +53,10 @@ pub enum Command {
         /// Frames of the animation (implies --animate), spread evenly over the months.
         #[arg(long)]
         frames: Option<u32>,
+        /// Observed adoption data (CSV `year,count` or `year,share`, cumulative) drawn over the
+        /// first innovation's band, with the distance printed; needs `start_year` in the scenario.
+        #[arg(long)]
+        observed: Option<PathBuf>,
     },
     /// Run a sweep file: every point × replicate, in blocks written as they finish; resumable,
     /// shardable, CSV and Parquet tables, charts.
@@ -125,6 +129,10 @@ pub enum Command {
         /// Output folder for events.csv (default: out/<scenario>-trace-run<R>).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Also draw the unit's trace chart (trace-<unit>.png and .svg): stages and rungs,
+        /// incentive, gap, threshold, legitimacy and upper backing, recognitions and leaders.
+        #[arg(long)]
+        chart: bool,
     },
     /// Switch each mechanism off in turn and show how the headline outcomes move (ablation.csv,
     /// ablation.md).

@@ -58,6 +58,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             batch,
             animate,
             frames,
+            observed,
         } => {
             let res = run::run(&run::RunArgs {
                 scenario,
@@ -72,6 +73,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 progress: std::io::stderr().is_terminal(),
                 animate,
                 frames,
+                observed,
             })?;
             say(&format!("{}\n", run::text_summary(&res)))?;
         }
@@ -119,6 +121,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             seed,
             months,
             out,
+            chart,
         } => {
             let res = trace::trace(&trace::TraceArgs {
                 scenario,
@@ -129,6 +132,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 months,
                 out,
                 point,
+                chart,
             })?;
             say(&format!("{}\n", trace::describe(&res)))?;
         }

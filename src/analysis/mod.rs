@@ -1,6 +1,8 @@
 //! Pure statistics on results: the headline outcomes of a run and paired comparisons of runs.
 //! No I/O and no backend here; everything works on a `BatchOutput`.
 
+pub mod observed;
+
 use crate::backend::BatchOutput;
 use crate::model::agg;
 use crate::model::params::{Params, NEVER};

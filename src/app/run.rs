@@ -3,6 +3,7 @@
 
 use super::budget::{self, Footprint};
 use super::load_scenario;
+use crate::analysis::observed::{self, Comparison, Observed};
 use crate::backend::auto::Auto;
 use crate::backend::cpu::Cpu;
 use crate::backend::gpu::Gpu;
@@ -37,6 +38,9 @@ pub struct RunArgs {
     pub animate: bool,
     /// Its frames (implies `animate`; default one a month, at most `MAX_FRAMES`).
     pub frames: Option<u32>,
+    /// Observed adoption data (`year,count` or `year,share`) to set against the first
+    /// innovation's band; needs `start_year` in the scenario.
+    pub observed: Option<PathBuf>,
 }
 
 /// Frames of an animation unless `--frames` says otherwise.
@@ -53,6 +57,8 @@ pub struct RunResult {
     pub out_dir: PathBuf,
     pub backend: String,
     pub seconds: f64,
+    /// The observed data and how the run compares with them.
+    pub observed: Option<(Observed, Comparison)>,
 }
 
 /// Pick the backend named on the command line: `cpu`, `gpu` (an error with the way to get an
@@ -182,7 +188,26 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     }
     // The staging folder is made now, so an unwritable --out is said before any work.
     let staged = crate::output::folder::Staged::begin(&out_dir, "--out")?;
+    let start_year = match (&a.observed, sc.spec.start_year) {
+        (Some(_), None) => {
+            return Err(sc
+                .err(
+                    "start_year",
+                    "--observed needs the calendar year of month 1: add `start_year = 2014` (say) to the scenario",
+                )
+                .into())
+        }
+        (_, y) => y.unwrap_or(0),
+    };
     let (model, prm) = sc.build()?;
+    let obs = match &a.observed {
+        Some(path) => {
+            let o = observed::read(path, model.world.len())?;
+            observed::check_years(&o, start_year, months)?;
+            Some(o)
+        }
+        None => None,
+    };
     // Every input is checked before a backend (and a GPU driver) is touched.
     let be = backend(&a.backend, a.threads)?;
     let ids: Vec<RunId> = (0..sc.spec.replicates).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
@@ -201,6 +226,14 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     let output = run_chunked(be.as_ref(), &model, &[prm], &ids, months, batch, &tick)?;
     let seconds = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
+    let observed = obs.map(|o| {
+        let n = model.world.len() as f64;
+        let share: Vec<Vec<f64>> = (0..ids.len())
+            .map(|r| (1..=months).map(|t| output.record(r, t)[agg::ADOPTERS] as f64 / n).collect())
+            .collect();
+        let c = observed::compare(&o, start_year, &share);
+        (o, c)
+    });
     let res = RunResult {
         scenario: sc,
         model,
@@ -210,6 +243,7 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         out_dir,
         backend: be.describe(),
         seconds,
+        observed,
     };
     write_outputs(&res, a.units, frames, staged)?;
     Ok(res)
@@ -241,7 +275,33 @@ fn write_files(res: &RunResult, units: bool, frames: Option<u32>, dir: &Path) ->
         output::write_atomic(&dir.join("units.csv"), s.as_bytes())?;
     }
     let bands = bands(res);
-    plot::diffusion_chart(
+    let points = res.observed.as_ref().map(|(o, c)| {
+        use std::fmt::Write as _;
+        let mut s = String::from(OBSERVED_HEADER);
+        for r in &c.rows {
+            let _ = writeln!(
+                s,
+                "{},{},{:.6},{:.6},{:.6},{:.6}",
+                r.year, r.month, r.observed, r.median, r.lo, r.hi
+            );
+        }
+        (
+            s,
+            plot::Points {
+                name: format!(
+                    "observed ({}), RMSE {:.3}",
+                    o.path.file_name().map_or(String::new(), |f| f.to_string_lossy().into_owned()),
+                    c.rmse
+                ),
+                months: c.rows.iter().map(|r| r.month).collect(),
+                share: c.rows.iter().map(|r| r.observed).collect(),
+            },
+        )
+    });
+    if let Some((text, _)) = &points {
+        output::write_atomic(&dir.join("observed.csv"), text.as_bytes())?;
+    }
+    plot::diffusion_chart_observed(
         &dir.join("diffusion"),
         &format!(
             "{}: adopted and full depth (median, 5–95 % of {} runs)",
@@ -249,6 +309,7 @@ fn write_files(res: &RunResult, units: bool, frames: Option<u32>, dir: &Path) ->
             res.ids.len()
         ),
         &bands,
+        points.as_ref().map(|p| &p.1),
     )
     .map_err(|e| Error::Backend(e.to_string()))?;
     let charts = draw_run_charts(res, dir, frames)?;
@@ -270,7 +331,17 @@ fn write_files(res: &RunResult, units: bool, frames: Option<u32>, dir: &Path) ->
             "units": if units { Some("units.csv") } else { None },
             "chart": ["diffusion.png", "diffusion.svg"],
             "charts": charts,
+            "observed": res.observed.as_ref().map(|_| "observed.csv"),
         },
+        "observed": res.observed.as_ref().map(|(o, c)| serde_json::json!({
+            "file": o.path.display().to_string(),
+            "start_year": res.scenario.spec.start_year,
+            "rmse_share": c.rmse,
+            "years_to_10_50_90": {
+                "observed": c.years_to.iter().map(|y| y.0).collect::<Vec<_>>(),
+                "simulated_median": c.years_to.iter().map(|y| y.1).collect::<Vec<_>>(),
+            },
+        })),
     });
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::Backend(format!("manifest: {e}")))?;
     output::write_atomic(&dir.join("manifest.json"), text.as_bytes())
@@ -342,9 +413,30 @@ pub fn text_summary(res: &RunResult) -> String {
             100.0 * mean(&|x| x.complete_share)
         );
     }
+    if let Some((o, c)) = &res.observed {
+        let years = |observed: bool| {
+            c.years_to
+                .iter()
+                .map(|&(o, m)| if observed { o } else { m }.map_or("never".to_string(), |v| v.to_string()))
+                .collect::<Vec<_>>()
+                .join("/")
+        };
+        let _ = writeln!(
+            s,
+            "  observed {} ({} years): RMSE of the share against the simulated median {:.3}; years to 10/50/90 %: observed {}, simulated {}",
+            o.path.display(),
+            c.rows.len(),
+            c.rmse,
+            years(true),
+            years(false)
+        );
+    }
     let _ = write!(s, "  wrote {}", res.out_dir.display());
     s
 }
+
+/// observed.csv: each observed year beside the simulated band at the year's last month.
+pub const OBSERVED_HEADER: &str = "year,month,observed_share,simulated_median,simulated_q05,simulated_q95\n";
 
 /// The files of innovation `k`'s charts: `<name>` alone, or `<name>-<k+1>` with several.
 fn chart_stem(res: &RunResult, name: &str, k: usize) -> String {

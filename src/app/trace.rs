@@ -5,7 +5,7 @@ use super::budget::{self, Footprint};
 use super::{load_scenario, make_dir};
 use crate::backend::cpu::run_months;
 use crate::backend::BatchOutput;
-use crate::error::{InputError, Result};
+use crate::error::{Error, InputError, Result};
 use crate::model::agg;
 use crate::model::trace::{Event, EventLog};
 use crate::model::{init_batch, Model, RunId};
@@ -25,6 +25,8 @@ pub struct TraceArgs {
     pub seed: Option<u64>,
     pub months: Option<u32>,
     pub out: Option<PathBuf>,
+    /// Draw the unit's trace chart too.
+    pub chart: bool,
     /// The file is a sweep: replay this point's run `run` (its replicate).
     pub point: Option<usize>,
 }
@@ -38,6 +40,8 @@ pub struct TraceResult {
     pub events: Vec<Event>,
     pub output: BatchOutput,
     pub out_dir: PathBuf,
+    /// The trace chart's PNG, when drawn.
+    pub chart: Option<PathBuf>,
 }
 
 /// Find a unit by id or name, else by index.
@@ -130,10 +134,22 @@ pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
     let rl = agg::record_len(state.innov);
     let mut aggs = vec![0u32; months as usize * rl];
     let mut log = EventLog::default();
+    let mut series = a.chart.then(|| Series::new(&sc, months));
     {
         let mut views = state.runs_mut();
         if let Some(run) = views.first_mut() {
-            run_months(&model, &prm, id.key, run, &mut aggs, 1, months, &mut log, &|_| {});
+            match series.as_mut() {
+                None => run_months(&model, &prm, id.key, run, &mut aggs, 1, months, &mut log, &|_| {}),
+                // Month by month (the same run: each month is the same step whatever the call),
+                // reading the unit's state at each month's end.
+                Some(ser) => {
+                    for t in 1..=months {
+                        let rec = &mut aggs[(t as usize - 1) * rl..t as usize * rl];
+                        run_months(&model, &prm, id.key, run, rec, t, t, &mut log, &|_| {});
+                        ser.read(&model, &prm, run, unit);
+                    }
+                }
+            }
         }
     }
     let mut s = String::from(output::EVENTS_HEADER);
@@ -141,6 +157,16 @@ pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
         output::event_row(&model, e, &mut s);
     }
     output::write_atomic(&out_dir.join("events.csv"), s.as_bytes())?;
+    let chart = match series {
+        None => None,
+        Some(ser) => {
+            let name = unit_file_name(&model.world.ids[unit]);
+            let stem = out_dir.join(format!("trace-{name}"));
+            let data = ser.finish(&sc, &model, unit, a.run, &log.events);
+            crate::plot::trace::trace_chart(&stem, &data).map_err(|e| Error::Backend(e.to_string()))?;
+            Some(out_dir.join(format!("trace-{name}.png")))
+        }
+    };
     Ok(TraceResult {
         model,
         innovations: sc.spec.innovation.clone(),
@@ -153,6 +179,7 @@ pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
             state,
         },
         out_dir,
+        chart,
     })
 }
 
@@ -261,5 +288,90 @@ pub fn describe(res: &TraceResult) -> String {
         let _ = writeln!(s, "no events: the unit never changed stage");
     }
     let _ = write!(s, "events of every unit: {}", res.out_dir.join("events.csv").display());
+    if let Some(c) = &res.chart {
+        let _ = write!(s, "\ntrace chart: {} (and .svg)", c.display());
+    }
     s
+}
+
+/// A unit's id as a file name: letters, digits, `-` and `_` kept, anything else `_`.
+fn unit_file_name(id: &str) -> String {
+    id.chars()
+        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect()
+}
+
+/// The unit's state month by month, for the trace chart.
+struct Series {
+    stage: Vec<u32>,
+    depth: Vec<Vec<u32>>,
+    lines: [Vec<f64>; 5],
+}
+
+impl Series {
+    fn new(sc: &crate::scenario::Scenario, months: u32) -> Series {
+        let m = months as usize;
+        Series {
+            stage: Vec::with_capacity(m),
+            depth: vec![Vec::with_capacity(m); sc.spec.innovation.len().max(1)],
+            lines: Default::default(),
+        }
+    }
+
+    /// Read unit `i` at the end of a month: its stage, depths, and I, g, θ, L, B as the rules
+    /// compute them.
+    fn read(&mut self, model: &Model, prm: &crate::model::params::Params, run: &crate::state::RunMut, i: usize) {
+        use crate::model::{fixed::to_f64, rules};
+        let n = model.world.len();
+        self.stage.push(crate::state::process::stage(run.proc_[i]));
+        for (k, d) in self.depth.iter_mut().enumerate() {
+            d.push(run.depth[k * n + i]);
+        }
+        let nbr = rules::neighbour_mean(model, run.p, i);
+        let values = [
+            rules::incentive(prm, run.ambition[i], run.age[i]),
+            rules::gap(prm, run.p[i], run.e[i], nbr),
+            run.theta[i],
+            run.l[i],
+            run.b[i],
+        ];
+        for (line, v) in self.lines.iter_mut().zip(values) {
+            line.push(to_f64(v));
+        }
+    }
+
+    fn finish(
+        self,
+        sc: &crate::scenario::Scenario,
+        model: &Model,
+        unit: usize,
+        run: u32,
+        events: &[Event],
+    ) -> crate::plot::trace::TraceSeries {
+        use crate::plot::trace::Mark;
+        let marks = events
+            .iter()
+            .filter(|e| e.unit as usize == unit)
+            .filter_map(|e| match e.what.split(':').next() {
+                Some("recognised") => Some((e.month, Mark::Recognised)),
+                Some("leader") => Some((e.month, Mark::Leader)),
+                _ => None,
+            })
+            .collect();
+        let [i, g, theta, l, b] = self.lines;
+        crate::plot::trace::TraceSeries {
+            title: format!("{}: unit {}, run {run}, month by month", sc.name(), model.world.names[unit]),
+            stage: self.stage,
+            innovations: sc.spec.innovation.iter().map(|k| (k.name.clone(), k.rungs)).collect(),
+            depth: self.depth,
+            lines: vec![
+                ("incentive I", i),
+                ("gap g", g),
+                ("need threshold θ", theta),
+                ("legitimacy L", l),
+                ("upper backing B", b),
+            ],
+            marks,
+        }
+    }
 }

@@ -4,6 +4,7 @@
 pub mod map;
 pub mod routes;
 pub mod sweep;
+pub mod trace;
 
 use std::ffi::OsString;
 use std::fs;
@@ -104,17 +105,30 @@ pub fn diffusion_chart(stem: &Path, title: &str, bands: &[Band]) -> Result<(), P
             }
         }
     }
-    render(stem, SIZE, &Diffusion { title, bands })
+    diffusion_chart_observed(stem, title, bands, None)
+}
+
+/// Observed shares to set against the bands: black dots joined by a dashed line.
+pub struct Points {
+    pub name: String,
+    pub months: Vec<u32>,
+    pub share: Vec<f64>,
+}
+
+/// `diffusion_chart` with an observed curve drawn over the bands.
+pub fn diffusion_chart_observed(stem: &Path, title: &str, bands: &[Band], observed: Option<&Points>) -> Result<(), PlotError> {
+    render(stem, SIZE, &Diffusion { title, bands, observed })
 }
 
 struct Diffusion<'a> {
     title: &'a str,
     bands: &'a [Band],
+    observed: Option<&'a Points>,
 }
 
 impl Figure for Diffusion<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        draw(root, self.title, self.bands)
+        draw(root, self.title, self.bands, self.observed)
     }
 }
 
@@ -158,7 +172,7 @@ pub(crate) fn commit(tmp: &Path, dest: &Path, result: Result<(), String>) -> Res
 }
 
 /// Draws the chart onto any plotters backend.
-fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, bands: &[Band]) -> Result<(), String> {
+fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, bands: &[Band], observed: Option<&Points>) -> Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
 
@@ -230,6 +244,21 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, bands: &
                     + Rectangle::new([(0, -6), (24, 6)], colour.mix(0.2).filled())
                     + PathElement::new(vec![(0, 0), (24, 0)], colour.stroke_width(2))
             });
+    }
+
+    if let Some(o) = observed {
+        let pts: Vec<(u32, f64)> = o.months.iter().copied().zip(o.share.iter().map(|v| v.clamp(0.0, 1.0))).collect();
+        // The observed years, joined by a thin line.
+        let dashes: Vec<PathElement<(u32, f64)>> = pts
+            .windows(2)
+            .map(|w| PathElement::new(vec![w[0], w[1]], BLACK.stroke_width(1)))
+            .collect();
+        chart.draw_series(dashes).map_err(err)?;
+        chart
+            .draw_series(pts.iter().map(|&p| Circle::new(p, 5, BLACK.filled())))
+            .map_err(err)?
+            .label(o.name.as_str())
+            .legend(|(x, y)| Circle::new((x + 12, y), 5, BLACK.filled()));
     }
 
     if !bands.is_empty() {

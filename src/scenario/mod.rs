@@ -284,6 +284,10 @@ pub struct ScenarioSpec {
     pub replicates: u32,
     #[serde(default = "default_seed")]
     pub seed: u64,
+    /// The calendar year of month 1 (its January): lets `--observed` data be set against the
+    /// run, year by year.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_year: Option<i32>,
     /// S(t): institutional space.
     #[serde(default = "default_space")]
     pub space: Schedule,
@@ -406,6 +410,9 @@ impl Scenario {
         let s = &self.spec;
         if let Some(name) = &s.name {
             check_name(name).map_err(|m| self.err("name", m))?;
+        }
+        if s.start_year.is_some_and(|y| !(1000..=3000).contains(&y)) {
+            return Err(self.err("start_year", "a calendar year from 1000 to 3000"));
         }
         if s.months == 0 || s.months > MAX_MONTHS {
             return Err(self.err("months", format!("{}: allowed 1 to {MAX_MONTHS}", s.months)));

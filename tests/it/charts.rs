@@ -120,3 +120,100 @@ fn charts_render_with_no_system_fonts() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `pioneer trace --chart` draws the unit's timeline; without the flag, no chart.
+#[test]
+fn trace_chart_is_drawn_when_asked() {
+    let dir = temp("trace-chart");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/jdistrict.toml");
+    let s = scenario.to_str().expect("utf8");
+    let (with, without) = (dir.join("with"), dir.join("without"));
+    let o = pioneer(&[
+        "trace",
+        s,
+        "--run",
+        "0",
+        "--unit",
+        "J",
+        "--chart",
+        "--out",
+        with.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("trace-J.png"), "{}", text(&o));
+    let (w, h, share, colours) = ink(&with.join("trace-J.png"));
+    assert_eq!((w, h), (1200, 860));
+    assert!(share > 0.05 && colours > 20, "{share} {colours}");
+    assert!(with.join("trace-J.svg").exists());
+    let o = pioneer(&["trace", s, "--run", "0", "--unit", "J", "--out", without.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!without.join("trace-J.png").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--observed`: the curve is drawn over the band and compared; the run's own median as the
+/// observed curve is at distance 0.
+#[test]
+fn observed_data_are_set_against_the_band() {
+    let dir = temp("observed");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/jdistrict.toml");
+    let s = scenario.to_str().expect("utf8");
+    let first = dir.join("first.csv");
+    std::fs::write(&first, "year,count\n2014,1\n2016,6\n2019,12\n").expect("write");
+    let run = |obs: &Path, out: &str| {
+        let out = dir.join(out);
+        let o = pioneer(&[
+            "run",
+            s,
+            "--backend",
+            "cpu",
+            "--observed",
+            obs.to_str().expect("utf8"),
+            "--out",
+            out.to_str().expect("utf8"),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        (text(&o), std::fs::read_to_string(out.join("observed.csv")).expect("observed.csv"))
+    };
+    let (said, table) = run(&first, "a");
+    assert!(said.contains("observed") && said.contains("RMSE"), "{said}");
+    let rows: Vec<Vec<String>> = table.lines().skip(1).map(|l| l.split(',').map(String::from).collect()).collect();
+    assert_eq!(rows.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(), ["2014", "2016", "2019"]);
+    assert_eq!(rows[1][1], "36", "the year's last month");
+    // The simulated medians, given back as the observed curve.
+    let own = dir.join("own.csv");
+    let body: String = rows.iter().map(|r| format!("{},{}\n", r[0], r[3])).collect();
+    std::fs::write(&own, format!("year,share\n{body}")).expect("write");
+    let (said, _) = run(&own, "b");
+    assert!(said.contains("simulated median 0.000;"), "{said}");
+    let (_, _, share, colours) = ink(&dir.join("b").join("diffusion.png"));
+    assert!(share > 0.02 && colours > 20);
+    // Without start_year, or with a year outside the run: exit 2 naming the field.
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/classroom.toml");
+    let o = pioneer(&[
+        "run",
+        base.to_str().expect("utf8"),
+        "--observed",
+        own.to_str().expect("utf8"),
+        "--out",
+        dir.join("c").to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("classroom.toml: field `start_year`"), "{}", text(&o));
+    std::fs::write(&own, "year,share\n2030,0.5\n").expect("write");
+    let o = pioneer(&[
+        "run",
+        s,
+        "--observed",
+        own.to_str().expect("utf8"),
+        "--out",
+        dir.join("d").to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("own.csv:2: field `year`: year 2030 is outside the run"),
+        "{}",
+        text(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
