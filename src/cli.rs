@@ -57,6 +57,9 @@ pub enum Command {
         /// first innovation's band, with the distance printed; needs `start_year` in the scenario.
         #[arg(long)]
         observed: Option<PathBuf>,
+        /// Also write report.html: one self-contained page with the key numbers and every chart.
+        #[arg(long)]
+        report: bool,
     },
     /// Run a sweep file: every point × replicate, in blocks written as they finish; resumable,
     /// shardable, CSV and Parquet tables, charts.
@@ -133,6 +136,12 @@ pub enum Command {
         /// incentive, gap, threshold, legitimacy and upper backing, recognitions and leaders.
         #[arg(long)]
         chart: bool,
+    },
+    /// Write DIR/report.html for a finished run or sweep: the scenario in brief, the key numbers
+    /// and every chart, embedded in one page that needs nothing else.
+    Report {
+        /// A folder written by `pioneer run` or `pioneer sweep`.
+        dir: PathBuf,
     },
     /// Switch each mechanism off in turn and show how the headline outcomes move (ablation.csv,
     /// ablation.md).

@@ -5,7 +5,7 @@ mod cli;
 
 use clap::Parser;
 use cli::{Cli, Command};
-use pioneer::app::{ablate, bench, devices, merge, plot, run, sweep, trace};
+use pioneer::app::{ablate, bench, devices, merge, plot, report, run, sweep, trace};
 use pioneer::error::Error;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -59,6 +59,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             animate,
             frames,
             observed,
+            report,
         } => {
             let res = run::run(&run::RunArgs {
                 scenario,
@@ -74,6 +75,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 animate,
                 frames,
                 observed,
+                report,
             })?;
             say(&format!("{}\n", run::text_summary(&res)))?;
         }
@@ -103,6 +105,10 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 progress: std::io::stderr().is_terminal(),
             })?;
             say(&format!("{}\n", sweep::describe(&res)))?;
+        }
+        Command::Report { dir } => {
+            let path = report::report(&dir)?;
+            say(&format!("wrote {}\n", path.display()))?;
         }
         Command::Plot { dir } => {
             let files = plot::plot(&dir)?;

@@ -8,6 +8,7 @@ pub mod budget;
 pub mod devices;
 pub mod merge;
 pub mod plot;
+pub mod report;
 pub mod run;
 pub mod sweep;
 pub mod trace;

@@ -41,6 +41,8 @@ pub struct RunArgs {
     /// Observed adoption data (`year,count` or `year,share`) to set against the first
     /// innovation's band; needs `start_year` in the scenario.
     pub observed: Option<PathBuf>,
+    /// Write report.html too.
+    pub report: bool,
 }
 
 /// Frames of an animation unless `--frames` says otherwise.
@@ -245,19 +247,22 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         seconds,
         observed,
     };
-    write_outputs(&res, a.units, frames, staged)?;
+    write_outputs(&res, a.units, frames, a.report, staged)?;
     Ok(res)
 }
 
 /// Write steps.csv, summary.csv, units.csv (optional), the chart and manifest.json into a staging
 /// folder beside the output folder, then swap it in whole: a kill at any moment leaves the
 /// folder with the previous complete set of files or the new one, never a mixture.
-pub fn write_outputs(res: &RunResult, units: bool, frames: Option<u32>, staged: crate::output::folder::Staged) -> Result<()> {
-    write_files(res, units, frames, staged.path())?;
+pub fn write_outputs(res: &RunResult, units: bool, frames: Option<u32>, report: bool, staged: crate::output::folder::Staged) -> Result<()> {
+    write_files(res, units, frames, report, staged.path())?;
+    if report {
+        super::report::report(staged.path())?;
+    }
     staged.commit()
 }
 
-fn write_files(res: &RunResult, units: bool, frames: Option<u32>, dir: &Path) -> Result<()> {
+fn write_files(res: &RunResult, units: bool, frames: Option<u32>, report: bool, dir: &Path) -> Result<()> {
     let rows = RunRows {
         ids: &res.ids,
         out: &res.output,
@@ -332,6 +337,7 @@ fn write_files(res: &RunResult, units: bool, frames: Option<u32>, dir: &Path) ->
             "chart": ["diffusion.png", "diffusion.svg"],
             "charts": charts,
             "observed": res.observed.as_ref().map(|_| "observed.csv"),
+            "report": report.then_some("report.html"),
         },
         "observed": res.observed.as_ref().map(|(o, c)| serde_json::json!({
             "file": o.path.display().to_string(),

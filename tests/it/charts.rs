@@ -217,3 +217,70 @@ fn observed_data_are_set_against_the_band() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `pioneer run --report` and `pioneer report DIR` (a run's folder and a sweep's): one page that
+/// embeds every chart and refers to nothing outside itself.
+#[test]
+fn reports_embed_every_chart_and_nothing_else() {
+    let dir = temp("report");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = dir.join("run");
+    let scenario = root.join("scenarios/jdistrict.toml");
+    let o = pioneer(&[
+        "run",
+        scenario.to_str().expect("utf8"),
+        "--backend",
+        "cpu",
+        "--frames",
+        "4",
+        "--report",
+        "--out",
+        run.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let sweep = dir.join("sweep");
+    let file = root.join("scenarios/sweeps/incentive-space.toml");
+    let o = pioneer(&[
+        "sweep",
+        file.to_str().expect("utf8"),
+        "--backend",
+        "cpu",
+        "--replicates",
+        "2",
+        "--months",
+        "24",
+        "--out",
+        sweep.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = pioneer(&["report", sweep.to_str().expect("utf8")]);
+    assert!(o.status.success(), "{}", text(&o));
+    for (folder, charts) in [(&run, run.clone()), (&sweep, sweep.join("charts"))] {
+        let html = std::fs::read_to_string(folder.join("report.html")).expect("report.html");
+        let images: Vec<String> = std::fs::read_dir(&charts)
+            .expect("charts")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".png") || n.ends_with(".gif"))
+            .collect();
+        assert!(images.len() >= 3, "{images:?}");
+        assert_eq!(html.matches("src=\"data:image/").count(), images.len(), "{}", folder.display());
+        for name in &images {
+            assert!(
+                html.contains(&format!(
+                    "alt=\"{}",
+                    if folder == &sweep { format!("charts/{name}") } else { name.clone() }
+                )),
+                "{name}"
+            );
+        }
+        for outside in ["http:", "https:", "<link", "<script", "url(", "src=\"/", "src=\"file"] {
+            assert!(!html.contains(outside), "{}: `{outside}`", folder.display());
+        }
+        assert!(html.contains("Key numbers"));
+    }
+    let o = pioneer(&["report", dir.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no manifest.json"), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
