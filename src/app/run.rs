@@ -47,6 +47,10 @@ pub struct RunArgs {
 
 /// Frames of an animation unless `--frames` says otherwise.
 pub const MAX_FRAMES: u32 = 240;
+/// Largest world drawn on a map or animated (a dot per unit and frame).
+pub const MAP_MAX_UNITS: u64 = 200_000;
+/// Largest world whose map is also written as SVG (an element per unit and panel).
+pub const MAP_SVG_MAX_UNITS: usize = 50_000;
 
 /// What a run produced (for the text summary and for tests).
 pub struct RunResult {
@@ -157,8 +161,16 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         Some(f) => Some(f),
         None => a.animate.then_some(months.min(MAX_FRAMES)),
     };
-    // Sizes are checked from the numbers before anything is built.
     let fp = Footprint::of(&sc)?;
+    if frames.is_some() && fp.world.units > MAP_MAX_UNITS {
+        return Err(InputError::new(format!(
+            "a world of about {} units is too large to animate (at most {MAP_MAX_UNITS}): leave --animate and --frames out",
+            fp.world.units
+        ))
+        .field(if a.frames.is_some() { "--frames" } else { "--animate" })
+        .into());
+    }
+    // Sizes are checked from the numbers before anything is built.
     budget::check(
         &sc,
         &fp,
@@ -462,10 +474,21 @@ fn draw_run_charts(res: &RunResult, dir: &Path, frames: Option<u32>) -> Result<V
         let stem = chart_stem(res, "routes", k);
         crate::plot::routes::routes_chart(&dir.join(&stem), &routes_data(res, k)).map_err(fail)?;
         files.extend([format!("{stem}.png"), format!("{stem}.svg")]);
+        let n = res.model.world.len();
+        if n as u64 > MAP_MAX_UNITS {
+            if k == 0 {
+                eprintln!("pioneer: no map: it is drawn for worlds of at most {MAP_MAX_UNITS} units, and this one has {n}");
+            }
+            continue;
+        }
         let map = map_run(res, 0, k);
         let stem = chart_stem(res, "map", k);
-        crate::plot::map::map_chart(&dir.join(&stem), &map).map_err(fail)?;
-        files.extend([format!("{stem}.png"), format!("{stem}.svg")]);
+        let svg = n <= MAP_SVG_MAX_UNITS;
+        crate::plot::map::map_chart(&dir.join(&stem), &map, svg).map_err(fail)?;
+        files.push(format!("{stem}.png"));
+        if svg {
+            files.push(format!("{stem}.svg"));
+        }
         if let Some(f) = frames {
             let name = format!("{}.gif", chart_stem(res, "animation", k));
             crate::plot::map::animation(&dir.join(&name), &map, f, 8).map_err(fail)?;

@@ -261,10 +261,14 @@ impl Figure for StaticMap<'_> {
     }
 }
 
-/// Draw the map of one run into `<stem>.png` and `<stem>.svg`.
-pub fn map_chart(stem: &Path, map: &MapRun) -> Result<(), PlotError> {
+/// Draw the map of one run into `<stem>.png` and, with `svg`, `<stem>.svg`.
+pub fn map_chart(stem: &Path, map: &MapRun, svg: bool) -> Result<(), PlotError> {
     check(stem, map)?;
-    render(stem, MAP_SIZE, &StaticMap(map))
+    if svg {
+        render(stem, MAP_SIZE, &StaticMap(map))
+    } else {
+        super::render_png(stem, MAP_SIZE, &StaticMap(map))
+    }
 }
 
 fn check(stem: &Path, map: &MapRun) -> Result<(), PlotError> {
@@ -335,33 +339,48 @@ fn write_gif(tmp: &Path, map: &MapRun, frames: u32, delay_cs: u16) -> Result<(),
     let file = std::fs::File::create(tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
     let mut enc = gif::Encoder::new(std::io::BufWriter::new(file), w as u16, h as u16, &palette()).map_err(|e| e.to_string())?;
     enc.set_repeat(gif::Repeat::Infinite).map_err(|e| e.to_string())?;
-    let mut rgb = vec![0u8; (w * h * 3) as usize];
     let mut prev: Option<Vec<u8>> = None;
     let months = frame_months(map.months, frames);
-    for (j, &month) in months.iter().enumerate() {
-        rgb.fill(255);
-        {
-            let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-            Frame { map, month }.draw(&root)?;
-            root.present().map_err(|e| e.to_string())?;
+    // Frames are drawn a batch at a time in parallel, then encoded in order.
+    let batch = 4 * rayon::current_num_threads();
+    for (b, chunk) in months.chunks(batch).enumerate() {
+        use rayon::prelude::*;
+        let drawn: Vec<Result<Vec<u8>, String>> = chunk.par_iter().map(|&month| frame_indices(map, month)).collect();
+        for (j, idx) in drawn.into_iter().enumerate() {
+            let idx = idx?;
+            let delay = if b * batch + j + 1 == months.len() { 300 } else { delay_cs };
+            let frame = match &prev {
+                None => gif::Frame {
+                    width: w as u16,
+                    height: h as u16,
+                    buffer: std::borrow::Cow::Borrowed(&idx),
+                    delay,
+                    ..Default::default()
+                },
+                Some(p) => changed(p, &idx, w as usize, h as usize, delay),
+            };
+            enc.write_frame(&frame).map_err(|e| e.to_string())?;
+            prev = Some(idx);
         }
-        let idx: Vec<u8> = rgb.chunks_exact(3).map(|p| nearest(p[0], p[1], p[2])).collect();
-        let delay = if j + 1 == months.len() { 300 } else { delay_cs };
-        let frame = match &prev {
-            None => gif::Frame {
-                width: w as u16,
-                height: h as u16,
-                buffer: std::borrow::Cow::Borrowed(&idx),
-                delay,
-                ..Default::default()
-            },
-            Some(p) => changed(p, &idx, w as usize, h as usize, delay),
-        };
-        enc.write_frame(&frame).map_err(|e| e.to_string())?;
-        prev = Some(idx);
     }
     let mut out = enc.into_inner().map_err(|e| e.to_string())?;
     std::io::Write::flush(&mut out).map_err(|e| e.to_string())
+}
+
+/// The frame of `month` as palette indices.
+fn frame_indices(map: &MapRun, month: u32) -> Result<Vec<u8>, String> {
+    let (w, h) = FRAME_SIZE;
+    let mut rgb = vec![255u8; (w * h * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        Frame { map, month }.draw(&root)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    let white = nearest(255, 255, 255);
+    Ok(rgb
+        .chunks_exact(3)
+        .map(|p| if p == [255, 255, 255] { white } else { nearest(p[0], p[1], p[2]) })
+        .collect())
 }
 
 /// Palette index of unchanged pixels in a frame after the first.

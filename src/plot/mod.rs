@@ -140,14 +140,7 @@ pub(crate) trait Figure {
 /// Draw `fig` into `<stem>.png` and `<stem>.svg` of `size`, each under a temporary name first
 /// (`<stem>.tmp.png`: plotters picks the encoder from the extension) and renamed when complete.
 pub(crate) fn render<F: Figure>(stem: &Path, size: (u32, u32), fig: &F) -> Result<(), PlotError> {
-    ensure_font().map_err(|m| PlotError::new(stem, m))?;
-    let png = with_suffix(stem, ".png");
-    let png_tmp = with_suffix(stem, ".tmp.png");
-    let drawn = {
-        let root = BitMapBackend::new(&png_tmp, size).into_drawing_area();
-        fig.draw(&root).and_then(|()| root.present().map_err(|e| e.to_string()))
-    };
-    commit(&png_tmp, &png, drawn)?;
+    render_png(stem, size, fig)?;
     let svg = with_suffix(stem, ".svg");
     let svg_tmp = with_suffix(stem, ".tmp.svg");
     let mut text = String::new();
@@ -157,6 +150,18 @@ pub(crate) fn render<F: Figure>(stem: &Path, size: (u32, u32), fig: &F) -> Resul
     };
     let written = drawn.and_then(|()| fs::write(&svg_tmp, &text).map_err(|e| e.to_string()));
     commit(&svg_tmp, &svg, written)
+}
+
+/// Draw `fig` into `<stem>.png` only.
+pub(crate) fn render_png<F: Figure>(stem: &Path, size: (u32, u32), fig: &F) -> Result<(), PlotError> {
+    ensure_font().map_err(|m| PlotError::new(stem, m))?;
+    let png = with_suffix(stem, ".png");
+    let png_tmp = with_suffix(stem, ".tmp.png");
+    let drawn = {
+        let root = BitMapBackend::new(&png_tmp, size).into_drawing_area();
+        fig.draw(&root).and_then(|()| root.present().map_err(|e| e.to_string()))
+    };
+    commit(&png_tmp, &png, drawn)
 }
 
 /// Renames `tmp` to `dest` when `result` is Ok; otherwise removes `tmp` (best effort) and
