@@ -173,14 +173,18 @@ fn charts(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
 
 /// Rows of a CSV file as maps from column to cell.
 fn read_csv(path: &Path) -> Result<Vec<std::collections::HashMap<String, String>>> {
-    let mut rdr = csv::Reader::from_path(path).map_err(|e| Error::Backend(format!("cannot read {}: {e}", path.display())))?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::Backend(format!("cannot read {}: {e}", path.display())))?
-        .clone();
+    let bad = |e: csv::Error| {
+        let err = InputError::new(format!("cannot read the table: {e}; run the command again to write it whole")).file(path);
+        match e.position() {
+            Some(p) => err.line(p.line() as usize),
+            None => err,
+        }
+    };
+    let mut rdr = csv::Reader::from_path(path).map_err(bad)?;
+    let headers = rdr.headers().map_err(bad)?.clone();
     let mut rows = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| Error::Backend(format!("cannot read {}: {e}", path.display())))?;
+        let rec = rec.map_err(bad)?;
         rows.push(
             headers
                 .iter()

@@ -552,7 +552,7 @@ pub fn routes_data(res: &RunResult, k: usize) -> crate::plot::routes::RoutesData
             let fresh: u32 = (1..=6).map(|ro| rec[b + agg::BY_ROUTE + ro]).sum();
             if (t - 1) % 12 == 0 {
                 // Not yet adopted at the start of the year.
-                risk[y] += n - (rec[b + agg::ADOPTERS] - fresh) as f64;
+                risk[y] += n - rec[b + agg::ADOPTERS].saturating_sub(fresh) as f64;
             }
             new[y] += fresh as f64;
             for (j, ro) in (1..=6).enumerate() {
