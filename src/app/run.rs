@@ -263,7 +263,7 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     Ok(res)
 }
 
-/// Write steps.csv, summary.csv, units.csv (optional), the chart and manifest.json into a staging
+/// Write steps.csv, summary.csv, units.csv (optional), the charts and manifest.json into a staging
 /// folder beside the output folder, then swap it in whole: a kill at any moment leaves the
 /// folder with the previous complete set of files or the new one, never a mixture.
 pub fn write_outputs(res: &RunResult, units: bool, frames: Option<u32>, report: bool, staged: crate::output::folder::Staged) -> Result<()> {
