@@ -1,7 +1,9 @@
 //! Pure statistics on results: the headline outcomes of a run and paired comparisons of runs.
 //! No I/O and no backend here; everything works on a `BatchOutput`.
 
+pub mod logit;
 pub mod observed;
+pub mod sobol;
 
 use crate::backend::BatchOutput;
 use crate::model::agg;
