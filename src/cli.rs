@@ -60,6 +60,11 @@ pub enum Command {
         /// Also write report.html: one self-contained page with the key numbers and every chart.
         #[arg(long)]
         report: bool,
+        /// Also write the event-history panel (panel.csv and .parquet): one row per run, unit,
+        /// innovation and period at risk, with covariates lagged a period; periods of a year
+        /// (the default) or a month.
+        #[arg(long, num_args = 0..=1, default_missing_value = "year", value_name = "year|month")]
+        panel: Option<String>,
     },
     /// Run a sweep file: every point × replicate, in blocks written as they finish; resumable,
     /// shardable, CSV and Parquet tables, charts.
@@ -136,6 +141,21 @@ pub enum Command {
         /// incentive, gap, threshold, legitimacy and upper backing, recognitions and leaders.
         #[arg(long)]
         chart: bool,
+    },
+    /// The event-history panel of a run (written by `pioneer run --panel`): its size, and with
+    /// --fit the discrete-time logit of adoption on the lagged covariates.
+    Panel {
+        /// A folder written by `pioneer run --panel`.
+        dir: PathBuf,
+        /// Fit the logit (IRLS) and print coefficients, standard errors, z and p.
+        #[arg(long)]
+        fit: bool,
+        /// The innovation (index) whose panel rows are used.
+        #[arg(long, default_value_t = 0)]
+        innovation: u32,
+        /// Covariates to fit, comma-separated (default: the observable ones, see docs/analysis.md).
+        #[arg(long, value_delimiter = ',')]
+        covariates: Vec<String>,
     },
     /// Write DIR/report.html for a finished run or sweep: the scenario in brief, the key numbers
     /// and every chart, embedded in one page that needs nothing else.

@@ -5,7 +5,7 @@ mod cli;
 
 use clap::Parser;
 use cli::{Cli, Command};
-use pioneer::app::{ablate, bench, devices, merge, plot, report, run, sweep, trace};
+use pioneer::app::{ablate, bench, devices, merge, panel, plot, report, run, sweep, trace};
 use pioneer::error::Error;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -60,6 +60,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             frames,
             observed,
             report,
+            panel,
         } => {
             let res = run::run(&run::RunArgs {
                 scenario,
@@ -76,6 +77,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 frames,
                 observed,
                 report,
+                panel,
             })?;
             say(&format!("{}\n", run::text_summary(&res)))?;
         }
@@ -105,6 +107,15 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 progress: std::io::stderr().is_terminal(),
             })?;
             say(&format!("{}\n", sweep::describe(&res)))?;
+        }
+        Command::Panel {
+            dir,
+            fit,
+            innovation,
+            covariates,
+        } => {
+            let r = panel::panel(&dir, innovation, fit, &covariates)?;
+            say(&format!("{}\n", panel::describe(&r)))?;
         }
         Command::Report { dir } => {
             let path = report::report(&dir)?;

@@ -9,6 +9,8 @@ use crate::scenario::{Planned, Scenario};
 const STEPS_ROW: u64 = 256;
 /// Bytes of one units.csv row as text (about 90).
 const UNITS_ROW: u64 = 128;
+/// Bytes of one panel.csv row as text (about 200).
+const PANEL_ROW: u64 = 256;
 /// Bytes of one trace event, held and then written as a row.
 const EVENT: u64 = 512;
 /// Bytes of a unit in the built world and model: names, ids, attributes, groups, masks.
@@ -63,6 +65,16 @@ impl Footprint {
     /// One run's units.csv rows as text.
     pub fn units_text(&self) -> u64 {
         self.world.units.saturating_mul(self.innov * UNITS_ROW)
+    }
+
+    /// `runs` runs' event-history panel as text: at most a row per unit, innovation and period
+    /// of `period` months.
+    pub fn panel_text(&self, runs: u64, period: u32) -> u64 {
+        let periods = self.months.div_ceil(period.max(1) as u64);
+        runs.saturating_mul(self.world.units)
+            .saturating_mul(self.innov)
+            .saturating_mul(periods)
+            .saturating_mul(PANEL_ROW)
     }
 
     /// At most this many events of one traced run: a few per unit, innovation and month.

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod budget;
 pub mod devices;
 pub mod merge;
+pub mod panel;
 pub mod plot;
 pub mod report;
 pub mod run;

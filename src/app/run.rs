@@ -43,6 +43,8 @@ pub struct RunArgs {
     pub observed: Option<PathBuf>,
     /// Write report.html too.
     pub report: bool,
+    /// Write the event-history panel with periods of a `year` or a `month`.
+    pub panel: Option<String>,
 }
 
 /// Frames of an animation unless `--frames` says otherwise.
@@ -161,6 +163,16 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         Some(f) => Some(f),
         None => a.animate.then_some(months.min(MAX_FRAMES)),
     };
+    let period = match a.panel.as_deref() {
+        None => None,
+        Some("year") => Some(12),
+        Some("month") => Some(1),
+        Some(other) => {
+            return Err(InputError::new(format!("`{other}`: allowed `year` or `month`"))
+                .field("--panel")
+                .into())
+        }
+    };
     let fp = Footprint::of(&sc)?;
     if frames.is_some() && fp.world.units > MAP_MAX_UNITS {
         return Err(InputError::new(format!(
@@ -176,7 +188,8 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         &fp,
         "replicates",
         runs,
-        fp.run_bytes(runs, batch as u64, a.units),
+        fp.run_bytes(runs, batch as u64, a.units)
+            .saturating_add(period.map_or(0, |p| fp.panel_text(runs, p))),
         budget::FEWER_RUNS,
     )?;
     let out_dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(sc.name()));
@@ -259,22 +272,29 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         seconds,
         observed,
     };
-    write_outputs(&res, a.units, frames, a.report, staged)?;
+    write_outputs(&res, a.units, frames, period, a.report, staged)?;
     Ok(res)
 }
 
 /// Write steps.csv, summary.csv, units.csv (optional), the charts and manifest.json into a staging
 /// folder beside the output folder, then swap it in whole: a kill at any moment leaves the
 /// folder with the previous complete set of files or the new one, never a mixture.
-pub fn write_outputs(res: &RunResult, units: bool, frames: Option<u32>, report: bool, staged: crate::output::folder::Staged) -> Result<()> {
-    write_files(res, units, frames, report, staged.path())?;
+pub fn write_outputs(
+    res: &RunResult,
+    units: bool,
+    frames: Option<u32>,
+    panel: Option<u32>,
+    report: bool,
+    staged: crate::output::folder::Staged,
+) -> Result<()> {
+    write_files(res, units, frames, panel, report, staged.path())?;
     if report {
         super::report::report(staged.path())?;
     }
     staged.commit()
 }
 
-fn write_files(res: &RunResult, units: bool, frames: Option<u32>, report: bool, dir: &Path) -> Result<()> {
+fn write_files(res: &RunResult, units: bool, frames: Option<u32>, panel: Option<u32>, report: bool, dir: &Path) -> Result<()> {
     let rows = RunRows {
         ids: &res.ids,
         out: &res.output,
@@ -290,6 +310,9 @@ fn write_files(res: &RunResult, units: bool, frames: Option<u32>, report: bool, 
         let mut s = String::from(output::UNITS_HEADER);
         output::units_rows(&res.model, &rows, &mut s);
         output::write_atomic(&dir.join("units.csv"), s.as_bytes())?;
+    }
+    if let Some(period) = panel {
+        write_panel(res, period, dir)?;
     }
     let bands = bands(res);
     let points = res.observed.as_ref().map(|(o, c)| {
@@ -350,6 +373,7 @@ fn write_files(res: &RunResult, units: bool, frames: Option<u32>, report: bool, 
             "charts": charts,
             "observed": res.observed.as_ref().map(|_| "observed.csv"),
             "report": report.then_some("report.html"),
+            "panel": panel.map(|_| ["panel.csv", "panel.parquet"]),
         },
         "observed": res.observed.as_ref().map(|(o, c)| serde_json::json!({
             "file": o.path.display().to_string(),
@@ -581,4 +605,36 @@ pub fn routes_data(res: &RunResult, k: usize) -> crate::plot::routes::RoutesData
         hazard,
         depth,
     }
+}
+
+/// panel.csv (and panel.parquet): each run replayed on the CPU, the runs in parallel, in order.
+fn write_panel(res: &RunResult, period: u32, dir: &Path) -> Result<()> {
+    use rayon::prelude::*;
+    let parts: Vec<String> = (0..res.ids.len())
+        .into_par_iter()
+        .map(|r| {
+            let mut s = String::new();
+            let id = res.ids[r];
+            output::panel::rows(&res.model, &res.params[id.point as usize], id, r, res.output.months, period, &mut s);
+            s
+        })
+        .collect();
+    let mut file = output::AtomicFile::create(&dir.join("panel.csv"))?;
+    file.write_all(output::panel::header().as_bytes())?;
+    for p in &parts {
+        file.write_all(p.as_bytes())?;
+    }
+    file.commit()?;
+    #[cfg(feature = "parquet")]
+    {
+        use crate::output::sweep::Kind;
+        let kind = |c: &str| match c {
+            "name" | "parent" | "route" => Kind::Str,
+            "run" | "unit" | "level" | "innovation" | "period" | "adopt" | "depth" | "n_nbr_adopted" | "parent_adopted"
+            | "exemplar_exists" | "mandate_active" | "pilot" => Kind::U32,
+            _ => Kind::F64,
+        };
+        output::parquet::csv_to_parquet(&dir.join("panel.csv"), &dir.join("panel.parquet"), &kind, &[])?;
+    }
+    Ok(())
 }

@@ -2,6 +2,7 @@
 //! Every file goes to a temporary name first and is renamed when complete.
 
 pub mod folder;
+pub mod panel;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod sweep;

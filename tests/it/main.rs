@@ -1,5 +1,6 @@
 //! Integration tests of pioneer (one binary): facts of the model, determinism, scenarios, CLI.
 
+mod analysis;
 mod charts;
 mod cli;
 mod cluster;

@@ -1,0 +1,168 @@
+//! The event-history panel (`pioneer run --panel year|month`): one row per run, unit, innovation
+//! and period while the unit is at risk, and the period it adopts, with covariates lagged a period.
+
+use crate::backend::cpu::run_months;
+use crate::model::fixed::to_f64;
+use crate::model::params::{Params, NEVER};
+use crate::model::trace::NoTrace;
+use crate::model::{agg, init_batch, rules, Model, RunId};
+use crate::state::{route, RunMut};
+use crate::world::NO_PARENT;
+use std::fmt::Write as _;
+
+/// The covariates, each read at the end of the period before the row's (the lag).
+pub const COVARIATES: [&str; 17] = [
+    "share_nbr_adopted",
+    "n_nbr_adopted",
+    "parent_adopted",
+    "exemplar_exists",
+    "mandate_active",
+    "pilot",
+    "incentive",
+    "ambition",
+    "publicity",
+    "gap",
+    "performance",
+    "legitimacy",
+    "backing",
+    "capacity",
+    "resistance",
+    "firms",
+    "leader_tenure",
+];
+
+/// The header of panel.csv.
+pub fn header() -> String {
+    format!(
+        "run,unit,name,level,parent,innovation,period,adopt,depth,route,{}\n",
+        COVARIATES.join(",")
+    )
+}
+
+/// What the rows read of a run at a period's end.
+struct Snapshot {
+    /// Month of the snapshot (0: the start).
+    month: u32,
+    /// `[k * n + i]`: adopted innovation k by then.
+    adopted: Vec<bool>,
+    /// `[k]`: an exemplar of innovation k exists.
+    exemplar: Vec<bool>,
+    /// Per unit: incentive, ambition, publicity, gap, performance, legitimacy, backing, capacity,
+    /// resistance, firms, leader tenure in years.
+    unit: Vec<[f64; 11]>,
+}
+
+fn snapshot(m: &Model, prm: &Params, run: &RunMut, month: u32) -> Snapshot {
+    let n = m.world.len();
+    let kn = prm.n_innov as usize;
+    let adopted = (0..kn * n)
+        .map(|at| run.adopt_month[at] != NEVER && run.adopt_month[at] <= month)
+        .collect();
+    let exemplar = (0..kn).map(|k| run.ex_unit[k] != NEVER).collect();
+    let unit = (0..n)
+        .map(|i| {
+            let nbr = rules::neighbour_mean(m, run.p, i);
+            [
+                to_f64(rules::incentive(prm, run.ambition[i], run.age[i])),
+                to_f64(run.ambition[i]),
+                to_f64(run.mu[i]),
+                to_f64(rules::gap(prm, run.p[i], run.e[i], nbr)),
+                to_f64(run.p[i]),
+                to_f64(run.l[i]),
+                to_f64(run.b[i]),
+                to_f64(run.cap[i]),
+                to_f64(run.phi[i]),
+                to_f64(m.world.firms[i]),
+                run.tenure[i] as f64 / 12.0,
+            ]
+        })
+        .collect();
+    Snapshot {
+        month,
+        adopted,
+        exemplar,
+        unit,
+    }
+}
+
+/// A name as one CSV cell that needs no quoting: commas, quotes and line breaks become spaces.
+fn plain(name: &str) -> String {
+    name.chars()
+        .map(|c| if matches!(c, ',' | '"' | '\n' | '\r') { ' ' } else { c })
+        .collect()
+}
+
+/// Replay run `id` (row label `r`) on the CPU — the same run as in any batch — and append its
+/// panel rows for periods of `period` months (the last period may be shorter) to `s`.
+pub fn rows(m: &Model, prm: &Params, id: RunId, r: usize, months: u32, period: u32, s: &mut String) {
+    let n = m.world.len();
+    let kn = prm.n_innov as usize;
+    let mut state = init_batch(m, &[*prm], &[id]);
+    let rl = agg::record_len(kn);
+    let mut rec = vec![0u32; rl];
+    let mut views = state.runs_mut();
+    let Some(run) = views.first_mut() else { return };
+    let mut prev = snapshot(m, prm, run, 0);
+    for t in 1..=months {
+        rec.fill(0);
+        run_months(m, prm, id.key, run, &mut rec, t, t, &mut NoTrace, &|_| {});
+        if t % period != 0 && t != months {
+            continue;
+        }
+        let cur = snapshot(m, prm, run, t);
+        let p = t.div_ceil(period);
+        for k in 0..kn {
+            for i in 0..n {
+                let at = k * n + i;
+                if prev.adopted[at] {
+                    continue;
+                }
+                let adopt = cur.adopted[at];
+                let nbrs = m.world.neighbours(i);
+                let n_adopted = nbrs.iter().filter(|&&j| prev.adopted[k * n + j as usize]).count();
+                let share = if nbrs.is_empty() {
+                    0.0
+                } else {
+                    n_adopted as f64 / nbrs.len() as f64
+                };
+                let parent = m.world.parent[i];
+                let parent_adopted = parent != NO_PARENT && prev.adopted[k * n + parent as usize];
+                let tm = prev.month;
+                let mandate = (0..prm.n_mandates as usize).any(|mi| {
+                    let md = &prm.mandates[mi];
+                    md.innov as usize == k && (m.mandate_mask[i] >> mi) & 1 == 1 && md.start <= tm && tm <= md.deadline
+                });
+                let pilot = (0..prm.n_pilots as usize).any(|pi| {
+                    let pl = &prm.pilots[pi];
+                    pl.innov as usize == k && (m.pilot_mask[i] >> pi) & 1 == 1 && pl.month <= tm
+                });
+                let parent_id = if parent == NO_PARENT {
+                    String::new()
+                } else {
+                    plain(&m.world.ids[parent as usize])
+                };
+                let (depth, how) = if adopt {
+                    (run.depth[at], route::NAMES[run.route[at] as usize])
+                } else {
+                    (0, "")
+                };
+                let _ = write!(
+                    s,
+                    "{r},{i},{},{},{parent_id},{k},{p},{},{depth},{how},{share:.6},{n_adopted},{},{},{},{}",
+                    plain(&m.world.names[i]),
+                    m.world.level[i],
+                    u8::from(adopt),
+                    u8::from(parent_adopted),
+                    u8::from(prev.exemplar[k]),
+                    u8::from(mandate),
+                    u8::from(pilot),
+                );
+                for v in &prev.unit[i] {
+                    let _ = write!(s, ",{v:.6}");
+                }
+                s.push('\n');
+            }
+        }
+        prev = cur;
+    }
+}

@@ -1,0 +1,162 @@
+//! The event-history panel (`pioneer run --panel`, `pioneer panel --fit`): its rows against the
+//! run's units.csv, its lags, and the neighbour coefficient with and without neighbours.
+
+use crate::common::{pioneer, temp, text};
+use std::collections::HashMap;
+use std::path::Path;
+
+fn table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let body = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = body.lines();
+    let head: Vec<String> = lines.next().expect("header").split(',').map(String::from).collect();
+    (head, lines.map(|l| l.split(',').map(String::from).collect()).collect())
+}
+
+/// The classroom's panel, year by year: one row per unit-year at risk and the year of adoption,
+/// exactly one `adopt = 1` per adopter in the year units.csv gives, and neighbour counts lagged
+/// (zero in the first year, never falling, one degree per unit).
+#[test]
+fn the_panel_has_a_row_per_unit_period_at_risk_with_lagged_covariates() {
+    let dir = temp("panel");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/classroom.toml");
+    let out = dir.join("run");
+    let o = pioneer(&[
+        "run",
+        scenario.to_str().expect("utf8"),
+        "--backend",
+        "cpu",
+        "--replicates",
+        "3",
+        "--units",
+        "--panel",
+        "--out",
+        out.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (uh, units) = table(&out.join("units.csv"));
+    let (ph, panel) = table(&out.join("panel.csv"));
+    let u = |name: &str| uh.iter().position(|h| h == name).expect(name);
+    let p = |name: &str| ph.iter().position(|h| h == name).expect(name);
+    // Adoption month per (run, unit), from units.csv (innovation 0: the classroom has one).
+    let adopted: HashMap<(String, String), Option<u32>> = units
+        .iter()
+        .map(|r| ((r[u("run")].clone(), r[u("unit")].clone()), r[u("adopted_month")].parse().ok()))
+        .collect();
+    let months = 240;
+    let mut expected_rows = 0;
+    let mut expected_adoptions = 0;
+    for m in adopted.values() {
+        match m {
+            Some(0) => {}
+            Some(m) => {
+                expected_rows += m.div_ceil(12);
+                expected_adoptions += 1;
+            }
+            None => expected_rows += months / 12,
+        }
+    }
+    assert_eq!(
+        panel.len() as u32,
+        expected_rows,
+        "one row per unit-year at risk, and the year of adoption"
+    );
+    let adopt_rows: Vec<&Vec<String>> = panel.iter().filter(|r| r[p("adopt")] == "1").collect();
+    assert_eq!(adopt_rows.len(), expected_adoptions);
+    for r in &adopt_rows {
+        let m = adopted[&(r[p("run")].clone(), r[p("unit")].clone())].expect("an adopter");
+        assert_eq!(r[p("period")].parse::<u32>().expect("period"), m.div_ceil(12), "{r:?}");
+        assert!(r[p("depth")].parse::<u32>().expect("depth") >= 1 && !r[p("route")].is_empty());
+    }
+    // The neighbours adopted are counted at the end of the previous year: none in the first
+    // year, a count that never falls from one year to the next, and a share that is that count
+    // over the unit's (fixed) number of neighbours.
+    let mut last: HashMap<(String, String), (u32, u32, f64)> = HashMap::new();
+    for r in &panel {
+        let key = (r[p("run")].clone(), r[p("unit")].clone());
+        let (period, count, share): (u32, u32, f64) = (
+            r[p("period")].parse().expect("period"),
+            r[p("n_nbr_adopted")].parse().expect("count"),
+            r[p("share_nbr_adopted")].parse().expect("share"),
+        );
+        if let Some(&(pp, pc, ps)) = last.get(&key) {
+            assert!(period == pp + 1 && count >= pc, "{key:?}: year {pp} → {period}, {pc} → {count}");
+            if pc > 0 && count > 0 {
+                assert!((share / count as f64 - ps / pc as f64).abs() < 1e-5, "{key:?}: one degree");
+            }
+        }
+        last.insert(key, (period, count, share));
+    }
+    let pilot_free = panel.iter().all(|r| r[p("pilot")] == "0" && r[p("mandate_active")] == "0");
+    assert!(pilot_free, "the classroom has no levers");
+    let nonzero = panel.iter().filter(|r| r[p("share_nbr_adopted")] != "0.000000").count();
+    assert!(nonzero > 100, "{nonzero} rows with adopted neighbours");
+    for r in panel.iter().filter(|r| r[p("period")] == "1") {
+        // Nobody has adopted before month 1 in the classroom: the first year's lag is zero.
+        assert_eq!(r[p("share_nbr_adopted")], "0.000000", "{r:?}");
+        assert_eq!(r[p("n_nbr_adopted")], "0");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `pioneer panel --fit`: in the china baseline the neighbours' share is a strong positive
+/// predictor; on the real map without edges it never varies, so it drops out of the fit.
+#[test]
+fn the_neighbour_coefficient_is_positive_and_vanishes_without_edges() {
+    let dir = temp("panel-fit");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fit = |scenario: &Path, name: &str| {
+        let out = dir.join(name);
+        let o = pioneer(&[
+            "run",
+            scenario.to_str().expect("utf8"),
+            "--backend",
+            "cpu",
+            "--replicates",
+            "4",
+            "--months",
+            "120",
+            "--panel",
+            "--out",
+            out.to_str().expect("utf8"),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let o = pioneer(&["panel", out.to_str().expect("utf8"), "--fit"]);
+        assert!(o.status.success(), "{}", text(&o));
+        text(&o)
+    };
+    let said = fit(&root.join("scenarios/baseline.toml"), "baseline");
+    let line = said
+        .lines()
+        .find(|l| l.starts_with("share_nbr_adopted"))
+        .unwrap_or_else(|| panic!("{said}"));
+    let cells: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .take(3)
+        .map(|v| v.parse().expect("number"))
+        .collect();
+    assert!(cells[0] > 0.5 && cells[2] > 10.0, "coef and z: {said}");
+    let units = root.join("scenarios/china-real/units.csv");
+    let alone = dir.join("alone.toml");
+    std::fs::write(
+        &alone,
+        format!(
+            "months = 120\n[world]\nkind = \"file\"\nunits = \"{}\"\n[[innovation]]\nname = \"w\"\nsignal = 0.3\n",
+            units.display()
+        ),
+    )
+    .expect("write");
+    let said = fit(&alone, "alone");
+    assert!(!said.lines().any(|l| l.starts_with("share_nbr_adopted")), "{said}");
+    assert!(said.contains("left out, constant in this panel: share_nbr_adopted"), "{said}");
+    let o = pioneer(&[
+        "panel",
+        dir.join("alone").to_str().expect("utf8"),
+        "--fit",
+        "--covariates",
+        "share_nbr,gap",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("field `--covariates`"), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
