@@ -157,6 +157,18 @@ pub enum Command {
         #[arg(long, value_delimiter = ',')]
         covariates: Vec<String>,
     },
+    /// Sobol first- and total-order indices of a finished `design = "saltelli"` sweep (Saltelli
+    /// and Jansen estimators, bootstrap intervals): printed and written to DIR/sensitivity.csv.
+    Sensitivity {
+        /// The sweep's folder.
+        dir: PathBuf,
+        /// Metrics of runs.csv, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "t50,final_share,mean_depth")]
+        metric: Vec<String>,
+        /// The innovation (index) whose metrics are used.
+        #[arg(long, default_value_t = 0)]
+        innovation: u32,
+    },
     /// Write DIR/report.html for a finished run or sweep: the scenario in brief, the key numbers
     /// and every chart, embedded in one page that needs nothing else.
     Report {

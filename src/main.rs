@@ -5,7 +5,7 @@ mod cli;
 
 use clap::Parser;
 use cli::{Cli, Command};
-use pioneer::app::{ablate, bench, devices, merge, panel, plot, report, run, sweep, trace};
+use pioneer::app::{ablate, bench, devices, merge, panel, plot, report, run, sensitivity, sweep, trace};
 use pioneer::error::Error;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -116,6 +116,10 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
         } => {
             let r = panel::panel(&dir, innovation, fit, &covariates)?;
             say(&format!("{}\n", panel::describe(&r)))?;
+        }
+        Command::Sensitivity { dir, metric, innovation } => {
+            let r = sensitivity::sensitivity(&dir, &metric, innovation)?;
+            say(&format!("{}\n", sensitivity::describe(&r)))?;
         }
         Command::Report { dir } => {
             let path = report::report(&dir)?;

@@ -11,6 +11,7 @@ pub mod panel;
 pub mod plot;
 pub mod report;
 pub mod run;
+pub mod sensitivity;
 pub mod sweep;
 pub mod trace;
 

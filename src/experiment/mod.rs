@@ -31,6 +31,8 @@ pub enum Vary {
 pub enum Design {
     Lhs,
     Sobol,
+    /// The Saltelli (2010) design for Sobol indices: `points` base rows, N (k + 2) points.
+    Saltelli,
 }
 
 /// A varied field: its path in the scenario (`params.kappa`, `innovation.0.difficulty`, …),
@@ -156,7 +158,8 @@ impl Sweep {
             None | Some("grid") => None,
             Some("lhs") => Some(Design::Lhs),
             Some("sobol") => Some(Design::Sobol),
-            Some(other) => return Err(at("design", format!("`{other}`: allowed `grid`, `lhs` or `sobol`"))),
+            Some("saltelli") => Some(Design::Saltelli),
+            Some(other) => return Err(at("design", format!("`{other}`: allowed `grid`, `lhs`, `sobol` or `saltelli`"))),
         };
         let base_value = toml::Value::try_from(&base.spec).map_err(|e| InputError::new(format!("internal: {e}")))?;
         let mut fields = Vec::new();
@@ -202,7 +205,23 @@ impl Sweep {
                 if n == 0 {
                     return Err(at("points", "must be at least 1".into()));
                 }
-                if d == Design::Sobol && sampled.len() > design::SOBOL_MAX_DIMS {
+                if d == Design::Saltelli {
+                    if sampled.len() != out_fields.len() {
+                        return Err(at(
+                            "design",
+                            "a saltelli design samples every varied field: give each as { lo, hi }".into(),
+                        ));
+                    }
+                    let most = crate::analysis::sobol::MAX_FACTORS;
+                    if sampled.len() > most {
+                        return Err(at(
+                            "design",
+                            format!("{} sampled fields; a saltelli design has at most {most}", sampled.len()),
+                        ));
+                    }
+                    // `points` counts the base rows; the design has N (k + 2) points.
+                    n.saturating_mul(sampled.len() + 2)
+                } else if d == Design::Sobol && sampled.len() > design::SOBOL_MAX_DIMS {
                     return Err(at(
                         "design",
                         format!(
@@ -211,8 +230,9 @@ impl Sweep {
                             design::SOBOL_MAX_DIMS
                         ),
                     ));
+                } else {
+                    n
                 }
-                n
             }
             (None, true) => {
                 if file.points.is_some() {
@@ -301,6 +321,7 @@ impl Sweep {
         let unit = match self.design {
             Some(Design::Lhs) => design::latin_hypercube(self.design_points, bounds.len(), key),
             Some(Design::Sobol) => design::sobol(self.design_points, bounds.len(), Some(key)),
+            Some(Design::Saltelli) => crate::analysis::sobol::saltelli(self.design_points / (bounds.len() + 2), bounds.len(), None),
             None => vec![Vec::new()],
         };
         let mut points = Vec::with_capacity(grid.len() * unit.len());

@@ -160,3 +160,80 @@ fn the_neighbour_coefficient_is_positive_and_vanishes_without_edges() {
     assert!(text(&o).contains("field `--covariates`"), "{}", text(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A `design = "saltelli"` sweep has N (k + 2) points, and `pioneer sensitivity` turns its runs
+/// into first- and total-order indices per metric and field; other designs are refused.
+#[test]
+fn a_saltelli_sweep_gives_sobol_indices() {
+    let dir = temp("sensitivity");
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/classroom.toml");
+    let sweep = dir.join("s.toml");
+    let body = format!(
+        "base = \"{}\"\nreplicates = 2\nmonths = 60\ndesign = \"saltelli\"\npoints = 16\n[vary]\n\"params.ambition_hi\" = {{ lo = 0.3, hi = 1.0 }}\nspace = {{ lo = 0.2, hi = 1.0 }}\n",
+        base.display()
+    );
+    std::fs::write(&sweep, &body).expect("write");
+    let out = dir.join("out");
+    let o = pioneer(&[
+        "sweep",
+        sweep.to_str().expect("utf8"),
+        "--backend",
+        "cpu",
+        "--steps",
+        "none",
+        "--out",
+        out.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("64 points × 2 replicates"), "16 × (2 + 2) points: {}", text(&o));
+    let o = pioneer(&["sensitivity", out.to_str().expect("utf8"), "--metric", "final_share,mean_depth"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (head, rows) = table(&out.join("sensitivity.csv"));
+    assert_eq!(head[..4], ["metric", "field", "s1", "s1_lo"]);
+    assert_eq!(rows.len(), 4, "2 metrics × 2 fields");
+    for r in &rows {
+        let v: Vec<f64> = r[2..].iter().map(|c| c.parse().expect("number")).collect();
+        assert!(v.iter().all(|x| x.is_finite()), "{r:?}");
+        assert!(
+            v[1] <= v[0] && v[0] <= v[2] && v[4] <= v[3] && v[3] <= v[5],
+            "estimates inside their intervals: {r:?}"
+        );
+    }
+    // A field given as a list, or another design, is not a Saltelli design.
+    std::fs::write(&sweep, body.replace("space = { lo = 0.2, hi = 1.0 }", "space = [0.2, 0.6]")).expect("write");
+    let o = pioneer(&[
+        "sweep",
+        sweep.to_str().expect("utf8"),
+        "--out",
+        dir.join("x").to_str().expect("utf8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("field `design`") && text(&o).contains("every varied field"),
+        "{}",
+        text(&o)
+    );
+    let other = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/incentive-space.toml");
+    let lhs = dir.join("grid");
+    let o = pioneer(&[
+        "sweep",
+        other.to_str().expect("utf8"),
+        "--backend",
+        "cpu",
+        "--replicates",
+        "1",
+        "--months",
+        "12",
+        "--out",
+        lhs.to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = pioneer(&["sensitivity", lhs.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("design = \\\"saltelli\\\"") || text(&o).contains("saltelli"),
+        "{}",
+        text(&o)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
