@@ -321,20 +321,14 @@ impl Series {
     /// Read unit `i` at the end of a month: its stage, depths, and I, g, θ, L, B as the rules
     /// compute them.
     fn read(&mut self, model: &Model, prm: &crate::model::params::Params, run: &crate::state::RunMut, i: usize) {
-        use crate::model::{fixed::to_f64, rules};
+        use crate::model::fixed::to_f64;
         let n = model.world.len();
         self.stage.push(crate::state::process::stage(run.proc_[i]));
         for (k, d) in self.depth.iter_mut().enumerate() {
             d.push(run.depth[k * n + i]);
         }
-        let nbr = rules::neighbour_mean(model, run.p, i);
-        let values = [
-            rules::incentive(prm, run.ambition[i], run.age[i]),
-            rules::gap(prm, run.p[i], run.e[i], nbr),
-            run.theta[i],
-            run.l[i],
-            run.b[i],
-        ];
+        let (incentive, gap) = crate::model::trace::incentive_and_gap(model, prm, run, i);
+        let values = [incentive, gap, run.theta[i], run.l[i], run.b[i]];
         for (line, v) in self.lines.iter_mut().zip(values) {
             line.push(to_f64(v));
         }

@@ -113,3 +113,13 @@ impl Tracer for EventLog {
         self.events.push(e);
     }
 }
+
+/// Unit `i`'s incentive I and gap g at the end of a month, as the rules compute them from its
+/// state then: what a replay reads beside the events (the trace chart, the event-history panel).
+pub fn incentive_and_gap(m: &super::Model, prm: &super::params::Params, run: &crate::state::RunMut, i: usize) -> (u32, u32) {
+    let nbr = super::rules::neighbour_mean(m, run.p, i);
+    (
+        super::rules::incentive(prm, run.ambition[i], run.age[i]),
+        super::rules::gap(prm, run.p[i], run.e[i], nbr),
+    )
+}

@@ -5,7 +5,7 @@ use crate::backend::cpu::run_months;
 use crate::model::fixed::to_f64;
 use crate::model::params::{Params, NEVER};
 use crate::model::trace::NoTrace;
-use crate::model::{agg, init_batch, rules, Model, RunId};
+use crate::model::{agg, init_batch, Model, RunId};
 use crate::state::{route, RunMut};
 use crate::world::NO_PARENT;
 use std::fmt::Write as _;
@@ -61,12 +61,12 @@ fn snapshot(m: &Model, prm: &Params, run: &RunMut, month: u32) -> Snapshot {
     let exemplar = (0..kn).map(|k| run.ex_unit[k] != NEVER).collect();
     let unit = (0..n)
         .map(|i| {
-            let nbr = rules::neighbour_mean(m, run.p, i);
+            let (incentive, gap) = crate::model::trace::incentive_and_gap(m, prm, run, i);
             [
-                to_f64(rules::incentive(prm, run.ambition[i], run.age[i])),
+                to_f64(incentive),
                 to_f64(run.ambition[i]),
                 to_f64(run.mu[i]),
-                to_f64(rules::gap(prm, run.p[i], run.e[i], nbr)),
+                to_f64(gap),
                 to_f64(run.p[i]),
                 to_f64(run.l[i]),
                 to_f64(run.b[i]),
