@@ -169,6 +169,60 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         innovation: u32,
     },
+    /// Fit fields of a scenario to an observed adoption curve by ABC-SMC (sequential Monte Carlo
+    /// with a falling tolerance): particles of every generation, the posterior, a pairs chart and
+    /// the posterior-predictive band; resumable.
+    Calibrate {
+        /// Scenario file (TOML) with `start_year`, e.g. scenarios/baseline.toml.
+        scenario: PathBuf,
+        /// Observed adoption (CSV `year,count` or `year,share`, cumulative).
+        #[arg(long)]
+        observed: PathBuf,
+        /// A field and its uniform prior, `params.kappa=0.5..8`; repeat for each field.
+        #[arg(long, required = true)]
+        vary: Vec<String>,
+        /// Particles per generation.
+        #[arg(long, default_value_t = 200)]
+        particles: usize,
+        /// Generations (the first is drawn from the prior).
+        #[arg(long, default_value_t = 5)]
+        generations: usize,
+        /// Runs per proposal; the distance is that of their mean curve.
+        #[arg(long, default_value_t = 1)]
+        replicates: u32,
+        /// Each tolerance is this quantile of the last generation's distances.
+        #[arg(long, default_value_t = 0.5)]
+        quantile: f64,
+        /// Most simulations for one generation (default 50 × particles).
+        #[arg(long)]
+        max_simulations: Option<usize>,
+        /// Posterior draws run for the predictive band.
+        #[arg(long, default_value_t = 100)]
+        predictive: usize,
+        /// The innovation (index) whose curve is fitted.
+        #[arg(long, default_value_t = 0)]
+        innovation: u32,
+        /// Master seed; overrides the scenario.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Months; overrides the scenario.
+        #[arg(long)]
+        months: Option<u32>,
+        /// Backend: cpu, gpu or auto.
+        #[arg(long, default_value = "auto")]
+        backend: String,
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Output folder (default: out/<scenario name>-calibration).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Continue the calibration in its folder from its last finished generation.
+        #[arg(long)]
+        resume: bool,
+        /// Replace what the output folder holds (a pioneer output only).
+        #[arg(long)]
+        force: bool,
+    },
     /// Write DIR/report.html for a finished run or sweep: the scenario in brief, the key numbers
     /// and every chart, embedded in one page that needs nothing else.
     Report {

@@ -5,7 +5,7 @@ mod cli;
 
 use clap::Parser;
 use cli::{Cli, Command};
-use pioneer::app::{ablate, bench, devices, merge, panel, plot, report, run, sensitivity, sweep, trace};
+use pioneer::app::{ablate, bench, calibrate, devices, merge, panel, plot, report, run, sensitivity, sweep, trace};
 use pioneer::error::Error;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -120,6 +120,47 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
         Command::Sensitivity { dir, metric, innovation } => {
             let r = sensitivity::sensitivity(&dir, &metric, innovation)?;
             say(&format!("{}\n", sensitivity::describe(&r)))?;
+        }
+        Command::Calibrate {
+            scenario,
+            observed,
+            vary,
+            particles,
+            generations,
+            replicates,
+            quantile,
+            max_simulations,
+            predictive,
+            innovation,
+            seed,
+            months,
+            backend,
+            threads,
+            out,
+            resume,
+            force,
+        } => {
+            let r = calibrate::calibrate(&calibrate::CalibrateArgs {
+                scenario,
+                observed,
+                vary,
+                particles,
+                generations,
+                replicates,
+                quantile,
+                max_simulations,
+                predictive,
+                innovation,
+                seed,
+                months,
+                backend,
+                threads,
+                out,
+                resume,
+                force,
+                progress: std::io::stderr().is_terminal(),
+            })?;
+            say(&format!("{}\n", calibrate::describe(&r)))?;
         }
         Command::Report { dir } => {
             let path = report::report(&dir)?;

@@ -1,6 +1,7 @@
 //! Pure statistics on results: the headline outcomes of a run and paired comparisons of runs.
 //! No I/O and no backend here; everything works on a `BatchOutput`.
 
+pub mod abc;
 pub mod logit;
 pub mod observed;
 pub mod sobol;

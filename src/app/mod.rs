@@ -5,6 +5,7 @@
 pub mod ablate;
 pub mod bench;
 pub mod budget;
+pub mod calibrate;
 pub mod devices;
 pub mod merge;
 pub mod panel;

@@ -70,7 +70,7 @@ fn steps_mode(s: Option<&str>) -> Result<&'static str> {
 
 /// The part of a scenario that makes its `Model` (world, lever masks, seeded designs, starting
 /// values); points with equal keys share one model and one batch.
-fn model_key(spec: &crate::scenario::ScenarioSpec) -> String {
+pub(crate) fn model_key(spec: &crate::scenario::ScenarioSpec) -> String {
     let issuers: Vec<&str> = spec.mandate.iter().map(|m| m.issuer.as_str()).collect();
     let pilots: Vec<&Vec<String>> = spec.pilot.iter().map(|p| &p.units).collect();
     serde_json::json!({
@@ -304,7 +304,7 @@ fn check_sizes(sw: &Sweep, steps: &str) -> Result<()> {
 
 /// Runs per batch handed to the backend: as many as fit in a quarter of memory (at most 2 GiB),
 /// at most a block. Results do not depend on it.
-fn batch_size(fp: &Footprint, steps: &str, block_runs: usize) -> usize {
+pub(crate) fn batch_size(fp: &Footprint, steps: &str, block_runs: usize) -> usize {
     let per_run = run_bytes(fp, steps).max(1);
     let have = budget::memory_total() / 4;
     ((have.min(2 << 30) / per_run) as usize).clamp(1, block_runs.max(1))

@@ -38,7 +38,7 @@ pub fn factorial(lists: &[Vec<f64>]) -> Vec<Vec<f64>> {
 }
 
 /// A uniform number in [0, 1) from a counter-based draw (53 random bits).
-fn unit(key: u32, a: u32, b: u32, stream: u32) -> f64 {
+pub(crate) fn unit(key: u32, a: u32, b: u32, stream: u32) -> f64 {
     let hi = rng::draw(key, a, b, stream) as u64;
     let lo = rng::draw(key, a, b, stream ^ 0x8000_0000) as u64;
     (((hi << 21) ^ lo) & ((1 << 53) - 1)) as f64 / (1u64 << 53) as f64

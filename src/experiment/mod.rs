@@ -432,8 +432,50 @@ impl Sweep {
     }
 }
 
+/// Scenarios made from a base by setting some of its fields to given values (a calibration's
+/// proposals): the fields are checked as a sweep's `vary` names are.
+#[derive(Debug, Clone)]
+pub struct Varied {
+    pub base: Scenario,
+    pub fields: Vec<String>,
+    base_value: toml::Value,
+}
+
+impl Varied {
+    /// Check `fields` against `base`; an error is (the field's index, what is wrong).
+    pub fn new(base: Scenario, fields: Vec<String>) -> Result<Varied, (usize, String)> {
+        let base_value = toml::Value::try_from(&base.spec).map_err(|e| (0, format!("internal: {e}")))?;
+        for (i, f) in fields.iter().enumerate() {
+            if let Some((_, why)) = FIXED.iter().find(|(x, _)| x == f) {
+                return Err((i, format!("`{f}` cannot be varied: {why}")));
+            }
+            check_path(&base_value, f).map_err(|m| (i, m))?;
+            if fields[..i].contains(f) {
+                return Err((i, format!("`{f}` is given twice")));
+            }
+        }
+        Ok(Varied { base, fields, base_value })
+    }
+
+    /// The base with `values` (one per field; whole-number fields rounded), validated.
+    pub fn scenario(&self, values: &[f64]) -> Result<Scenario, InputError> {
+        let mut v = self.base_value.clone();
+        for (f, &x) in self.fields.iter().zip(values) {
+            set_path(&mut v, f, x, true).map_err(|m| InputError::new(m).field(f.as_str()))?;
+        }
+        let spec = ScenarioSpec::deserialize(v).map_err(|e| InputError::new(e.to_string()))?;
+        self.base.with_spec(spec)
+    }
+
+    /// The index of the field an error of `scenario` is about, if it is one of ours.
+    pub fn field_of(&self, e: &InputError) -> Option<usize> {
+        let ef = e.field.as_deref()?;
+        self.fields.iter().position(|f| f == ef || same_field(ef, f))
+    }
+}
+
 /// FNV-1a, 64 bits: a stable fingerprint (not a defence against forgery).
-struct Fnv(u64);
+pub(crate) struct Fnv(pub(crate) u64);
 
 impl Default for Fnv {
     fn default() -> Self {
@@ -442,7 +484,7 @@ impl Default for Fnv {
 }
 
 impl Fnv {
-    fn add(&mut self, bytes: &[u8]) {
+    pub(crate) fn add(&mut self, bytes: &[u8]) {
         for &b in bytes {
             self.0 ^= b as u64;
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);

@@ -2,7 +2,9 @@
 //! per month, median line and 5–95 % band over replicates) written as PNG and SVG.
 
 pub mod map;
+pub mod pairs;
 pub mod routes;
+pub mod sensitivity;
 pub mod sweep;
 pub mod trace;
 
