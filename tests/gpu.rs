@@ -834,3 +834,55 @@ fn sweep_tables_are_byte_identical_between_backends() {
     assert!(manifest.contains("\"backend\": \"gpu"), "{manifest}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A calibration (proposals of two generations batched on the device, and the predictive
+/// draws) gives the same particles, posterior and predictive band on the GPU as on the CPU.
+#[test]
+fn calibration_particles_are_identical_between_backends() {
+    let Some(_gpu) = gpu_or_skip() else { return };
+    let dir = std::env::temp_dir().join(format!("pioneer-gpu-calibrate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let obs = dir.join("observed.csv");
+    std::fs::write(&obs, "year,count\n2006,0\n2008,2\n2010,6\n2012,12\n2014,20\n").expect("write");
+    for be in ["cpu", "gpu"] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_pioneer"))
+            .args(["calibrate", "scenarios/classroom.toml", "--observed"])
+            .arg(&obs)
+            .args([
+                "--vary",
+                "params.gamma_g=1..30",
+                "--vary",
+                "innovation.0.signal=0.05..0.9",
+                "--months",
+                "120",
+                "--particles",
+                "48",
+                "--generations",
+                "2",
+                "--predictive",
+                "16",
+                "--backend",
+                be,
+                "--out",
+            ])
+            .arg(dir.join(be))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("binary runs");
+        assert!(o.status.success(), "calibrate on {be}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    for f in [
+        "particles.csv",
+        "particles.parquet",
+        "generations.csv",
+        "posterior.csv",
+        "predictive.csv",
+    ] {
+        let read = |be: &str| std::fs::read(dir.join(be).join(f)).expect("table");
+        assert!(read("cpu") == read("gpu"), "{f} differs between cpu and gpu");
+    }
+    let manifest = std::fs::read_to_string(dir.join("gpu").join("manifest.json")).expect("manifest");
+    assert!(manifest.contains("\"backend\": \"gpu"), "{manifest}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -192,12 +192,7 @@ fn weight(x: &[f64], gen: &Generation, sd: &[f64]) -> f64 {
 /// numbered from `first` within the generation. Proposals go out in rounds sized from the last
 /// acceptance rate, and the first `particles` accepted in proposal order are kept, so the result
 /// depends on nothing but the settings, the prior and the distances.
-pub fn generation<E>(
-    prior: &Prior,
-    prev: Option<&Generation>,
-    s: &Settings,
-    simulate: &mut Simulate<'_, E>,
-) -> Result<Outcome, E> {
+pub fn generation<E>(prior: &Prior, prev: Option<&Generation>, s: &Settings, simulate: &mut Simulate<'_, E>) -> Result<Outcome, E> {
     let g = prev.map_or(0, |p| p.index + 1);
     let n = s.particles;
     let (tolerance, ctx) = match prev {

@@ -446,8 +446,11 @@ impl Varied {
     pub fn new(base: Scenario, fields: Vec<String>) -> Result<Varied, (usize, String)> {
         let base_value = toml::Value::try_from(&base.spec).map_err(|e| (0, format!("internal: {e}")))?;
         for (i, f) in fields.iter().enumerate() {
-            if let Some((_, why)) = FIXED.iter().find(|(x, _)| x == f) {
-                return Err((i, format!("`{f}` cannot be varied: {why}")));
+            if FIXED.iter().any(|(x, _)| x == f) {
+                return Err((
+                    i,
+                    format!("`{f}` is not a parameter to fit: set it in the scenario or by its flag (--{f})"),
+                ));
             }
             check_path(&base_value, f).map_err(|m| (i, m))?;
             if fields[..i].contains(f) {

@@ -1,6 +1,7 @@
 //! Integration tests of pioneer (one binary): facts of the model, determinism, scenarios, CLI.
 
 mod analysis;
+mod calibrate;
 mod charts;
 mod cli;
 mod cluster;
