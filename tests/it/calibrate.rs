@@ -30,7 +30,7 @@ fn yearly_share(steps: &Path) -> String {
     for l in lines {
         let v: Vec<&str> = l.split(',').collect();
         let m: u32 = v[month].parse().expect("month");
-        if v[run] == "0" && v[innov] == "0" && m % 12 == 0 {
+        if v[run] == "0" && v[innov] == "0" && m.is_multiple_of(12) {
             s.push_str(&format!("{},{}\n", 2005 + m / 12, v[share]));
         }
     }
