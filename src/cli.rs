@@ -83,6 +83,9 @@ pub enum Command {
         /// Months; overrides the sweep file.
         #[arg(long)]
         months: Option<u32>,
+        /// Points of the sampled design (base rows of a saltelli design); overrides the file.
+        #[arg(long)]
+        points: Option<usize>,
         /// Run only shard I of N (`pioneer merge` joins the shards' folders).
         #[arg(long, value_name = "I/N")]
         shard: Option<String>,
@@ -122,6 +125,9 @@ pub enum Command {
         /// The file is a sweep: replay this point's run.
         #[arg(long)]
         point: Option<usize>,
+        /// The sweep's points (as given to `sweep --points`).
+        #[arg(long)]
+        points: Option<usize>,
         /// Unit name (e.g. J) or index.
         #[arg(long)]
         unit: String,
@@ -157,11 +163,35 @@ pub enum Command {
         #[arg(long, value_delimiter = ',')]
         covariates: Vec<String>,
     },
-    /// Sobol first- and total-order indices of a finished `design = "saltelli"` sweep (Saltelli
-    /// and Jansen estimators, bootstrap intervals): printed and written to DIR/sensitivity.csv.
+    /// Sobol first- and total-order indices (Saltelli and Jansen estimators, bootstrap
+    /// intervals) of a `design = "saltelli"` sweep: runs the sweep file (or reads a finished
+    /// sweep's folder), prints the indices, writes sensitivity.csv and sensitivity.png/.svg.
     Sensitivity {
-        /// The sweep's folder.
-        dir: PathBuf,
+        /// A sweep file with design = "saltelli", or the folder of a finished one.
+        sweep: PathBuf,
+        /// Base rows N of the design (N (k + 2) points); overrides the sweep file's `points`.
+        #[arg(long)]
+        n: Option<usize>,
+        /// Replicates per point; overrides the sweep file.
+        #[arg(long)]
+        replicates: Option<u32>,
+        /// Months; overrides the sweep file.
+        #[arg(long)]
+        months: Option<u32>,
+        /// Backend: cpu, gpu or auto.
+        #[arg(long, default_value = "auto")]
+        backend: String,
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Output folder of the sweep (default: out/<sweep name>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Continue an interrupted sweep in its folder.
+        #[arg(long)]
+        resume: bool,
+        /// Replace what the output folder holds (a pioneer output only).
+        #[arg(long)]
+        force: bool,
         /// Metrics of runs.csv, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "t50,final_share,mean_depth")]
         metric: Vec<String>,

@@ -87,6 +87,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             out,
             replicates,
             months,
+            points,
             shard,
             resume,
             force,
@@ -99,6 +100,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 out,
                 replicates,
                 months,
+                points,
                 shard,
                 resume,
                 force,
@@ -117,7 +119,40 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             let r = panel::panel(&dir, innovation, fit, &covariates)?;
             say(&format!("{}\n", panel::describe(&r)))?;
         }
-        Command::Sensitivity { dir, metric, innovation } => {
+        Command::Sensitivity {
+            sweep,
+            n,
+            replicates,
+            months,
+            backend,
+            threads,
+            out,
+            resume,
+            force,
+            metric,
+            innovation,
+        } => {
+            let dir = if sweep.is_dir() {
+                sensitivity::refuse_sweep_flags(n, replicates, months, out.as_deref(), resume)?;
+                sweep
+            } else {
+                let res = pioneer::app::sweep::sweep(&pioneer::app::sweep::SweepArgs {
+                    sweep,
+                    backend,
+                    out,
+                    replicates,
+                    months,
+                    points: n,
+                    resume,
+                    force,
+                    steps: Some("none".into()),
+                    threads,
+                    progress: std::io::stderr().is_terminal(),
+                    ..Default::default()
+                })?;
+                say(&format!("{}\n", pioneer::app::sweep::describe(&res)))?;
+                res.out_dir
+            };
             let r = sensitivity::sensitivity(&dir, &metric, innovation)?;
             say(&format!("{}\n", sensitivity::describe(&r)))?;
         }
@@ -178,6 +213,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             scenario,
             run,
             point,
+            points,
             unit,
             replicates,
             seed,
@@ -194,6 +230,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 months,
                 out,
                 point,
+                points,
                 chart,
             })?;
             say(&format!("{}\n", trace::describe(&res)))?;

@@ -46,8 +46,10 @@ pub struct Index {
 
 /// S_i and S_Ti of every factor from the outputs `y` of the `saltelli(n, k, …)` design (same
 /// order), over the base rows `rows` (each may repeat: a bootstrap sample):
-/// V = the variance of f(A) and f(B) together; S_i = mean(f(B) (f(A_B^i) − f(A))) / V (Saltelli
-/// 2010); S_Ti = mean((f(A) − f(A_B^i))²) / 2V (Jansen 1999).
+/// V = the variance of f(A) and f(B) together, with mean f̄; S_i = mean((f(B) − f̄) (f(A_B^i) −
+/// f(A))) / V (Saltelli 2010, on the centred output as SALib computes it: the same in expectation,
+/// and far less noisy when the output's mean is large against its spread, as months are);
+/// S_Ti = mean((f(A) − f(A_B^i))²) / 2V (Jansen 1999).
 fn estimate(y: &[f64], n: usize, k: usize, rows: &[usize]) -> Vec<(f64, f64)> {
     let (ya, yb) = (&y[..n], &y[n..2 * n]);
     let m = rows.len() as f64;
@@ -59,7 +61,7 @@ fn estimate(y: &[f64], n: usize, k: usize, rows: &[usize]) -> Vec<(f64, f64)> {
             if var <= 0.0 {
                 return (f64::NAN, f64::NAN);
             }
-            let s1 = rows.iter().map(|&j| yb[j] * (yab[j] - ya[j])).sum::<f64>() / m / var;
+            let s1 = rows.iter().map(|&j| (yb[j] - mean) * (yab[j] - ya[j])).sum::<f64>() / m / var;
             let st = rows.iter().map(|&j| (ya[j] - yab[j]).powi(2)).sum::<f64>() / (2.0 * m) / var;
             (s1, st)
         })

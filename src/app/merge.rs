@@ -63,7 +63,12 @@ pub fn merge(a: &MergeArgs) -> Result<usize> {
         sources.push((d.clone(), ledger::read_ledger(d)?));
     }
     check_coverage(&first, &sources)?;
-    let sw = Sweep::load(Path::new(&first.sweep_file), Some(first.replicates), Some(first.months))?;
+    let sw = Sweep::load(
+        Path::new(&first.sweep_file),
+        Some(first.replicates),
+        Some(first.months),
+        first.points_flag,
+    )?;
     if sw.identity() != first.identity {
         return Err(
             InputError::new("the sweep file or its base scenario changed since the shards ran; run them again")

@@ -154,7 +154,38 @@ pub fn sensitivity(dir: &Path, metrics: &[String], innovation: u32) -> Result<Se
         }
     }
     crate::output::write_atomic(&dir.join("sensitivity.csv"), s.as_bytes())?;
+    let bars = crate::plot::sensitivity::SobolBars {
+        title: format!(
+            "{}: Sobol indices, {} base rows × {} replicates (95 % bootstrap intervals)",
+            m["name"].as_str().unwrap_or("sweep"),
+            n,
+            replicates
+        ),
+        fields: res.fields.clone(),
+        metrics: res.metrics.iter().map(|mi| (mi.metric.clone(), mi.indices.clone())).collect(),
+    };
+    crate::plot::sensitivity::sensitivity_chart(&dir.join("sensitivity"), &bars)
+        .map_err(|e| crate::error::Error::Backend(e.to_string()))?;
     Ok(res)
+}
+
+/// A finished sweep's folder is read as it is: flags that would change the sweep are refused.
+pub fn refuse_sweep_flags(n: Option<usize>, replicates: Option<u32>, months: Option<u32>, out: Option<&Path>, resume: bool) -> Result<()> {
+    let given = [
+        (n.is_some(), "--n"),
+        (replicates.is_some(), "--replicates"),
+        (months.is_some(), "--months"),
+        (out.is_some(), "--out"),
+        (resume, "--resume"),
+    ];
+    match given.iter().find(|g| g.0) {
+        Some((_, flag)) => Err(InputError::new(format!(
+            "{flag} is for running a sweep file; a finished sweep's folder is read as it ran"
+        ))
+        .field(*flag)
+        .into()),
+        None => Ok(()),
+    }
 }
 
 /// The indices as a table.
@@ -181,6 +212,6 @@ pub fn describe(r: &Sensitivity) -> String {
             );
         }
     }
-    let _ = write!(s, "wrote {}", r.dir.join("sensitivity.csv").display());
+    let _ = write!(s, "wrote {} and sensitivity.png/.svg", r.dir.join("sensitivity.csv").display());
     s
 }

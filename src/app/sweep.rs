@@ -24,6 +24,8 @@ pub struct SweepArgs {
     pub out: Option<PathBuf>,
     pub replicates: Option<u32>,
     pub months: Option<u32>,
+    /// Points of the sampled design; overrides the sweep file's `points`.
+    pub points: Option<usize>,
     /// `I/N`: run only this shard of the blocks.
     pub shard: Option<String>,
     pub resume: bool,
@@ -93,6 +95,7 @@ fn info(sw: &Sweep, shard: Shard, steps: &str) -> SweepInfo {
             .display()
             .to_string(),
         points: sw.points.len(),
+        points_flag: sw.points_flag,
         replicates: sw.replicates,
         months: sw.months,
         seed: sw.seed,
@@ -137,7 +140,7 @@ impl Signals {
 pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
     let t0 = Instant::now();
     let steps = steps_mode(a.steps.as_deref())?;
-    let sw = Sweep::load(&a.sweep, a.replicates, a.months)?;
+    let sw = Sweep::load(&a.sweep, a.replicates, a.months, a.points)?;
     let blocks = sw.blocks();
     let shard = match &a.shard {
         Some(s) => Shard::parse(s, blocks).map_err(|m| InputError::new(m).field("--shard"))?,
@@ -202,6 +205,7 @@ pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
                     [
                         a.replicates.map(|r| format!(" --replicates {r}")),
                         a.months.map(|m| format!(" --months {m}")),
+                        a.points.map(|p| format!(" --points {p}")),
                         a.steps.as_ref().map(|s| format!(" --steps {s}")),
                         a.shard.as_ref().map(|s| format!(" --shard {s}")),
                         a.out.as_ref().map(|o| format!(" --out {}", o.display())),

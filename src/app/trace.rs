@@ -29,6 +29,8 @@ pub struct TraceArgs {
     pub chart: bool,
     /// The file is a sweep: replay this point's run `run` (its replicate).
     pub point: Option<usize>,
+    /// The sweep's `points`, as given to `sweep --points`.
+    pub points: Option<usize>,
 }
 
 /// A replayed run.
@@ -81,7 +83,7 @@ pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
                     .field("--seed")
                     .into());
             }
-            let sw = crate::experiment::Sweep::load(&a.scenario, a.replicates, a.months)?;
+            let sw = crate::experiment::Sweep::load(&a.scenario, a.replicates, a.months, a.points)?;
             if p >= sw.points.len() {
                 return Err(InputError::new(format!(
                     "point {p} does not exist: the sweep has points 0 to {}",

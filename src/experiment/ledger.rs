@@ -14,6 +14,9 @@ pub struct SweepInfo {
     pub name: String,
     pub sweep_file: String,
     pub points: usize,
+    /// `--points` as given to `pioneer sweep` (the sweep file's `points` otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points_flag: Option<usize>,
     pub replicates: u32,
     pub months: u32,
     pub seed: u64,

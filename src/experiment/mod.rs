@@ -58,6 +58,8 @@ pub struct Sweep {
     pub design: Option<Design>,
     /// Points of the sampled design (for each point of the grid).
     pub design_points: usize,
+    /// `points` as given by a flag (`--points`), overriding the file's.
+    pub points_flag: Option<usize>,
     /// `points[p][f]`: the value of field f at point p.
     pub points: Vec<Vec<f64>>,
     /// The base spec as a TOML value, to which the points' values are applied.
@@ -114,14 +116,20 @@ const OPTIONAL: [(&str, &[&str]); 2] = [
 ];
 
 impl Sweep {
-    /// Read and check a sweep file; `replicates` and `months` override the file.
-    pub fn load(path: &Path, replicates: Option<u32>, months: Option<u32>) -> Result<Sweep, InputError> {
+    /// Read and check a sweep file; `replicates`, `months` and `points` override the file.
+    pub fn load(path: &Path, replicates: Option<u32>, months: Option<u32>, points: Option<usize>) -> Result<Sweep, InputError> {
         let source = crate::scenario::read_text(path, "the sweep")?;
-        Self::parse(path, source, replicates, months)
+        Self::parse(path, source, replicates, months, points)
     }
 
     /// Parse and check sweep text (`path` is used for messages and to find the base).
-    pub fn parse(path: &Path, source: String, replicates: Option<u32>, months: Option<u32>) -> Result<Sweep, InputError> {
+    pub fn parse(
+        path: &Path,
+        source: String,
+        replicates: Option<u32>,
+        months: Option<u32>,
+        points: Option<usize>,
+    ) -> Result<Sweep, InputError> {
         let at = |field: &str, msg: String| {
             let mut e = InputError::new(msg).file(path).field(field);
             if let Some(l) = crate::scenario::locate(&source, field) {
@@ -199,11 +207,14 @@ impl Sweep {
                 ))
             }
             (Some(d), false) => {
-                let n = file
-                    .points
+                let n = points
+                    .or(file.points)
                     .ok_or_else(|| at("points", "a sampled design needs `points = N` (at least 1)".into()))?;
                 if n == 0 {
-                    return Err(at("points", "must be at least 1".into()));
+                    return Err(match points {
+                        Some(_) => InputError::new("must be at least 1").field("--points"),
+                        None => at("points", "must be at least 1".into()),
+                    });
                 }
                 if d == Design::Saltelli {
                     if sampled.len() != out_fields.len() {
@@ -235,6 +246,13 @@ impl Sweep {
                 }
             }
             (None, true) => {
+                if points.is_some() {
+                    return Err(InputError::new(format!(
+                        "{} has no sampled design (design = \"lhs\", \"sobol\" or \"saltelli\") for --points to size",
+                        path.display()
+                    ))
+                    .field("--points"));
+                }
                 if file.points.is_some() {
                     return Err(at(
                         "points",
@@ -259,6 +277,7 @@ impl Sweep {
             fields: out_fields,
             design,
             design_points,
+            points_flag: points,
             points: Vec::new(),
             base_value,
         };
@@ -428,6 +447,9 @@ impl Sweep {
             h.add(&std::fs::read(p).unwrap_or_default());
         }
         h.add(format!("{}/{}/{}/{}", self.replicates, self.months, self.seed, BLOCK_RUNS).as_bytes());
+        if let Some(p) = self.points_flag {
+            h.add(format!("points {p}").as_bytes());
+        }
         format!("{:016x}", h.0)
     }
 }

@@ -237,3 +237,80 @@ fn a_saltelli_sweep_gives_sobol_indices() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One command runs a saltelli sweep file as a batched sweep (with `--n` base rows) and computes
+/// the indices, with the bar chart; a finished folder is read as it ran.
+#[test]
+fn sensitivity_runs_a_sweep_file_in_one_command() {
+    let dir = temp("sensitivity-one");
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/classroom.toml");
+    let sweep = dir.join("s.toml");
+    std::fs::write(
+        &sweep,
+        format!(
+            "name = \"one\"\nbase = \"{}\"\nreplicates = 2\nmonths = 60\ndesign = \"saltelli\"\npoints = 64\n[vary.params]\ngamma_g = {{ lo = 1, hi = 30 }}\nr_learn = {{ lo = 0.05, hi = 0.5 }}\nkappa = {{ lo = 0.5, hi = 8 }}\n",
+            base.display()
+        ),
+    )
+    .expect("write");
+    let out = dir.join("out");
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "sensitivity",
+            sweep.to_str().expect("utf8"),
+            "--metric",
+            "t10,final_share",
+            "--backend",
+            "cpu",
+            "--out",
+            out.to_str().expect("utf8"),
+        ];
+        args.extend_from_slice(extra);
+        pioneer(&args)
+    };
+    let o = run(&["--n", "32"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("160 points × 2 replicates"), "32 × (3 + 2) points: {}", text(&o));
+    let (_, rows) = table(&out.join("sensitivity.csv"));
+    assert_eq!(rows.len(), 6, "2 metrics × 3 fields");
+    // γ_g, the gain of the performance gap, moves the classroom's curve more than κ does.
+    let st = |m: &str, f: &str| -> f64 {
+        rows.iter().find(|r| r[0] == m && r[1] == f).expect("row")[5]
+            .parse()
+            .expect("number")
+    };
+    assert!(st("final_share", "params.gamma_g") > st("final_share", "params.kappa"), "{rows:?}");
+    for f in ["sensitivity.png", "sensitivity.svg"] {
+        assert!(std::fs::metadata(out.join(f)).map(|m| m.len() > 10_000).unwrap_or(false), "{f}");
+    }
+    // The sweep's folder holds the --n run: the same command resumes nothing, and a different
+    // --n is another sweep.
+    let o = run(&["--n", "16"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = pioneer(&["sensitivity", out.to_str().expect("utf8"), "--n", "16"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("field `--n`"), "{}", text(&o));
+    let o = pioneer(&["sensitivity", out.to_str().expect("utf8"), "--metric", "t10"]);
+    assert!(o.status.success(), "{}", text(&o));
+    // A replay of a point of the --n sweep (given --points) is the run the sweep made.
+    let res = pioneer::app::trace::trace(&pioneer::app::trace::TraceArgs {
+        scenario: sweep.clone(),
+        point: Some(100),
+        points: Some(32),
+        run: 1,
+        unit: "0".into(),
+        out: Some(dir.join("trace")),
+        ..Default::default()
+    })
+    .expect("replays");
+    let share = pioneer::output::summarise(&res.output, 0)[0].final_share;
+    let runs = std::fs::read_to_string(out.join("runs.csv")).expect("runs.csv");
+    let want: f64 = runs
+        .lines()
+        .find(|l| l.starts_with("100,1,"))
+        .and_then(|l| l.split(',').nth(7))
+        .and_then(|x| x.parse().ok())
+        .expect("the run's final_share");
+    assert!((share - want).abs() < 1e-6, "replay {share} vs sweep {want}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

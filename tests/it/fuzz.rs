@@ -285,7 +285,7 @@ fn exercise(sc: &Scenario, most_months: u32) -> pioneer::error::Result<Outcome> 
 
 /// Load a sweep and exercise its first points.
 fn try_sweep(path: &Path, most_months: u32) -> pioneer::error::Result<Outcome> {
-    let sw = Sweep::load(path, None, None)?;
+    let sw = Sweep::load(path, None, None, None)?;
     let mut out = Outcome::Ran;
     for p in 0..sw.points.len().min(2) {
         let mut sc = sw.scenario(p)?;
