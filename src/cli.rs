@@ -98,6 +98,10 @@ pub enum Command {
         /// steps.csv per run (`run`, the default), per point over its replicates (`mean`), or none.
         #[arg(long)]
         steps: Option<String>,
+        /// Also write the event-history panel (panel.csv and .parquet, rows labelled by point and
+        /// replicate), periods of a year (the default) or a month.
+        #[arg(long, num_args = 0..=1, default_missing_value = "year", value_name = "year|month")]
+        panel: Option<String>,
         #[arg(long)]
         threads: Option<usize>,
     },
@@ -148,10 +152,10 @@ pub enum Command {
         #[arg(long)]
         chart: bool,
     },
-    /// The event-history panel of a run (written by `pioneer run --panel`): its size, and with
+    /// The event-history panel of a run or sweep (written with `--panel`): its size, and with
     /// --fit the discrete-time logit of adoption on the lagged covariates.
     Panel {
-        /// A folder written by `pioneer run --panel`.
+        /// A folder written by `pioneer run --panel` or `pioneer sweep --panel`.
         dir: PathBuf,
         /// Fit the logit (IRLS) and print coefficients, standard errors, z and p.
         #[arg(long)]
@@ -162,6 +166,9 @@ pub enum Command {
         /// Covariates to fit, comma-separated (default: the observable ones, see docs/analysis.md).
         #[arg(long, value_delimiter = ',')]
         covariates: Vec<String>,
+        /// A sweep's panel: only this point's rows (default: every point's, pooled).
+        #[arg(long)]
+        point: Option<usize>,
     },
     /// Sobol first- and total-order indices (Saltelli and Jansen estimators, bootstrap
     /// intervals) of a `design = "saltelli"` sweep: runs the sweep file (or reads a finished

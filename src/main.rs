@@ -92,6 +92,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             resume,
             force,
             steps,
+            panel,
             threads,
         } => {
             let res = sweep::sweep(&sweep::SweepArgs {
@@ -105,6 +106,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 resume,
                 force,
                 steps,
+                panel,
                 threads,
                 progress: std::io::stderr().is_terminal(),
             })?;
@@ -115,8 +117,9 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             fit,
             innovation,
             covariates,
+            point,
         } => {
-            let r = panel::panel(&dir, innovation, fit, &covariates)?;
+            let r = panel::panel(&dir, innovation, fit, &covariates, point)?;
             say(&format!("{}\n", panel::describe(&r)))?;
         }
         Command::Sensitivity {

@@ -174,7 +174,7 @@ impl Simulator<'_> {
                 innov: params[0].n_innov as u64,
                 months: self.months as u64,
             };
-            let batch = sweep::batch_size(&fp, "none", ids.len());
+            let batch = sweep::batch_size(&fp, "none", None, ids.len());
             let o = run_chunked(self.be, model, &params, &ids, self.months, batch, &|_| {})?;
             let at = self.innovation * agg::PER_INNOV + agg::ADOPTERS;
             for local in 0..q - p {

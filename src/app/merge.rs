@@ -57,6 +57,14 @@ pub fn merge(a: &MergeArgs) -> Result<usize> {
             .file(d)
             .into());
         }
+        if i.panel != first.panel {
+            let said = |p: Option<u32>| p.map_or("without --panel".to_string(), |p| format!("with a panel of {p}-month periods"));
+            return Err(
+                InputError::new(format!("ran {}, {} {}", said(i.panel), a.dirs[0].display(), said(first.panel)))
+                    .file(d)
+                    .into(),
+            );
+        }
     }
     let mut sources = Vec::new();
     for d in &a.dirs {

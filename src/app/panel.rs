@@ -10,6 +10,9 @@ use std::path::Path;
 /// What `pioneer panel` found and fitted.
 pub struct PanelReport {
     pub rows: usize,
+    /// A sweep's panel: the point whose rows were read (None: all, pooled), and how many points.
+    pub point: Option<usize>,
+    pub points: Option<usize>,
     pub adoptions: usize,
     pub innovation: u32,
     /// The covariates fitted (after the intercept) and those left out as constant.
@@ -35,9 +38,9 @@ pub const OBSERVABLE: [&str; 9] = [
     "leader_tenure",
 ];
 
-/// Read `DIR/panel.csv` for innovation `innovation` and, with `fit`, fit the logit on
-/// `covariates` (empty: `OBSERVABLE`).
-pub fn panel(dir: &Path, innovation: u32, fit: bool, covariates: &[String]) -> Result<PanelReport> {
+/// Read `DIR/panel.csv` for innovation `innovation` (and a sweep's `point`, else all points) and,
+/// with `fit`, fit the logit on `covariates` (empty: `OBSERVABLE`).
+pub fn panel(dir: &Path, innovation: u32, fit: bool, covariates: &[String], point: Option<usize>) -> Result<PanelReport> {
     let chosen: Vec<&str> = if covariates.is_empty() {
         OBSERVABLE.to_vec()
     } else {
@@ -69,6 +72,14 @@ pub fn panel(dir: &Path, innovation: u32, fit: bool, covariates: &[String]) -> R
             .ok_or_else(|| bad(1, name, format!("missing column `{name}`: not a panel of this version")))
     };
     let (c_innov, c_adopt) = (col("innovation")?, col("adopt")?);
+    let c_point = headers.iter().position(|h| h == "point");
+    if point.is_some() && c_point.is_none() {
+        return Err(InputError::new("a run's panel has no points: --point is for a sweep's")
+            .field("--point")
+            .into());
+    }
+    let want_point = point.map(|p| p.to_string());
+    let mut points_seen = std::collections::BTreeSet::new();
     let cols: Vec<usize> = chosen.iter().map(|c| col(c)).collect::<std::result::Result<_, _>>()?;
     let mut x: Vec<Vec<f64>> = Vec::new();
     let mut y: Vec<f64> = Vec::new();
@@ -77,6 +88,15 @@ pub fn panel(dir: &Path, innovation: u32, fit: bool, covariates: &[String]) -> R
         let line = rec.position().map_or(0, |p| p.line());
         if rec.get(c_innov) != Some(innovation.to_string().as_str()) {
             continue;
+        }
+        if let Some(c) = c_point {
+            let p = rec.get(c).unwrap_or("");
+            if want_point.as_deref().is_some_and(|w| w != p) {
+                continue;
+            }
+            if !points_seen.contains(p) {
+                points_seen.insert(p.to_string());
+            }
         }
         let num = |c: usize, name: &str| -> std::result::Result<f64, InputError> {
             let v = rec.get(c).unwrap_or("");
@@ -94,9 +114,13 @@ pub fn panel(dir: &Path, innovation: u32, fit: bool, covariates: &[String]) -> R
         x.push(row);
     }
     if x.is_empty() {
-        return Err(InputError::new(format!("no rows of innovation {innovation} in the panel"))
+        let (what, flag) = match point {
+            Some(p) => (format!("point {p} and innovation {innovation}"), "--point"),
+            None => (format!("innovation {innovation}"), "--innovation"),
+        };
+        return Err(InputError::new(format!("no rows of {what} in the panel"))
             .file(&path)
-            .field("--innovation")
+            .field(flag)
             .into());
     }
     // Covariates that never vary (no mandate, no pilot) cannot be estimated: leave them out.
@@ -114,6 +138,8 @@ pub fn panel(dir: &Path, innovation: u32, fit: bool, covariates: &[String]) -> R
     };
     Ok(PanelReport {
         rows: y.len(),
+        point,
+        points: c_point.map(|_| points_seen.len()),
         adoptions,
         innovation,
         fitted,
@@ -125,9 +151,14 @@ pub fn panel(dir: &Path, innovation: u32, fit: bool, covariates: &[String]) -> R
 /// The report as the table a political scientist expects.
 pub fn describe(r: &PanelReport) -> String {
     let mut s = String::new();
+    let whose = match (r.point, r.points) {
+        (Some(p), _) => format!("point {p}, "),
+        (None, Some(n)) => format!("{n} points pooled, "),
+        _ => String::new(),
+    };
     let _ = writeln!(
         s,
-        "innovation {}: {} unit-periods at risk, {} adoptions",
+        "{whose}innovation {}: {} unit-periods at risk, {} adoptions",
         r.innovation, r.rows, r.adoptions
     );
     if let Some(f) = &r.fit {

@@ -163,16 +163,7 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         Some(f) => Some(f),
         None => a.animate.then_some(months.min(MAX_FRAMES)),
     };
-    let period = match a.panel.as_deref() {
-        None => None,
-        Some("year") => Some(12),
-        Some("month") => Some(1),
-        Some(other) => {
-            return Err(InputError::new(format!("`{other}`: allowed `year` or `month`"))
-                .field("--panel")
-                .into())
-        }
-    };
+    let period = output::panel::period(a.panel.as_deref())?;
     let fp = Footprint::of(&sc)?;
     if frames.is_some() && fp.world.units > MAP_MAX_UNITS {
         return Err(InputError::new(format!(
@@ -615,26 +606,26 @@ fn write_panel(res: &RunResult, period: u32, dir: &Path) -> Result<()> {
         .map(|r| {
             let mut s = String::new();
             let id = res.ids[r];
-            output::panel::rows(&res.model, &res.params[id.point as usize], id, r, res.output.months, period, &mut s);
+            let label = r.to_string();
+            output::panel::rows(
+                &res.model,
+                &res.params[id.point as usize],
+                id,
+                &label,
+                res.output.months,
+                period,
+                &mut s,
+            );
             s
         })
         .collect();
     let mut file = output::AtomicFile::create(&dir.join("panel.csv"))?;
-    file.write_all(output::panel::header().as_bytes())?;
+    file.write_all(output::panel::header("run").as_bytes())?;
     for p in &parts {
         file.write_all(p.as_bytes())?;
     }
     file.commit()?;
     #[cfg(feature = "parquet")]
-    {
-        use crate::output::sweep::Kind;
-        let kind = |c: &str| match c {
-            "name" | "parent" | "route" => Kind::Str,
-            "run" | "unit" | "level" | "innovation" | "period" | "adopt" | "depth" | "n_nbr_adopted" | "parent_adopted"
-            | "exemplar_exists" | "mandate_active" | "pilot" => Kind::U32,
-            _ => Kind::F64,
-        };
-        output::parquet::csv_to_parquet(&dir.join("panel.csv"), &dir.join("panel.parquet"), &kind, &[])?;
-    }
+    output::parquet::csv_to_parquet(&dir.join("panel.csv"), &dir.join("panel.parquet"), &output::panel::column_kind, &[])?;
     Ok(())
 }

@@ -32,6 +32,8 @@ pub struct SweepArgs {
     pub force: bool,
     /// `run` (default), `mean` or `none`.
     pub steps: Option<String>,
+    /// Also write the event-history panel: `year` or `month` periods.
+    pub panel: Option<String>,
     pub threads: Option<usize>,
     /// Show a progress bar (when stderr is a terminal).
     pub progress: bool,
@@ -56,7 +58,7 @@ pub struct SweepResult {
 }
 
 /// The tables of a sweep, in the order they are written.
-const TABLES: [&str; 4] = ["points", "runs", "stats", "steps"];
+const TABLES: [&str; 5] = ["points", "runs", "stats", "steps", "panel"];
 
 /// The sweep's steps output.
 fn steps_mode(s: Option<&str>) -> Result<&'static str> {
@@ -86,7 +88,7 @@ pub(crate) fn model_key(spec: &crate::scenario::ScenarioSpec) -> String {
 }
 
 /// The folder's record of this sweep.
-fn info(sw: &Sweep, shard: Shard, steps: &str) -> SweepInfo {
+fn info(sw: &Sweep, shard: Shard, steps: &str, panel: Option<u32>) -> SweepInfo {
     SweepInfo {
         identity: sw.identity(),
         name: sw.name.clone(),
@@ -102,6 +104,7 @@ fn info(sw: &Sweep, shard: Shard, steps: &str) -> SweepInfo {
         blocks: sw.blocks(),
         points_per_block: sw.points_per_block(),
         steps: steps.to_string(),
+        panel,
         shard,
     }
 }
@@ -140,14 +143,15 @@ impl Signals {
 pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
     let t0 = Instant::now();
     let steps = steps_mode(a.steps.as_deref())?;
+    let panel = crate::output::panel::period(a.panel.as_deref())?;
     let sw = Sweep::load(&a.sweep, a.replicates, a.months, a.points)?;
     let blocks = sw.blocks();
     let shard = match &a.shard {
         Some(s) => Shard::parse(s, blocks).map_err(|m| InputError::new(m).field("--shard"))?,
         None => Shard::new(1, 1, blocks),
     };
-    check_sizes(&sw, steps)?;
-    let me = info(&sw, shard, steps);
+    check_sizes(&sw, steps, panel)?;
+    let me = info(&sw, shard, steps, panel);
     let out_dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(&sw.name));
     prepare_folder(&out_dir, &me, a.resume, a.force)?;
     let result = |ran, skipped, backend: String, already| SweepResult {
@@ -188,7 +192,7 @@ pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
     let mut cache: Option<(String, Model)> = None;
     for (n, &b) in todo.iter().enumerate() {
         bar.set_message(format!("{points_done}/{points_todo} points, block {}/{}", n + 1, todo.len()));
-        let finished = run_block(&sw, b, be.as_ref(), steps, &out_dir, &signals, &bar, &mut cache)?;
+        let finished = run_block(&sw, b, be.as_ref(), steps, panel, &out_dir, &signals, &bar, &mut cache)?;
         points_done += sw.block_points(b).len();
         if !finished {
             bar.abandon();
@@ -207,6 +211,7 @@ pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
                         a.months.map(|m| format!(" --months {m}")),
                         a.points.map(|p| format!(" --points {p}")),
                         a.steps.as_ref().map(|s| format!(" --steps {s}")),
+                        a.panel.as_ref().map(|s| format!(" --panel {s}")),
                         a.shard.as_ref().map(|s| format!(" --shard {s}")),
                         a.out.as_ref().map(|o| format!(" --out {}", o.display())),
                     ]
@@ -240,7 +245,7 @@ fn prepare_folder(dir: &Path, me: &SweepInfo, resume: bool, force: bool) -> Resu
             let theirs = if sweep { ledger::read_info(dir)? } else { None };
             let same = theirs
                 .as_ref()
-                .is_some_and(|t| t.identity == me.identity && t.shard == me.shard && t.steps == me.steps);
+                .is_some_and(|t| t.identity == me.identity && t.shard == me.shard && t.steps == me.steps && t.panel == me.panel);
             if force {
                 std::fs::remove_dir_all(dir).map_err(|e| Error::io(format!("cannot clear {}", dir.display()), e))?;
             } else if same && resume {
@@ -260,7 +265,16 @@ fn prepare_folder(dir: &Path, me: &SweepInfo, resume: bool, force: bool) -> Resu
                 ));
             } else if resume {
                 let what = match theirs {
-                    Some(t) if t.identity == me.identity => format!("shard {}/{} with steps `{}`", t.shard.index, t.shard.count, t.steps),
+                    Some(t) if t.identity == me.identity => format!(
+                        "shard {}/{} with steps `{}` and {}",
+                        t.shard.index,
+                        t.shard.count,
+                        t.steps,
+                        match t.panel {
+                            Some(p) => format!("a panel of {p}-month periods"),
+                            None => "no panel".into(),
+                        }
+                    ),
                     Some(t) => format!("the sweep `{}` ({}), not this one", t.name, t.sweep_file),
                     None => "the results of `pioneer run`".to_string(),
                 };
@@ -278,9 +292,10 @@ fn prepare_folder(dir: &Path, me: &SweepInfo, resume: bool, force: bool) -> Resu
 }
 
 /// Bytes one run of a batch holds: its state twice (live and returned), its records and, with
-/// `--steps run`, its rows as text.
-fn run_bytes(fp: &Footprint, steps: &str) -> u64 {
+/// `--steps run` or `--panel`, its rows as text.
+fn run_bytes(fp: &Footprint, steps: &str, panel: Option<u32>) -> u64 {
     let text = if steps == "run" { fp.steps_text() } else { 0 };
+    let text = text.saturating_add(panel.map_or(0, |p| fp.panel_text(1, p)));
     fp.state_bytes()
         .saturating_mul(2)
         .saturating_add(fp.records_bytes())
@@ -289,7 +304,7 @@ fn run_bytes(fp: &Footprint, steps: &str) -> u64 {
 
 /// Check, from the numbers alone and before anything is built or written, that each distinct
 /// world of the sweep fits with at least one run at a time.
-fn check_sizes(sw: &Sweep, steps: &str) -> Result<()> {
+fn check_sizes(sw: &Sweep, steps: &str, panel: Option<u32>) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
     for p in 0..sw.points.len() {
         let sc = sw.scenario(p)?;
@@ -297,7 +312,7 @@ fn check_sizes(sw: &Sweep, steps: &str) -> Result<()> {
             continue;
         }
         let fp = Footprint::of(&sc)?;
-        let need = fp.world_bytes().saturating_add(run_bytes(&fp, steps));
+        let need = fp.world_bytes().saturating_add(run_bytes(&fp, steps, panel));
         budget::check(&sc, &fp, "months", 1, need, "use a smaller world or fewer months").map_err(|e| match e {
             Error::Input(e) => Error::Input(sw.at_point(p, e)),
             other => other,
@@ -308,8 +323,8 @@ fn check_sizes(sw: &Sweep, steps: &str) -> Result<()> {
 
 /// Runs per batch handed to the backend: as many as fit in a quarter of memory (at most 2 GiB),
 /// at most a block. Results do not depend on it.
-pub(crate) fn batch_size(fp: &Footprint, steps: &str, block_runs: usize) -> usize {
-    let per_run = run_bytes(fp, steps).max(1);
+pub(crate) fn batch_size(fp: &Footprint, steps: &str, panel: Option<u32>, block_runs: usize) -> usize {
+    let per_run = run_bytes(fp, steps, panel).max(1);
     let have = budget::memory_total() / 4;
     ((have.min(2 << 30) / per_run) as usize).clamp(1, block_runs.max(1))
 }
@@ -322,6 +337,7 @@ fn run_block(
     b: usize,
     be: &dyn crate::backend::Backend,
     steps: &str,
+    panel: Option<u32>,
     dir: &Path,
     signals: &Signals,
     bar: &indicatif::ProgressBar,
@@ -332,10 +348,15 @@ fn run_block(
     let fields: Vec<String> = sw.fields.iter().map(|f| f.path.clone()).collect();
     let mut files: Vec<AtomicFile> = Vec::new();
     for t in TABLES {
-        if t == "steps" && steps == "none" {
+        if (t == "steps" && steps == "none") || (t == "panel" && panel.is_none()) {
             continue;
         }
         files.push(AtomicFile::create(&ledger::part(dir, t, b))?);
+    }
+    // The panel's part is the last file.
+    let panel_file = panel.map(|_| files.len() - 1);
+    if let Some(f) = panel_file {
+        files[f].write_all(crate::output::panel::header("point,replicate").as_bytes())?;
     }
     let mut s = table::points_header(&fields);
     for p in pts.clone() {
@@ -370,7 +391,7 @@ fn run_block(
             group.push((q, prm));
             q += 1;
         }
-        if files.len() > 3 && !steps_header_written {
+        if steps != "none" && !steps_header_written {
             files[3].write_all(table::steps_header(model, means).as_bytes())?;
             steps_header_written = true;
         }
@@ -396,7 +417,7 @@ fn run_block(
             innov: innov as u64,
             months: sw.months as u64,
         };
-        let batch = batch_size(&fp, steps, ids.len());
+        let batch = batch_size(&fp, steps, panel, ids.len());
         let mut sums: Vec<table::StepSums> = if means {
             group.iter().map(|_| table::StepSums::new(model, sw.months, innov)).collect()
         } else {
@@ -421,8 +442,24 @@ fn run_block(
                 }
             }
             files[1].write_all(rows.as_bytes())?;
-            if files.len() > 3 {
+            if steps != "none" {
                 files[3].write_all(step_rows.as_bytes())?;
+            }
+            if let (Some(f), Some(period)) = (panel_file, panel) {
+                // Each run replayed on the CPU (the same run to the bit), the runs in parallel.
+                use rayon::prelude::*;
+                let parts: Vec<String> = chunk
+                    .par_iter()
+                    .map(|id| {
+                        let mut s = String::new();
+                        let label = format!("{},{}", group[id.point as usize].0, id.replicate);
+                        crate::output::panel::rows(model, &params[id.point as usize], *id, &label, sw.months, period, &mut s);
+                        s
+                    })
+                    .collect();
+                for p in &parts {
+                    files[f].write_all(p.as_bytes())?;
+                }
             }
             bar.inc(chunk.len() as u64);
             if signals.raised() {
@@ -513,7 +550,7 @@ pub fn finalize(
     let staged = Staged::begin(dest, "--out")?;
     let mut written = Vec::new();
     for t in TABLES {
-        if t == "steps" && me.steps == "none" {
+        if (t == "steps" && me.steps == "none") || (t == "panel" && me.panel.is_none()) {
             continue;
         }
         let path = staged.path().join(format!("{t}.csv"));
@@ -545,7 +582,13 @@ pub fn finalize(
             crate::output::parquet::csv_to_parquet(
                 &path,
                 &staged.path().join(format!("{t}.parquet")),
-                &|c| table::column_kind(t, c, means),
+                &|c| {
+                    if t == "panel" {
+                        crate::output::panel::column_kind(c)
+                    } else {
+                        table::column_kind(t, c, means)
+                    }
+                },
                 &meta,
             )?;
             written.push(format!("{t}.parquet"));

@@ -24,6 +24,9 @@ pub struct SweepInfo {
     pub points_per_block: usize,
     /// Steps output: `run`, `mean` or `none`.
     pub steps: String,
+    /// The event-history panel's period in months (`--panel`), if written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panel: Option<u32>,
     /// This folder's shard `index/count` (1-based) and the blocks it runs.
     pub shard: Shard,
 }

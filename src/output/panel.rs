@@ -31,12 +31,33 @@ pub const COVARIATES: [&str; 17] = [
     "leader_tenure",
 ];
 
-/// The header of panel.csv.
-pub fn header() -> String {
+/// The header of panel.csv: a run's rows start with `run`, a sweep's with `point,replicate`.
+pub fn header(label: &str) -> String {
     format!(
-        "run,unit,name,level,parent,innovation,period,adopt,depth,route,{}\n",
+        "{label},unit,name,level,parent,innovation,period,adopt,depth,route,{}\n",
         COVARIATES.join(",")
     )
+}
+
+/// The periods of `--panel year|month`, in months.
+pub fn period(flag: Option<&str>) -> Result<Option<u32>, crate::error::InputError> {
+    match flag {
+        None => Ok(None),
+        Some("year") => Ok(Some(12)),
+        Some("month") => Ok(Some(1)),
+        Some(other) => Err(crate::error::InputError::new(format!("`{other}`: allowed `year` or `month`")).field("--panel")),
+    }
+}
+
+/// The type of a panel column in Parquet.
+pub fn column_kind(c: &str) -> crate::output::sweep::Kind {
+    use crate::output::sweep::Kind;
+    match c {
+        "name" | "parent" | "route" => Kind::Str,
+        "run" | "point" | "replicate" | "unit" | "level" | "innovation" | "period" | "adopt" | "depth" | "n_nbr_adopted"
+        | "parent_adopted" | "exemplar_exists" | "mandate_active" | "pilot" => Kind::U32,
+        _ => Kind::F64,
+    }
 }
 
 /// What the rows read of a run at a period's end.
@@ -92,12 +113,13 @@ fn plain(name: &str) -> String {
         .collect()
 }
 
-/// Replay run `id` (row label `r`) on the CPU — the same run as in any batch — and append its
+/// Replay run `id` (rows starting `label`: its run index, or its point and replicate) on the CPU — the same run as in any batch — and append its
 /// panel rows for periods of `period` months (the last period may be shorter) to `s`.
-pub fn rows(m: &Model, prm: &Params, id: RunId, r: usize, months: u32, period: u32, s: &mut String) {
+pub fn rows(m: &Model, prm: &Params, id: RunId, label: &str, months: u32, period: u32, s: &mut String) {
     let n = m.world.len();
     let kn = prm.n_innov as usize;
-    let mut state = init_batch(m, &[*prm], &[id]);
+    // One run with its own parameters: its point is 0 of this one-run batch (the key is the run's).
+    let mut state = init_batch(m, &[*prm], &[RunId { point: 0, ..id }]);
     let rl = agg::record_len(kn);
     let mut rec = vec![0u32; rl];
     let mut views = state.runs_mut();
@@ -148,7 +170,7 @@ pub fn rows(m: &Model, prm: &Params, id: RunId, r: usize, months: u32, period: u
                 };
                 let _ = write!(
                     s,
-                    "{r},{i},{},{},{parent_id},{k},{p},{},{depth},{how},{share:.6},{n_adopted},{},{},{},{}",
+                    "{label},{i},{},{},{parent_id},{k},{p},{},{depth},{how},{share:.6},{n_adopted},{},{},{},{}",
                     plain(&m.world.names[i]),
                     m.world.level[i],
                     u8::from(adopt),

@@ -314,3 +314,71 @@ fn sensitivity_runs_a_sweep_file_in_one_command() {
     assert!((share - want).abs() < 1e-6, "replay {share} vs sweep {want}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `pioneer sweep --panel` writes one panel for the sweep, rows labelled by point and replicate:
+/// one `adopt = 1` per adopter of each run (runs.csv's final share), the same bytes from shards
+/// merged, and `pioneer panel --point` fits one point's rows.
+#[test]
+fn a_sweep_writes_one_panel_for_its_runs() {
+    let dir = temp("sweep-panel");
+    let sweep = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/incentive-space.toml");
+    let go = |out: &str, extra: &[&str]| {
+        let out = dir.join(out);
+        let mut args = vec![
+            "sweep",
+            sweep.to_str().expect("utf8"),
+            "--replicates",
+            "40",
+            "--months",
+            "48",
+            "--steps",
+            "none",
+            "--panel",
+            "--backend",
+            "cpu",
+            "--out",
+            out.to_str().expect("utf8"),
+        ];
+        args.extend_from_slice(extra);
+        let o = pioneer(&args);
+        assert!(o.status.success(), "{}", text(&o));
+    };
+    go("whole", &[]);
+    go("a", &["--shard", "1/2"]);
+    go("b", &["--shard", "2/2"]);
+    let o = pioneer(&[
+        "merge",
+        dir.join("a").to_str().expect("utf8"),
+        dir.join("b").to_str().expect("utf8"),
+        "--out",
+        dir.join("merged").to_str().expect("utf8"),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    for f in ["panel.csv", "panel.parquet"] {
+        let read = |d: &str| std::fs::read(dir.join(d).join(f)).expect(f);
+        assert!(read("whole") == read("merged"), "{f}: shards merged differ from one process");
+    }
+    let (head, rows) = table(&dir.join("whole/panel.csv"));
+    assert_eq!(head[..3], ["point", "replicate", "unit"]);
+    let adopt = head.iter().position(|h| h == "adopt").expect("adopt");
+    let mut adopters: HashMap<(String, String), usize> = HashMap::new();
+    for r in &rows {
+        if r[adopt] == "1" {
+            *adopters.entry((r[0].clone(), r[1].clone())).or_default() += 1;
+        }
+    }
+    let (rh, runs) = table(&dir.join("whole/runs.csv"));
+    let share = rh.iter().position(|h| h == "final_share").expect("final_share");
+    assert_eq!(runs.len(), 40 * 40);
+    for r in &runs {
+        let want = (r[share].parse::<f64>().expect("share") * 39.0).round() as usize;
+        let got = adopters.get(&(r[0].clone(), r[1].clone())).copied().unwrap_or(0);
+        assert_eq!(got, want, "point {} replicate {}: adoptions in the panel", r[0], r[1]);
+    }
+    let o = pioneer(&["panel", dir.join("whole").to_str().expect("utf8"), "--fit", "--point", "39"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).starts_with("point 39, innovation 0"), "{}", text(&o));
+    let o = pioneer(&["panel", dir.join("whole").to_str().expect("utf8")]);
+    assert!(text(&o).starts_with("40 points pooled"), "{}", text(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
