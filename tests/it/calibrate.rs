@@ -301,7 +301,7 @@ fn bad_calibration_input_is_refused_with_exit_2() {
     // A scenario without start_year cannot place the observed years.
     let o = pioneer(&[
         "calibrate",
-        "scenarios/baseline.toml",
+        "scenarios/mandate.toml",
         "--observed",
         s(&dir.join("observed.csv")),
         "--vary",
@@ -310,10 +310,6 @@ fn bad_calibration_input_is_refused_with_exit_2() {
         s(&dir.join("out")),
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(
-        text(&o).contains("baseline.toml") && text(&o).contains("start_year"),
-        "{}",
-        text(&o)
-    );
+    assert!(text(&o).contains("mandate.toml") && text(&o).contains("start_year"), "{}", text(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }

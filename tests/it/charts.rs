@@ -189,7 +189,7 @@ fn observed_data_are_set_against_the_band() {
     let (_, _, share, colours) = ink(&dir.join("b").join("diffusion.png"));
     assert!(share > 0.02 && colours > 20);
     // Without start_year, or with a year outside the run: exit 2 naming the field.
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/baseline.toml");
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mandate.toml");
     let o = pioneer(&[
         "run",
         base.to_str().expect("utf8"),
@@ -199,7 +199,7 @@ fn observed_data_are_set_against_the_band() {
         dir.join("c").to_str().expect("utf8"),
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("baseline.toml: field `start_year`"), "{}", text(&o));
+    assert!(text(&o).contains("mandate.toml: field `start_year`"), "{}", text(&o));
     std::fs::write(&own, "year,share\n2030,0.5\n").expect("write");
     let o = pioneer(&[
         "run",
