@@ -313,3 +313,66 @@ fn bad_calibration_input_is_refused_with_exit_2() {
     assert!(text(&o).contains("mandate.toml") && text(&o).contains("start_year"), "{}", text(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A calibration killed (SIGKILL) after its first generation is on disk goes on with --resume
+/// to the same bytes as one run through.
+#[test]
+fn a_killed_calibration_resumes_to_the_same_bytes() {
+    let dir = temp("calibrate-kill");
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "calibrate",
+            "scenarios/classroom.toml",
+            "--observed",
+            "data/observed/classroom-synthetic.csv",
+            "--vary",
+            "params.gamma_g=1..30",
+            "--vary",
+            "params.theta_hi=0.3..1",
+            "--particles",
+            "400",
+            "--generations",
+            "6",
+            "--backend",
+            "cpu",
+            "--out",
+            s(out),
+        ]
+        .iter()
+        .map(|x| x.to_string())
+        .collect()
+    };
+    let killed = dir.join("killed");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pioneer"))
+        .args(args(&killed))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let first = killed.join("generations/gen-000.csv");
+    let t0 = std::time::Instant::now();
+    while !first.exists() && t0.elapsed().as_secs() < 120 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().expect("kill");
+    let _ = child.wait();
+    assert!(first.exists(), "the first generation was written");
+    assert!(!killed.join("particles.csv").exists(), "killed before the end");
+    let mut resume = args(&killed);
+    resume.push("--resume".into());
+    let refs: Vec<&str> = resume.iter().map(String::as_str).collect();
+    let o = pioneer(&refs);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("resumed from"), "{}", text(&o));
+    let whole = dir.join("whole");
+    let all = args(&whole);
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    let o = pioneer(&refs);
+    assert!(o.status.success(), "{}", text(&o));
+    for f in ["particles.csv", "generations.csv", "posterior.csv", "predictive.csv"] {
+        let a = std::fs::read(killed.join(f)).expect(f);
+        assert!(a == std::fs::read(whole.join(f)).expect(f), "{f} differs after a kill and --resume");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
