@@ -461,9 +461,12 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
     h.add(&observed_bytes);
     let vary_norm: Vec<String> = (0..k).map(|f| format!("{}={}..{}", fields[f], prior.lo[f], prior.hi[f])).collect();
     h.add(vary_norm.join(" ").as_bytes());
+    // Not the simulation budget: a generation that fills has the same particles under any budget
+    // (proposals are numbered, and the first accepted are kept), so a calibration stopped by the
+    // budget may go on with a larger one.
     let settings_text = format!(
-        "{}/{}/{}/{}/{}/{}/{}",
-        a.particles, a.replicates, a.quantile, max_simulations, sc.spec.seed, months, a.innovation
+        "{}/{}/{}/{}/{}/{}",
+        a.particles, a.replicates, a.quantile, sc.spec.seed, months, a.innovation
     );
     h.add(settings_text.as_bytes());
     let me = Info {
@@ -530,7 +533,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
                 tolerance,
             } => {
                 stopped = Some(format!(
-                    "generation {g} accepted only {accepted} of {} particles within tolerance {tolerance:.4} in {simulations} simulations (--max-simulations); the posterior is generation {}'s",
+                    "generation {g} accepted only {accepted} of {} particles within tolerance {tolerance:.4} in {simulations} simulations; the posterior is generation {}'s (--resume with a larger --max-simulations goes on)",
                     a.particles,
                     g - 1
                 ));

@@ -216,6 +216,15 @@ fn a_resumed_calibration_equals_one_run_through() {
         let a = std::fs::read(split.join(f)).expect(f);
         assert!(a == std::fs::read(whole.join(f)).expect(f), "{f} differs after a resume");
     }
+    // A calibration the budget stopped goes on with a larger budget, to the same particles.
+    let short = dir.join("short");
+    let o = classroom(&dir, &short, &["--generations", "3", "--max-simulations", "45"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("stopped early: generation 1"), "{}", text(&o));
+    let o = classroom(&dir, &short, &["--generations", "3", "--resume"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let read = |d: &Path| std::fs::read(d.join("particles.csv")).expect("particles.csv");
+    assert!(read(&short) == read(&whole), "particles after a larger budget");
     let o = classroom(&dir, &split, &["--generations", "3", "--resume", "--quantile", "0.6"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("other settings"), "{}", text(&o));
