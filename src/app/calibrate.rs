@@ -127,10 +127,11 @@ struct Simulator<'a> {
 
 impl Simulator<'_> {
     /// `curves[p][r][t - 1]`: the share of units that adopted by the end of month t, in replicate
-    /// r of point p; runs are keyed by (the seed, `salt`, `first + p`, r) alone.
-    fn curves(&mut self, points: &[Vec<f64>], salt: u32, first: usize, replicates: u32) -> Result<Vec<Vec<Vec<f64>>>> {
+    /// r of point p; runs are keyed by (the seed, `salt`, `first + p`, r) alone. Salts: generation
+    /// g is g + 1, the posterior predictive 0 (at most 2^24 of them).
+    fn curves(&mut self, points: &[Vec<f64>], salt: u64, first: usize, replicates: u32) -> Result<Vec<Vec<Vec<f64>>>> {
         let t0 = Instant::now();
-        let seed = self.seed ^ ((salt as u64 + 1) << 40);
+        let seed = self.seed ^ (salt << 40);
         let mut out = Vec::with_capacity(points.len());
         let mut p = 0;
         while p < points.len() {
@@ -506,7 +507,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
     while gens.len() < a.generations {
         let g = gens.len();
         let mut simulate = |xs: &[Vec<f64>], first: usize| -> Result<Vec<f64>> {
-            let curves = sim.curves(xs, g as u32, first, a.replicates)?;
+            let curves = sim.curves(xs, g as u64 + 1, first, a.replicates)?;
             Ok(curves.iter().map(|c| distance(&obs, start_year, months, c)).collect())
         };
         match abc::generation(&prior, gens.last(), &settings, &mut simulate)? {
@@ -545,7 +546,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
     // The posterior predictive: draws of the last generation, one run each, over all months.
     let picks = abc::resample(last, a.predictive, settings.key ^ 0x5052_4544);
     let thetas: Vec<Vec<f64>> = picks.iter().map(|&i| last.particles[i].theta.clone()).collect();
-    let curves = sim.curves(&thetas, u32::MAX, 0, 1)?;
+    let curves = sim.curves(&thetas, 0, 0, 1)?;
     let runs: Vec<Vec<f64>> = curves.into_iter().flatten().collect();
     let predictive = observed::compare(&obs, start_year, &runs);
     let res = Calibration {
