@@ -25,5 +25,7 @@ pub mod model;
 pub mod output;
 pub mod plot;
 pub mod scenario;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod state;
 pub mod world;

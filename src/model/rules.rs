@@ -589,7 +589,7 @@ pub fn step_unit<T: Tracer>(
                 let u = upper_signal(m, prm, pre, run, i, k, w0, t);
                 let d = demand(prm, p, e, m.world.firms[i]);
                 let pr = mul_q(prm.r_agenda, geo_mean(u, d));
-                if chance(draw(key, iu, t, stream::AGENDA), pr) {
+                if tr.agenda(i, chance(draw(key, iu, t, stream::AGENDA), pr)) {
                     let b_before = b;
                     b = pitch(prm, b, u, l);
                     let at = k * n + i;
@@ -653,7 +653,7 @@ pub fn step_unit<T: Tracer>(
                     }
                 } else {
                     let src = best_source(m, prm, key, run, i, k, t);
-                    if src.route != route::NONE {
+                    if src.route != route::NONE && !tr.invent(i) {
                         if chance(draw(key, iu, t, stream::DESIGN), prm.r_learn) {
                             let copy = mul_q(src.quality, prm.absorb + mul_q(ONE - prm.absorb, c));
                             let delta = mul_q(mul_q(inc, prm.delta_max), unit_q(draw(key, iu, t, stream::IMPROVE)));
@@ -680,7 +680,12 @@ pub fn step_unit<T: Tracer>(
                         if T::ON {
                             ev.k = k as u32;
                             (ev.source, ev.quality, ev.variant) = (route::INVENTED, q, v);
-                            tr.event(ev.to(stage::IMPLEMENT, "design: invented, nothing to learn from"));
+                            let what = if src.route == route::NONE {
+                                "design: invented, nothing to learn from"
+                            } else {
+                                "design: invented, by the player's choice, with a source in sight"
+                            };
+                            tr.event(ev.to(stage::IMPLEMENT, what));
                         }
                     }
                 }
@@ -723,7 +728,7 @@ pub fn step_unit<T: Tracer>(
                         let q = run.quality[at];
                         let gains = rung_reached(m, prm, run, i, k, j, q, u, p, l, b, t);
                         (p, l, b) = (gains.p, gains.l, gains.b);
-                        let push = j < r && (j < process::required(w0) || chance(draw(key, iu, t, stream::CONTINUE), inc));
+                        let push = j < r && (j < process::required(w0) || tr.push(i, chance(draw(key, iu, t, stream::CONTINUE), inc)));
                         w = if push {
                             process::pack(
                                 stage::IMPLEMENT,

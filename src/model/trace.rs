@@ -85,11 +85,80 @@ impl Event {
     }
 }
 
-/// Receives events while a run is stepped.
+/// Receives events while a run is stepped, and may make a player's choices (the classroom): each
+/// choice hook gets what the model drew and returns what happens. The tracers of batch runs keep
+/// the model's draws, so their runs are the shaders' to the bit.
 pub trait Tracer {
     /// False for the no-op tracer: event building is skipped at compile time.
     const ON: bool;
     fn event(&mut self, e: Event);
+    /// Unit `i` in need: does the agenda form (`drawn`: the model's draw)?
+    #[inline(always)]
+    fn agenda(&mut self, _i: usize, drawn: bool) -> bool {
+        drawn
+    }
+    /// Unit `i` designing with a source in sight: invent its own design instead of learning?
+    #[inline(always)]
+    fn invent(&mut self, _i: usize) -> bool {
+        false
+    }
+    /// Unit `i` reached a rung it was not required to pass: push on to the next (`drawn`)?
+    #[inline(always)]
+    fn push(&mut self, _i: usize, drawn: bool) -> bool {
+        drawn
+    }
+}
+
+/// A player's standing choice at one decision: the model's draw, always, or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Choice {
+    #[default]
+    Model,
+    Yes,
+    No,
+}
+
+impl Choice {
+    fn or(self, drawn: bool) -> bool {
+        match self {
+            Choice::Model => drawn,
+            Choice::Yes => true,
+            Choice::No => false,
+        }
+    }
+}
+
+/// What a player has chosen for a unit: the agenda, inventing rather than learning, pushing on
+/// to the next rung, and the publicity μ (Q16; None: the leader's own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Policy {
+    pub agenda: Choice,
+    pub invent: Choice,
+    pub push: Choice,
+    pub publicity: Option<u32>,
+}
+
+/// Steps a run with players' policies (`policy[i]`, one per unit) over another tracer.
+pub struct Played<'a, T: Tracer> {
+    pub inner: T,
+    pub policy: &'a [Policy],
+}
+
+impl<T: Tracer> Tracer for Played<'_, T> {
+    const ON: bool = T::ON;
+    fn event(&mut self, e: Event) {
+        self.inner.event(e);
+    }
+    fn agenda(&mut self, i: usize, drawn: bool) -> bool {
+        self.policy[i].agenda.or(drawn)
+    }
+    fn invent(&mut self, i: usize) -> bool {
+        self.policy[i].invent.or(false)
+    }
+    fn push(&mut self, i: usize, drawn: bool) -> bool {
+        self.policy[i].push.or(drawn)
+    }
 }
 
 /// The tracer of batch runs: records nothing.

@@ -1,0 +1,357 @@
+//! The classroom game: one run of a scenario stepped month by month on the CPU, students' policies
+//! for the units they hold applied at month boundaries and logged, so a class replays to the bit.
+
+use crate::backend::cpu::run_months;
+use crate::model::fixed::{to_f64, ONE};
+use crate::model::params::{Params, NEVER};
+use crate::model::trace::{NoTrace, Played, Policy};
+use crate::model::{agg, init_batch, Model, RunId};
+use crate::scenario::Scenario;
+use crate::state::BatchState;
+use serde::{Deserialize, Serialize};
+
+/// Most students in one class.
+pub const MAX_STUDENTS: usize = 200;
+/// Longest student name, in characters.
+pub const MAX_NAME: usize = 40;
+
+/// A student and the unit they hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Student {
+    /// Order of joining, from 0: decisions of one month apply in this order.
+    pub id: u32,
+    pub name: String,
+    pub token: String,
+    pub unit: usize,
+}
+
+/// A policy chosen for a unit, applied before month `month` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub month: u32,
+    pub student: u32,
+    pub unit: usize,
+    pub policy: Policy,
+}
+
+/// Why a request was refused (said to the client, and logged).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub String);
+
+/// The game.
+pub struct Classroom {
+    pub scenario: Scenario,
+    pub model: Model,
+    pub params: Params,
+    pub seed: u64,
+    id: RunId,
+    state: BatchState,
+    /// Month records of the months run so far, `[month - 1]`.
+    records: Vec<Vec<u32>>,
+    /// Months run so far.
+    pub month: u32,
+    policy: Vec<Policy>,
+    /// Decisions waiting for the next month, and those applied.
+    pending: Vec<Decision>,
+    pub log: Vec<Decision>,
+    pub students: Vec<Student>,
+    /// What a student types to join.
+    pub code: String,
+}
+
+impl Classroom {
+    /// A class on `sc` (run 0 of `seed`), its join code `code`.
+    pub fn new(sc: Scenario, seed: u64, code: String) -> Result<Classroom, crate::error::InputError> {
+        let (model, params) = sc.build()?;
+        let id = RunId::new(seed, 0, 0);
+        let state = init_batch(&model, &[params], &[id]);
+        let n = model.world.len();
+        Ok(Classroom {
+            scenario: sc,
+            model,
+            params,
+            seed,
+            id,
+            state,
+            records: Vec::new(),
+            month: 0,
+            policy: vec![Policy::default(); n],
+            pending: Vec::new(),
+            log: Vec::new(),
+            students: Vec::new(),
+            code,
+        })
+    }
+
+    /// Months the scenario runs.
+    pub fn months(&self) -> u32 {
+        self.scenario.spec.months
+    }
+
+    /// Start again from month 0 with `seed`; the students keep their units and their policies
+    /// are cleared.
+    pub fn reset(&mut self, seed: u64) {
+        self.seed = seed;
+        self.id = RunId::new(seed, 0, 0);
+        self.state = init_batch(&self.model, &[self.params], &[self.id]);
+        self.records.clear();
+        self.month = 0;
+        self.policy.iter_mut().for_each(|p| *p = Policy::default());
+        self.pending.clear();
+        self.log.clear();
+    }
+
+    /// A new student `name` with the code `code` takes `unit` (None: the free unit of the lowest
+    /// index at the lowest level present among districts), holding `token`.
+    pub fn join(&mut self, code: &str, name: &str, unit: Option<usize>, token: String) -> Result<&Student, Refusal> {
+        if code.trim() != self.code {
+            return Err(Refusal("that is not this class's code".into()));
+        }
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+            return Err(Refusal(format!("a name is 1 to {MAX_NAME} characters")));
+        }
+        if self.students.len() >= MAX_STUDENTS {
+            return Err(Refusal(format!("the class is full ({MAX_STUDENTS} students)")));
+        }
+        let held = |u: usize| self.students.iter().any(|s| s.unit == u);
+        let unit = match unit {
+            Some(u) if u >= self.model.world.len() => return Err(Refusal(format!("there is no unit {u}"))),
+            Some(u) if held(u) => return Err(Refusal(format!("unit {u} is taken"))),
+            Some(u) => u,
+            None => {
+                let deepest = self.model.world.level.iter().copied().max().unwrap_or(0);
+                (0..self.model.world.len())
+                    .find(|&u| self.model.world.level[u] == deepest && !held(u))
+                    .ok_or_else(|| Refusal("every unit is taken".into()))?
+            }
+        };
+        let id = self.students.len() as u32;
+        self.students.push(Student {
+            id,
+            name: name.to_string(),
+            token,
+            unit,
+        });
+        Ok(&self.students[id as usize])
+    }
+
+    /// The student holding `token`.
+    pub fn student(&self, token: &str) -> Option<&Student> {
+        self.students.iter().find(|s| s.token == token)
+    }
+
+    /// The student holding `token` sets their unit's policy, from the next month on.
+    pub fn choose(&mut self, token: &str, policy: Policy) -> Result<(), Refusal> {
+        let s = self.student(token).ok_or_else(|| Refusal("unknown student".into()))?;
+        if policy.publicity.is_some_and(|m| m > ONE) {
+            return Err(Refusal("publicity is from 0 to 1".into()));
+        }
+        let d = Decision {
+            month: self.month + 1,
+            student: s.id,
+            unit: s.unit,
+            policy,
+        };
+        // The last choice of a month stands.
+        self.pending.retain(|p| p.student != d.student);
+        self.pending.push(d);
+        Ok(())
+    }
+
+    /// The policy in force for `unit`.
+    pub fn policy(&self, unit: usize) -> Policy {
+        self.policy[unit]
+    }
+
+    /// Run the next month (false when the run is over): the pending decisions first, in student
+    /// order, then publicity set, then the month.
+    pub fn step(&mut self) -> bool {
+        if self.month >= self.months() {
+            return false;
+        }
+        let t = self.month + 1;
+        self.pending.sort_by_key(|d| d.student);
+        for d in self.pending.drain(..) {
+            self.policy[d.unit] = d.policy;
+            self.log.push(d);
+        }
+        let rec = step_month(&self.model, &self.params, self.id.key, &mut self.state, &self.policy, t);
+        self.records.push(rec);
+        self.month = t;
+        true
+    }
+
+    /// The record of month t (1-based).
+    pub fn record(&self, t: u32) -> &[u32] {
+        &self.records[t as usize - 1]
+    }
+
+    /// The run's state now.
+    pub fn state(&self) -> &BatchState {
+        &self.state
+    }
+
+    /// Share of units that adopted innovation `k`, month by month.
+    pub fn curve(&self, k: usize) -> Vec<f64> {
+        let n = self.model.world.len() as f64;
+        self.records
+            .iter()
+            .map(|r| r[k * agg::PER_INNOV + agg::ADOPTERS] as f64 / n)
+            .collect()
+    }
+
+    /// Unit `i` of innovation 0: (adoption month, depth).
+    pub fn unit_depth(&self, i: usize) -> (Option<u32>, u32) {
+        let st = &self.state;
+        let at = i;
+        let m = st.adopt_month[at];
+        (if m == NEVER { None } else { Some(m) }, st.depth[at])
+    }
+
+    /// Unit `i`'s promotion score now (credit, legitimacy and performance gained, as the
+    /// tournament weighs them).
+    pub fn score(&self, i: usize) -> f64 {
+        let st = &self.state;
+        let s = crate::model::rules::score(&self.params, st.p[i], st.p0[i], st.credit[i], st.l[i]);
+        s as f64 / ONE as f64
+    }
+
+    /// What the unit knows, for its student's panel: its gap, incentive, backing, legitimacy,
+    /// publicity, stage and depth, and its neighbours' depths.
+    pub fn unit_view(&self, i: usize) -> serde_json::Value {
+        let st = &self.state;
+        let mut state = self.state.clone();
+        let views = state.runs_mut();
+        let (inc, gap) = crate::model::trace::incentive_and_gap(&self.model, &self.params, &views[0], i);
+        let nbrs: Vec<serde_json::Value> = self
+            .model
+            .world
+            .neighbours(i)
+            .iter()
+            .map(|&j| {
+                let (m, d) = self.unit_depth(j as usize);
+                serde_json::json!({"name": self.model.world.names[j as usize], "adopted": m, "depth": d})
+            })
+            .collect();
+        let (m, d) = self.unit_depth(i);
+        let group = self.model.world.group[i];
+        let peers: Vec<usize> = (0..self.model.world.len())
+            .filter(|&j| self.model.world.group[j] == group)
+            .collect();
+        let mine = self.score(i);
+        let rank = 1 + peers.iter().filter(|&&j| self.score(j) > mine).count();
+        serde_json::json!({
+            "unit": i,
+            "name": self.model.world.names[i],
+            "gap": to_f64(gap),
+            "incentive": to_f64(inc),
+            "backing": to_f64(st.b[i]),
+            "legitimacy": to_f64(st.l[i]),
+            "performance": to_f64(st.p[i]),
+            "publicity": to_f64(st.mu[i]),
+            "stage": crate::state::stage::NAMES[crate::state::process::stage(st.proc_[i]) as usize],
+            "adopted": m,
+            "depth": d,
+            "rungs": self.params.innov[0].rungs,
+            "neighbours": nbrs,
+            "rank": rank,
+            "peers": peers.len(),
+            "policy": self.policy[i],
+        })
+    }
+}
+
+/// One month of a one-run batch with the players' policies: publicity set first, then the month.
+pub fn step_month(m: &Model, prm: &Params, key: u32, state: &mut BatchState, policy: &[Policy], t: u32) -> Vec<u32> {
+    let mut rec = vec![0u32; agg::record_len(prm.n_innov as usize)];
+    let mut views = state.runs_mut();
+    let run = &mut views[0];
+    for (i, p) in policy.iter().enumerate() {
+        if let Some(mu) = p.publicity {
+            run.mu[i] = mu;
+        }
+    }
+    let mut tr = Played { inner: NoTrace, policy };
+    run_months(m, prm, key, run, &mut rec, t, t, &mut tr, &|_| {});
+    rec
+}
+
+/// Replay a class from its decision log: run 0 of `seed` for `months`, each decision applied
+/// before its month. The class's state, to the bit.
+pub fn replay(m: &Model, prm: &Params, seed: u64, log: &[Decision], months: u32) -> BatchState {
+    let id = RunId::new(seed, 0, 0);
+    let mut state = init_batch(m, &[*prm], &[id]);
+    let mut policy = vec![Policy::default(); m.world.len()];
+    let mut next = 0;
+    for t in 1..=months {
+        while next < log.len() && log[next].month == t {
+            policy[log[next].unit] = log[next].policy;
+            next += 1;
+        }
+        step_month(m, prm, id.key, &mut state, &policy, t);
+    }
+    state
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::trace::Choice;
+
+    fn class() -> Classroom {
+        let sc = Scenario::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/classroom.toml"
+        )))
+        .expect("classroom");
+        Classroom::new(sc, 1, "ABCD".into()).expect("builds")
+    }
+
+    #[test]
+    fn without_players_the_class_is_the_models_run() {
+        let mut c = class();
+        while c.step() {}
+        let (model, prm) = c.scenario.build().expect("builds");
+        let ids = [RunId::new(1, 0, 0)];
+        let out = crate::app::run::run_chunked(&crate::backend::cpu::Cpu::default(), &model, &[prm], &ids, 240, 1, &|_| {}).expect("runs");
+        assert_eq!(&out.state, c.state());
+        assert_eq!(out.record(0, 240), c.record(240));
+    }
+
+    #[test]
+    fn students_join_choose_and_the_log_replays_the_class() {
+        let mut c = class();
+        assert!(c.join("WXYZ", "Ann", None, "t0".into()).is_err());
+        let a = c.join("ABCD", "Ann", None, "t0".into()).expect("joins").unit;
+        let b = c.join("ABCD", "Bo", None, "t1".into()).expect("joins").unit;
+        assert_ne!(a, b);
+        assert!(c.join("ABCD", "Cy", Some(a), "t2".into()).is_err(), "a held unit");
+        assert!(c.join("ABCD", "", None, "t2".into()).is_err());
+        let eager = Policy {
+            agenda: Choice::Yes,
+            invent: Choice::No,
+            push: Choice::Yes,
+            publicity: Some(ONE),
+        };
+        let never = Policy {
+            agenda: Choice::No,
+            ..Policy::default()
+        };
+        for t in 0..120 {
+            if t == 3 {
+                c.choose("t0", eager).expect("chooses");
+                c.choose("t1", never).expect("chooses");
+            }
+            c.step();
+        }
+        assert!(c.choose("nobody", eager).is_err());
+        assert_eq!(c.policy(a), eager);
+        assert_eq!(c.state().mu[a], ONE, "publicity set");
+        assert_eq!(c.unit_depth(b).0, None, "a unit that never takes up the need never adopts");
+        let replayed = replay(&c.model, &c.params, 1, &c.log, 120);
+        assert_eq!(&replayed, c.state(), "the log replays the class");
+        let view = c.unit_view(a);
+        assert_eq!(view["policy"]["agenda"], "yes");
+    }
+}
