@@ -260,6 +260,24 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// The classroom: a live tournament in the browser where students play the local governments
+    /// (prints the teacher's address with its token, and the students' join code).
+    #[cfg(feature = "serve")]
+    Serve {
+        /// Scenario file (TOML) of at most 5,000 units, e.g. scenarios/classroom.toml.
+        scenario: PathBuf,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on (0.0.0.0: every network the machine is on, for students' laptops).
+        #[arg(long, default_value = "0.0.0.0")]
+        bind: String,
+        /// Months a second while the clock runs.
+        #[arg(long, default_value_t = 2.0)]
+        speed: f64,
+        /// Master seed; overrides the scenario.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// Write DIR/report.html for a finished run or sweep: the scenario in brief, the key numbers
     /// and every chart, embedded in one page that needs nothing else.
     Report {

@@ -200,6 +200,25 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             })?;
             say(&format!("{}\n", calibrate::describe(&r)))?;
         }
+        #[cfg(feature = "serve")]
+        Command::Serve {
+            scenario,
+            port,
+            bind,
+            speed,
+            seed,
+        } => {
+            pioneer::app::serve::serve(
+                &pioneer::app::serve::ServeArgs {
+                    scenario,
+                    port,
+                    bind,
+                    speed,
+                    seed,
+                },
+                &|s| say(&format!("{s}\n")),
+            )?;
+        }
         Command::Report { dir } => {
             let path = report::report(&dir)?;
             say(&format!("wrote {}\n", path.display()))?;

@@ -13,6 +13,8 @@ pub mod plot;
 pub mod report;
 pub mod run;
 pub mod sensitivity;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod sweep;
 pub mod trace;
 

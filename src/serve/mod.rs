@@ -1,4 +1,239 @@
 //! `pioneer serve`: the classroom, a live tournament in the browser where students play the units.
-//! The game is `classroom`; the server (axum, WebSockets) only schedules it.
+//! The game is `classroom`, the protocol `ws`; the server (axum, WebSockets) only schedules them.
 
 pub mod classroom;
+pub mod ws;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::Router;
+use futures_util::{SinkExt, StreamExt};
+use std::sync::{Arc, Mutex};
+use tokio::sync::broadcast;
+use ws::{After, Game, Msg, RateLimit, Role};
+
+/// The pages, embedded: no CDN, nothing to install.
+const STUDENT_PAGE: &str = include_str!("../../web/student.html");
+const TEACHER_PAGE: &str = include_str!("../../web/teacher.html");
+const STYLE: &str = include_str!("../../web/style.css");
+const STUDENT_JS: &str = include_str!("../../web/student.js");
+const TEACHER_JS: &str = include_str!("../../web/teacher.js");
+
+/// What every handler shares: the game behind one short lock, a channel that tells every socket
+/// the state changed, and the log of refused messages.
+pub struct Shared {
+    pub game: Mutex<Game>,
+    pub changed: broadcast::Sender<()>,
+    pub refused: Mutex<Vec<String>>,
+}
+
+impl Shared {
+    pub fn new(game: Game) -> Arc<Shared> {
+        let (changed, _) = broadcast::channel(64);
+        Arc::new(Shared {
+            game: Mutex::new(game),
+            changed,
+            refused: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The game, even if a handler panicked while holding it (its state is whole between
+    /// messages).
+    pub fn game(&self) -> std::sync::MutexGuard<'_, Game> {
+        self.game.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn refuse(&self, who: &str, why: &str) {
+        let line = format!("{who}: {why}");
+        eprintln!("pioneer serve: refused {line}");
+        let mut log = self.refused.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() < 10_000 {
+            log.push(line);
+        }
+    }
+}
+
+/// The routes: the student's page at `/`, the teacher's at `/teacher`, their assets, and the
+/// socket at `/ws`.
+pub fn router(shared: Arc<Shared>) -> Router {
+    let asset = |body: &'static str, kind: &'static str| move || async move { ([(header::CONTENT_TYPE, kind)], body) };
+    Router::new()
+        .route("/", get(|| async { Html(STUDENT_PAGE) }))
+        .route("/teacher", get(|| async { Html(TEACHER_PAGE) }))
+        .route("/style.css", get(asset(STYLE, "text/css")))
+        .route("/student.js", get(asset(STUDENT_JS, "text/javascript")))
+        .route("/teacher.js", get(asset(TEACHER_JS, "text/javascript")))
+        .route("/log.csv", get(decision_log))
+        .route("/ws", get(socket))
+        .with_state(shared)
+}
+
+/// The decision log as CSV (month, student, unit, agenda, invent, push, publicity): what
+/// `classroom::replay` needs to rebuild the class.
+async fn decision_log(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    let g = shared.game();
+    let mut s = String::from("month,student,name,unit,agenda,invent,push,publicity\n");
+    for d in &g.class.log {
+        let name = g.class.students.get(d.student as usize).map_or("", |s| s.name.as_str());
+        let choice = |c: crate::model::trace::Choice| {
+            serde_json::to_value(c)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default()
+        };
+        s.push_str(&format!(
+            "{},{},{},{},{},{},{},{}\n",
+            d.month,
+            d.student,
+            crate::output::csv_field(name),
+            d.unit,
+            choice(d.policy.agenda),
+            choice(d.policy.invent),
+            choice(d.policy.push),
+            d.policy
+                .publicity
+                .map_or("model".to_string(), |m| format!("{:.3}", crate::model::fixed::to_f64(m)))
+        ));
+    }
+    ([(header::CONTENT_TYPE, "text/csv")], s)
+}
+
+async fn socket(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    ws.max_message_size(ws::MAX_MESSAGE)
+        .max_frame_size(ws::MAX_MESSAGE)
+        .on_upgrade(move |s| talk(s, shared))
+}
+
+/// One socket: a task sends the state whenever it changes, the other reads messages; the first to
+/// end stops the other.
+async fn talk(socket: WebSocket, shared: Arc<Shared>) {
+    let (mut tx, mut rx) = socket.split();
+    let role = Arc::new(Mutex::new(Role::Nobody));
+    let (reply_tx, mut reply_rx) = tokio::sync::mpsc::channel::<String>(32);
+    let mut changed = shared.changed.subscribe();
+    let sender = {
+        let (shared, role) = (shared.clone(), role.clone());
+        tokio::spawn(async move {
+            loop {
+                let text = tokio::select! {
+                    r = reply_rx.recv() => match r { Some(t) => t, None => break },
+                    c = changed.recv() => match c {
+                        Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                            let who = role.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                            let g = shared.game();
+                            let view = match who {
+                                Role::Teacher => Some(ws::teacher_view(&g)),
+                                Role::Student(t) => ws::student_view(&g, &t),
+                                Role::Nobody => None,
+                            };
+                            match view { Some(v) => v.to_string(), None => continue }
+                        }
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    },
+                };
+                if tx.send(Message::Text(text.into())).await.is_err() {
+                    break;
+                }
+            }
+        })
+    };
+    let receiver = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let mut limit = RateLimit::default();
+            while let Some(Ok(m)) = rx.next().await {
+                let text = match m {
+                    Message::Text(t) => t.to_string(),
+                    Message::Close(_) => break,
+                    Message::Binary(_) => "\u{0}binary".to_string(),
+                    _ => continue,
+                };
+                let who = format!("{:?}", role.lock().unwrap_or_else(|e| e.into_inner()));
+                let answer = if !limit.allow() {
+                    Err("too many messages: at most 10 a second".to_string())
+                } else {
+                    match serde_json::from_str::<Msg>(&text) {
+                        Err(e) => Err(format!("not a message of this class: {e}")),
+                        Ok(msg) => {
+                            let mut r = role.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                            let out = {
+                                let mut g = shared.game();
+                                ws::apply(&mut g, &mut r, msg, ws::token)
+                            };
+                            *role.lock().unwrap_or_else(|e| e.into_inner()) = r;
+                            out.map_err(|e| e.0)
+                        }
+                    }
+                };
+                let reply = match answer {
+                    Ok((v, after)) => {
+                        if after == After::Broadcast {
+                            let _ = shared.changed.send(());
+                        }
+                        v.to_string()
+                    }
+                    Err(why) => {
+                        shared.refuse(&who, &why);
+                        serde_json::json!({"type": "error", "message": why}).to_string()
+                    }
+                };
+                if reply_tx.send(reply).await.is_err() {
+                    break;
+                }
+            }
+        })
+    };
+    // The first task to end stops the other.
+    let (mut sender, mut receiver) = (sender, receiver);
+    tokio::select! {
+        _ = &mut sender => receiver.abort(),
+        _ = &mut receiver => sender.abort(),
+    }
+}
+
+/// The clock: while running, a month every 1/speed seconds, stepped off the async threads.
+pub async fn clock(shared: Arc<Shared>) {
+    loop {
+        let (running, speed) = {
+            let g = shared.game();
+            (g.clock.running, g.clock.months_per_second)
+        };
+        tokio::time::sleep(std::time::Duration::from_secs_f64(1.0 / speed.max(ws::MIN_SPEED))).await;
+        if !running {
+            continue;
+        }
+        let s = shared.clone();
+        let stepped = tokio::task::spawn_blocking(move || {
+            let mut g = s.game();
+            // Paused while we slept: no month.
+            if !g.clock.running {
+                return false;
+            }
+            let stepped = g.class.step();
+            if !stepped {
+                g.clock.running = false;
+            }
+            true
+        })
+        .await
+        .unwrap_or(false);
+        if stepped {
+            let _ = shared.changed.send(());
+        }
+    }
+}
+
+/// Serve `shared` on `listener` until `stop` resolves.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    shared: Arc<Shared>,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let ticking = tokio::spawn(clock(shared.clone()));
+    let r = axum::serve(listener, router(shared)).with_graceful_shutdown(stop).await;
+    ticking.abort();
+    r
+}

@@ -12,4 +12,6 @@ mod facts;
 mod fuzz;
 mod hardening;
 mod scenarios;
+#[cfg(feature = "serve")]
+mod serve;
 mod sweep;

@@ -1,0 +1,91 @@
+//! `pioneer serve SCENARIO`: bind the classroom server, print the addresses, the join code and the
+//! teacher's token, and serve until Ctrl-C.
+
+use crate::app::load_scenario;
+use crate::error::{Error, InputError, Result};
+use crate::serve::classroom::Classroom;
+use crate::serve::ws::{self, Clock, Game};
+use std::path::PathBuf;
+
+/// What `pioneer serve` is asked.
+#[derive(Debug, Clone)]
+pub struct ServeArgs {
+    pub scenario: PathBuf,
+    pub port: u16,
+    pub bind: String,
+    pub speed: f64,
+    pub seed: Option<u64>,
+}
+
+/// A short join code: four letters without look-alikes.
+fn join_code() -> String {
+    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let t = ws::token();
+    t.as_bytes()
+        .chunks(2)
+        .take(4)
+        .map(|h| LETTERS[u8::from_str_radix(std::str::from_utf8(h).unwrap_or("0"), 16).unwrap_or(0) as usize % LETTERS.len()] as char)
+        .collect()
+}
+
+/// The game a class starts with.
+pub fn game(a: &ServeArgs) -> Result<Game> {
+    if !(ws::MIN_SPEED..=ws::MAX_SPEED).contains(&a.speed) {
+        return Err(InputError::new(format!(
+            "{}: allowed {} to {} months a second",
+            a.speed,
+            ws::MIN_SPEED,
+            ws::MAX_SPEED
+        ))
+        .field("--speed")
+        .into());
+    }
+    let sc = load_scenario(&a.scenario, Some(1), a.seed, None)?;
+    let seed = sc.spec.seed;
+    let units = sc.planned()?.units;
+    if units > 5000 {
+        return Err(InputError::new(format!(
+            "about {units} units: a class plays a world of at most 5,000 (the classroom, a grid or a file world)"
+        ))
+        .file(&a.scenario)
+        .field("world")
+        .into());
+    }
+    Ok(Game {
+        class: Classroom::new(sc, seed, join_code())?,
+        clock: Clock {
+            running: false,
+            months_per_second: a.speed,
+        },
+        teacher_token: ws::token(),
+    })
+}
+
+/// `pioneer serve`: runs until Ctrl-C; `said` gets the lines to print once it listens.
+pub fn serve(a: &ServeArgs, said: &dyn Fn(&str) -> Result<()>) -> Result<()> {
+    let game = game(a)?;
+    let addr = format!("{}:{}", a.bind, a.port);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the server's runtime", e))?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
+            Error::from(InputError::new(format!("cannot listen on {addr}: {e}")).field(if a.port == 0 { "--bind" } else { "--port" }))
+        })?;
+        let local = listener.local_addr().map_err(|e| Error::io("no local address", e))?;
+        let (code, token, name) = (game.class.code.clone(), game.teacher_token.clone(), game.class.scenario.name());
+        let shared = crate::serve::Shared::new(game);
+        let host = if a.bind == "0.0.0.0" { "127.0.0.1".to_string() } else { a.bind.clone() };
+        said(&format!(
+            "pioneer classroom: {name}\n  teacher:  http://{host}:{}/teacher?token={token}\n  students: http://<this machine's address>:{}/  code {code}\nCtrl-C ends the class.",
+            local.port(),
+            local.port()
+        ))?;
+        crate::serve::run(listener, shared, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| Error::io("the server stopped", e))
+    })
+}

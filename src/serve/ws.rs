@@ -1,0 +1,360 @@
+//! The classroom's protocol: what a socket may say (JSON text frames), and `apply`, the pure
+//! function that answers one message against the game, tested without a socket.
+
+use super::classroom::{Classroom, Refusal};
+use crate::model::fixed::ONE;
+use crate::model::trace::{Choice, Policy};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Largest message a client may send, in bytes.
+pub const MAX_MESSAGE: usize = 4096;
+/// Messages a client may send in a burst, and per second after it.
+pub const BURST: f64 = 20.0;
+pub const PER_SECOND: f64 = 10.0;
+/// Fastest and slowest clock, in months per second.
+pub const MAX_SPEED: f64 = 50.0;
+pub const MIN_SPEED: f64 = 0.1;
+
+/// What a client may say.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Msg {
+    /// The teacher's page, with the token `pioneer serve` printed.
+    Teacher {
+        token: String,
+    },
+    /// A new student with the class code and a name (and a unit, if the teacher assigned one).
+    Join {
+        code: String,
+        name: String,
+        #[serde(default)]
+        unit: Option<usize>,
+    },
+    /// A student coming back with their token: the same unit.
+    Rejoin {
+        token: String,
+    },
+    /// A student's policy: each choice `model`, `yes` or `no`; publicity `low`, `medium`, `high`
+    /// or `model`.
+    Choose {
+        agenda: Choice,
+        invent: Choice,
+        push: Choice,
+        publicity: String,
+    },
+    /// The teacher's controls (empty structs, so that unknown fields are refused).
+    Start {},
+    Pause {},
+    Step {},
+    Speed {
+        months_per_second: f64,
+    },
+    Reset {
+        seed: u64,
+    },
+}
+
+/// Who a socket speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    Nobody,
+    Teacher,
+    Student(String),
+}
+
+/// The clock the teacher drives.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clock {
+    pub running: bool,
+    pub months_per_second: f64,
+}
+
+/// The game and its clock, behind one lock.
+pub struct Game {
+    pub class: Classroom,
+    pub clock: Clock,
+    pub teacher_token: String,
+}
+
+/// What answering a message asks of the server besides the reply.
+#[derive(Debug, Clone, PartialEq)]
+pub enum After {
+    Nothing,
+    /// A month was stepped, or the class reset: every page is sent the new state.
+    Broadcast,
+}
+
+/// The publicity levels a student picks from (the server never takes a client's number).
+pub fn publicity(level: &str) -> Result<Option<u32>, Refusal> {
+    match level {
+        "model" => Ok(None),
+        "low" => Ok(Some(0)),
+        "medium" => Ok(Some(ONE / 2)),
+        "high" => Ok(Some(ONE)),
+        other => Err(Refusal(format!("publicity `{other}`: allowed model, low, medium or high"))),
+    }
+}
+
+/// A new token: 128 bits from the OS, as hex.
+pub fn token() -> String {
+    let mut b = [0u8; 16];
+    // Without the OS's randomness there is no safe token; the server cannot run.
+    getrandom::fill(&mut b).expect("the OS gives random bytes");
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Answer `msg` from a socket speaking for `role` (which a hello changes): the reply to send back,
+/// and what else to do. A refusal is an error reply; the socket and the game go on.
+pub fn apply(game: &mut Game, role: &mut Role, msg: Msg, new_token: impl FnOnce() -> String) -> Result<(Value, After), Refusal> {
+    let teacher_only = |role: &Role| {
+        if *role == Role::Teacher {
+            Ok(())
+        } else {
+            Err(Refusal("only the teacher's page controls the class".into()))
+        }
+    };
+    match msg {
+        Msg::Teacher { token } => {
+            if token != game.teacher_token {
+                return Err(Refusal("wrong teacher token".into()));
+            }
+            *role = Role::Teacher;
+            Ok((
+                json!({"type": "hello", "role": "teacher", "code": game.class.code}),
+                After::Broadcast,
+            ))
+        }
+        Msg::Join { code, name, unit } => {
+            if *role != Role::Nobody {
+                return Err(Refusal("this page already speaks for someone".into()));
+            }
+            let s = game.class.join(&code, &name, unit, new_token())?;
+            let reply = json!({"type": "joined", "token": s.token, "unit": s.unit, "name": s.name});
+            *role = Role::Student(s.token.clone());
+            Ok((reply, After::Broadcast))
+        }
+        Msg::Rejoin { token } => {
+            let s = game.class.student(&token).ok_or_else(|| Refusal("unknown student token".into()))?;
+            let reply = json!({"type": "joined", "token": s.token, "unit": s.unit, "name": s.name});
+            *role = Role::Student(token);
+            Ok((reply, After::Broadcast))
+        }
+        Msg::Choose {
+            agenda,
+            invent,
+            push,
+            publicity: level,
+        } => {
+            let Role::Student(token) = role else {
+                return Err(Refusal("join the class first".into()));
+            };
+            let policy = Policy {
+                agenda,
+                invent,
+                push,
+                publicity: publicity(&level)?,
+            };
+            game.class.choose(token, policy)?;
+            Ok((json!({"type": "chosen", "from_month": game.class.month + 1}), After::Nothing))
+        }
+        Msg::Start {} => {
+            teacher_only(role)?;
+            game.clock.running = true;
+            Ok((json!({"type": "clock", "running": true}), After::Broadcast))
+        }
+        Msg::Pause {} => {
+            teacher_only(role)?;
+            game.clock.running = false;
+            Ok((json!({"type": "clock", "running": false}), After::Broadcast))
+        }
+        Msg::Step {} => {
+            teacher_only(role)?;
+            let stepped = game.class.step();
+            Ok((
+                json!({"type": "stepped", "month": game.class.month}),
+                if stepped { After::Broadcast } else { After::Nothing },
+            ))
+        }
+        Msg::Speed { months_per_second } => {
+            teacher_only(role)?;
+            if !(MIN_SPEED..=MAX_SPEED).contains(&months_per_second) {
+                return Err(Refusal(format!("speed: {MIN_SPEED} to {MAX_SPEED} months a second")));
+            }
+            game.clock.months_per_second = months_per_second;
+            Ok((json!({"type": "clock", "months_per_second": months_per_second}), After::Broadcast))
+        }
+        Msg::Reset { seed } => {
+            teacher_only(role)?;
+            game.class.reset(seed);
+            game.clock.running = false;
+            Ok((json!({"type": "reset", "seed": seed}), After::Broadcast))
+        }
+    }
+}
+
+/// The teacher's view: the month, the clock, every unit (position, depth, adoption, student), the
+/// curve, and the leaderboard of the tournament.
+pub fn teacher_view(game: &Game) -> Value {
+    let c = &game.class;
+    let w = &c.model.world;
+    let units: Vec<Value> = (0..w.len())
+        .map(|i| {
+            let (m, d) = c.unit_depth(i);
+            let student = c.students.iter().find(|s| s.unit == i).map(|s| s.name.clone());
+            json!({"name": w.names[i], "x": w.x[i], "y": w.y[i], "level": w.level[i], "adopted": m, "depth": d, "student": student})
+        })
+        .collect();
+    let mut board: Vec<(f64, usize)> = (0..w.len())
+        .filter(|&i| w.level[i] == w.level.iter().copied().max().unwrap_or(0))
+        .map(|i| (c.score(i), i))
+        .collect();
+    board.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let leaderboard: Vec<Value> = board
+        .iter()
+        .take(10)
+        .map(|&(s, i)| {
+            let student = c.students.iter().find(|st| st.unit == i).map(|st| st.name.clone());
+            json!({"name": w.names[i], "score": s, "student": student, "depth": c.unit_depth(i).1})
+        })
+        .collect();
+    json!({
+        "type": "month",
+        "month": c.month,
+        "months": c.months(),
+        "start_year": c.scenario.spec.start_year,
+        "running": game.clock.running,
+        "months_per_second": game.clock.months_per_second,
+        "code": c.code,
+        "seed": c.seed,
+        "rungs": c.params.innov[0].rungs,
+        "units": units,
+        "curve": c.curve(0),
+        "leaderboard": leaderboard,
+        "students": c.students.len(),
+        "decisions": c.log.len(),
+    })
+}
+
+/// A student's view: the month and their unit's panel.
+pub fn student_view(game: &Game, token: &str) -> Option<Value> {
+    let s = game.class.student(token)?;
+    Some(json!({
+        "type": "unit",
+        "month": game.class.month,
+        "months": game.class.months(),
+        "running": game.clock.running,
+        "student": s.name,
+        "panel": game.class.unit_view(s.unit),
+    }))
+}
+
+/// A token bucket: `BURST` messages at once, `PER_SECOND` after.
+pub struct RateLimit {
+    tokens: f64,
+    last: std::time::Instant,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            tokens: BURST,
+            last: std::time::Instant::now(),
+        }
+    }
+}
+
+impl RateLimit {
+    /// May one more message pass now?
+    pub fn allow(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * PER_SECOND).min(BURST);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::Scenario;
+
+    fn game() -> Game {
+        let sc = Scenario::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scenarios/classroom.toml"
+        )))
+        .expect("classroom");
+        Game {
+            class: Classroom::new(sc, 1, "ABCD".into()).expect("builds"),
+            clock: Clock {
+                running: false,
+                months_per_second: 2.0,
+            },
+            teacher_token: "secret".into(),
+        }
+    }
+
+    fn msg(text: &str) -> Msg {
+        serde_json::from_str(text).expect(text)
+    }
+
+    #[test]
+    fn roles_are_kept_apart() {
+        let mut g = game();
+        let mut anon = Role::Nobody;
+        assert!(apply(&mut g, &mut anon, msg(r#"{"type":"step"}"#), || "x".into()).is_err());
+        assert!(apply(&mut g, &mut anon, msg(r#"{"type":"teacher","token":"guess"}"#), || "x".into()).is_err());
+        let mut teacher = Role::Nobody;
+        apply(&mut g, &mut teacher, msg(r#"{"type":"teacher","token":"secret"}"#), || "x".into()).expect("teacher");
+        let (_, after) = apply(&mut g, &mut teacher, msg(r#"{"type":"step"}"#), || "x".into()).expect("steps");
+        assert_eq!((after, g.class.month), (After::Broadcast, 1));
+        let mut ann = Role::Nobody;
+        let (r, _) = apply(&mut g, &mut ann, msg(r#"{"type":"join","code":"ABCD","name":"Ann"}"#), || {
+            "tokA".into()
+        })
+        .expect("joins");
+        assert_eq!(r["token"], "tokA");
+        assert!(
+            apply(&mut g, &mut ann, msg(r#"{"type":"pause"}"#), || "x".into()).is_err(),
+            "a student cannot pause"
+        );
+        assert!(
+            apply(&mut g, &mut ann, msg(r#"{"type":"join","code":"ABCD","name":"Again"}"#), || "x"
+                .into())
+            .is_err()
+        );
+        let choose = r#"{"type":"choose","agenda":"yes","invent":"model","push":"no","publicity":"high"}"#;
+        apply(&mut g, &mut ann, msg(choose), || "x".into()).expect("chooses");
+        assert!(
+            apply(&mut g, &mut ann, msg(&choose.replace("high", "0.7")), || "x".into()).is_err(),
+            "no numbers from clients"
+        );
+        apply(&mut g, &mut teacher, msg(r#"{"type":"step"}"#), || "x".into()).expect("steps");
+        let unit = g.class.student("tokA").expect("ann").unit;
+        assert_eq!(g.class.policy(unit).agenda, Choice::Yes);
+        let mut again = Role::Nobody;
+        let (r, _) = apply(&mut g, &mut again, msg(r#"{"type":"rejoin","token":"tokA"}"#), || "x".into()).expect("rejoins");
+        assert_eq!(r["unit"], unit);
+        assert!(serde_json::from_str::<Msg>(r#"{"type":"step","extra":1}"#).is_err());
+        assert!(
+            apply(&mut g, &mut teacher, msg(r#"{"type":"speed","months_per_second":1e9}"#), || "x"
+                .into())
+            .is_err()
+        );
+        assert_eq!(teacher_view(&g)["units"].as_array().map(Vec::len), Some(39));
+        assert_eq!(student_view(&g, "tokA").expect("view")["panel"]["unit"], unit);
+    }
+
+    #[test]
+    fn the_rate_limit_lets_a_burst_through_then_throttles() {
+        let mut r = RateLimit::default();
+        let passed = (0..100).filter(|_| r.allow()).count();
+        assert!((20..=21).contains(&passed), "{passed}");
+    }
+}

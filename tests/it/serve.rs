@@ -1,0 +1,190 @@
+//! The classroom server over real sockets (`pioneer serve`'s router on a loopback port): a teacher
+//! and students play, reconnect, and misbehave; the server refuses what it must and goes on.
+
+use futures_util::{SinkExt, StreamExt};
+use pioneer::scenario::Scenario;
+use pioneer::serve::classroom::{replay, Classroom};
+use pioneer::serve::ws::{Clock, Game};
+use pioneer::serve::Shared;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn start() -> (String, Arc<Shared>) {
+    let sc = Scenario::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/classroom.toml"
+    )))
+    .expect("classroom");
+    let game = Game {
+        class: Classroom::new(sc, 1, "ABCD".into()).expect("builds"),
+        clock: Clock {
+            running: false,
+            months_per_second: 2.0,
+        },
+        teacher_token: "teacher-secret".into(),
+    };
+    let shared = Shared::new(game);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(pioneer::serve::run(listener, shared.clone(), std::future::pending()));
+    (format!("ws://{addr}/ws"), shared)
+}
+
+async fn connect(url: &str) -> Socket {
+    tokio_tungstenite::connect_async(url).await.expect("connects").0
+}
+
+async fn say(s: &mut Socket, v: Value) {
+    s.send(Message::Text(v.to_string().into())).await.expect("sends");
+}
+
+/// The next message of `kind` (others skipped), within 5 s.
+async fn next(s: &mut Socket, kind: &str) -> Value {
+    let wait = async {
+        loop {
+            match s.next().await {
+                Some(Ok(Message::Text(t))) => {
+                    let v: Value = serde_json::from_str(&t).expect("json");
+                    if v["type"] == kind {
+                        return v;
+                    }
+                }
+                Some(Ok(_)) => {}
+                other => panic!("the socket ended waiting for `{kind}`: {other:?}"),
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), wait)
+        .await
+        .unwrap_or_else(|_| panic!("no `{kind}` within 5 s"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_class_plays_over_sockets_and_the_log_replays_it() {
+    let (url, shared) = start().await;
+    let mut teacher = connect(&url).await;
+    say(&mut teacher, json!({"type": "teacher", "token": "teacher-secret"})).await;
+    assert_eq!(next(&mut teacher, "hello").await["code"], "ABCD");
+    assert_eq!(next(&mut teacher, "month").await["month"], 0);
+
+    let mut students = Vec::new();
+    let mut units = Vec::new();
+    let mut tokens = Vec::new();
+    for name in ["Ann", "Bo", "Cy"] {
+        let mut s = connect(&url).await;
+        say(&mut s, json!({"type": "join", "code": "ABCD", "name": name})).await;
+        let j = next(&mut s, "joined").await;
+        units.push(j["unit"].as_u64().expect("unit"));
+        tokens.push(j["token"].as_str().expect("token").to_string());
+        students.push(s);
+    }
+    units.sort();
+    units.dedup();
+    assert_eq!(units.len(), 3, "three different units");
+    let choice = json!({"type": "choose", "agenda": "yes", "invent": "model", "push": "yes", "publicity": "high"});
+    say(&mut students[0], choice).await;
+    next(&mut students[0], "chosen").await;
+    for _ in 0..3 {
+        say(&mut teacher, json!({"type": "step"})).await;
+        next(&mut teacher, "stepped").await;
+    }
+    let view = loop {
+        let v = next(&mut students[0], "unit").await;
+        if v["month"] == 3 {
+            break v;
+        }
+    };
+    assert_eq!(view["panel"]["policy"]["agenda"], "yes");
+    assert_eq!(view["panel"]["publicity"], 1.0);
+    let t = loop {
+        let v = next(&mut teacher, "month").await;
+        if v["month"] == 3 {
+            break v;
+        }
+    };
+    assert_eq!(t["students"], 3);
+
+    // A reload: the same unit, by the token.
+    let unit0 = shared.game().class.student(&tokens[0]).expect("ann").unit;
+    drop(students.remove(0));
+    let mut again = connect(&url).await;
+    say(&mut again, json!({"type": "rejoin", "token": tokens[0]})).await;
+    assert_eq!(next(&mut again, "joined").await["unit"], unit0);
+
+    // The clock: started, months pass; paused, they stop.
+    say(&mut teacher, json!({"type": "speed", "months_per_second": 20.0})).await;
+    say(&mut teacher, json!({"type": "start"})).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    say(&mut teacher, json!({"type": "pause"})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let paused_at = shared.game().class.month;
+    assert!(paused_at > 4, "months passed while running: {paused_at}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(shared.game().class.month, paused_at, "no month while paused");
+
+    let g = shared.game();
+    let state = replay(&g.class.model, &g.class.params, g.class.seed, &g.class.log, g.class.month);
+    assert_eq!(&state, g.class.state(), "the decision log replays the class");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_messages_are_refused_and_the_class_goes_on() {
+    let (url, shared) = start().await;
+    let mut teacher = connect(&url).await;
+    say(&mut teacher, json!({"type": "teacher", "token": "teacher-secret"})).await;
+    next(&mut teacher, "hello").await;
+
+    let mut intruder = connect(&url).await;
+    say(&mut intruder, json!({"type": "teacher", "token": "guess"})).await;
+    assert_eq!(next(&mut intruder, "error").await["message"], "wrong teacher token");
+    say(&mut intruder, json!({"type": "step"})).await;
+    next(&mut intruder, "error").await;
+    say(&mut intruder, json!({"type": "join", "code": "WXYZ", "name": "Eve"})).await;
+    next(&mut intruder, "error").await;
+    intruder.send(Message::Text("{not json".into())).await.expect("sends");
+    next(&mut intruder, "error").await;
+    say(
+        &mut intruder,
+        json!({"type": "choose", "agenda": "yes", "invent": "model", "push": "yes", "publicity": "0.99"}),
+    )
+    .await;
+    next(&mut intruder, "error").await;
+    // Flooding: past the burst, refused.
+    for _ in 0..40 {
+        say(&mut intruder, json!({"type": "step"})).await;
+    }
+    let mut throttled = false;
+    for _ in 0..40 {
+        if next(&mut intruder, "error").await["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("too many"))
+        {
+            throttled = true;
+            break;
+        }
+    }
+    assert!(throttled, "a flood is throttled");
+    // An oversized frame closes that socket only.
+    let mut big = connect(&url).await;
+    let _ = big.send(Message::Text("x".repeat(10_000).into())).await;
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match big.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .unwrap_or(false);
+    assert!(ended, "the oversized socket is closed");
+    // The teacher still runs the class.
+    say(&mut teacher, json!({"type": "step"})).await;
+    assert_eq!(next(&mut teacher, "stepped").await["month"], 1);
+    assert_eq!(shared.game().class.month, 1, "nobody but the teacher moved the clock");
+    assert!(shared.refused.lock().expect("log").len() >= 5, "refusals are logged");
+}

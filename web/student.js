@@ -1,0 +1,39 @@
+// A student's page: join with the code (the token kept in this browser, so a reload gets the same
+// unit), then see the unit's panel every month and send decisions — choices, never numbers.
+"use strict";
+const $ = (id) => document.getElementById(id);
+let socket;
+function send(msg) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(msg)); }
+function connect() {
+  socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+  socket.onopen = () => {
+    $("status").textContent = "connected";
+    const token = localStorage.getItem("pioneer-token");
+    if (token) send({ type: "rejoin", token });
+  };
+  socket.onclose = () => { $("status").textContent = "disconnected, retrying…"; setTimeout(connect, 1000); };
+  socket.onmessage = (e) => {
+    const m = JSON.parse(e.data);
+    if (m.type === "error") {
+      $("error").textContent = m.message;
+      if (m.message === "unknown student token") { localStorage.removeItem("pioneer-token"); $("join").hidden = false; }
+    } else if (m.type === "joined") {
+      localStorage.setItem("pioneer-token", m.token);
+      $("join").hidden = true; $("panel").hidden = false; $("decide").hidden = false;
+      $("status").textContent = "joined as " + m.name;
+    } else if (m.type === "chosen") {
+      $("error").textContent = "decided: from month " + m.from_month;
+    } else if (m.type === "unit") show(m);
+  };
+}
+function show(m) {
+  const p = m.panel;
+  $("unit").textContent = p.name; $("month").textContent = m.month + " of " + m.months;
+  $("stage").textContent = p.stage; $("depth").textContent = p.depth + " of " + p.rungs;
+  for (const k of ["gap", "incentive", "backing", "legitimacy", "publicity"]) $(k).textContent = p[k].toFixed(2);
+  $("rank").textContent = p.rank + " of " + p.peers;
+  $("neighbours").textContent = p.neighbours.map((n) => n.name + (n.depth ? " (" + n.depth + " rungs)" : "")).join(", ");
+}
+$("joinform").onsubmit = (e) => { e.preventDefault(); send({ type: "join", code: $("code").value.trim().toUpperCase(), name: $("name").value.trim() }); };
+$("apply").onclick = () => send({ type: "choose", agenda: $("agenda").value, invent: $("invent").value === "yes" ? "yes" : "model", push: $("push").value, publicity: $("publicity").value });
+connect();

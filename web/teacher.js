@@ -1,0 +1,61 @@
+// The teacher's page: sends the token from the address, draws every month the server sends.
+"use strict";
+const token = new URLSearchParams(location.search).get("token") || "";
+const $ = (id) => document.getElementById(id);
+$("address").textContent = location.host;
+const depthColours = ["#d9dde3", "#fde0a6", "#f9b54c", "#e8772e", "#c0392b", "#8e1c14", "#5c0f0a", "#3d0a07", "#200503"];
+let socket;
+function send(msg) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(msg)); }
+function connect() {
+  socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+  socket.onopen = () => { $("status").textContent = "connected"; send({ type: "teacher", token }); };
+  socket.onclose = () => { $("status").textContent = "disconnected, retrying…"; setTimeout(connect, 1000); };
+  socket.onmessage = (e) => {
+    const m = JSON.parse(e.data);
+    if (m.type === "error") $("error").textContent = m.message;
+    else if (m.type === "hello") $("code").textContent = m.code;
+    else if (m.type === "month") draw(m);
+  };
+}
+function draw(m) {
+  $("code").textContent = m.code;
+  $("status").textContent = (m.running ? "running" : "paused") + " · seed " + m.seed;
+  const year = m.start_year ? " (" + (m.start_year + Math.floor(Math.max(m.month - 1, 0) / 12)) + ")" : "";
+  $("month").textContent = "month " + m.month + " of " + m.months + year + " · " + m.decisions + " decisions";
+  $("students").textContent = m.students + " student" + (m.students === 1 ? "" : "s");
+  $("legend").innerHTML = depthColours.slice(0, m.rungs + 1).map((c, d) => '<span style="background:' + c + '"></span>' + d).join("");
+  const map = $("map"), g = map.getContext("2d");
+  g.fillStyle = "#fff"; g.fillRect(0, 0, map.width, map.height);
+  const xs = m.units.map((u) => u.x), ys = m.units.map((u) => u.y);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const sx = (x) => 30 + (x - x0) / Math.max(x1 - x0, 1e-9) * (map.width - 60);
+  const sy = (y) => map.height - 30 - (y - y0) / Math.max(y1 - y0, 1e-9) * (map.height - 60);
+  const r = Math.max(3, Math.min(22, 260 / Math.sqrt(m.units.length)));
+  for (const u of m.units) {
+    g.beginPath();
+    g.arc(sx(u.x), sy(u.y), u.level === 0 ? r * 0.6 : r, 0, 2 * Math.PI);
+    g.fillStyle = depthColours[Math.min(u.depth, depthColours.length - 1)];
+    g.fill();
+    g.lineWidth = u.student ? 3 : 1;
+    g.strokeStyle = u.student ? "#1f4e79" : "#52606d";
+    g.stroke();
+    if (u.student && m.units.length <= 400) {
+      g.fillStyle = "#1f4e79"; g.font = "12px sans-serif"; g.fillText(u.student, sx(u.x) + r + 2, sy(u.y) + 4);
+    }
+  }
+  const c = $("curve"), h = c.getContext("2d");
+  h.fillStyle = "#fff"; h.fillRect(0, 0, c.width, c.height);
+  h.strokeStyle = "#9aa5b1"; h.strokeRect(40, 10, c.width - 50, c.height - 40);
+  h.fillStyle = "#52606d"; h.font = "12px sans-serif"; h.fillText("1", 25, 15); h.fillText("0", 25, c.height - 28); h.fillText("month " + m.months, c.width - 80, c.height - 12);
+  h.beginPath(); h.strokeStyle = "#1f4e79"; h.lineWidth = 2;
+  m.curve.forEach((v, t) => { const x = 40 + (t + 1) / m.months * (c.width - 50), y = c.height - 30 - v * (c.height - 40); t ? h.lineTo(x, y) : h.moveTo(x, y); });
+  h.stroke();
+  $("board").innerHTML = m.leaderboard.map((b, i) => "<tr><td>" + (i + 1) + "</td><td>" + esc(b.name) + "</td><td class=student>" + esc(b.student || "") + "</td><td>" + b.depth + "</td><td>" + b.score.toFixed(3) + "</td></tr>").join("");
+}
+function esc(s) { return String(s).replace(/[&<>"']/g, (ch) => "&#" + ch.charCodeAt(0) + ";"); }
+$("start").onclick = () => send({ type: "start" });
+$("pause").onclick = () => send({ type: "pause" });
+$("step").onclick = () => send({ type: "step" });
+$("speed").onchange = (e) => send({ type: "speed", months_per_second: Number(e.target.value) });
+$("reset").onclick = () => send({ type: "reset", seed: Math.floor(Math.random() * 1e9) });
+connect();
