@@ -26,8 +26,17 @@ function connect() {
     } else if (m.type === "unit") show(m);
   };
 }
+let shown = false;
 function show(m) {
   const p = m.panel;
+  if (!shown) {
+    // After a join or a reload: the selects show the choices in force.
+    shown = true;
+    $("agenda").value = p.policy.agenda; $("push").value = p.policy.push;
+    $("invent").value = p.policy.invent === "yes" ? "yes" : "model";
+    const mu = p.policy.publicity;
+    $("publicity-choice").value = mu === null ? "model" : mu === 0 ? "low" : mu >= 65535 ? "high" : "medium";
+  }
   $("unit").textContent = p.name; $("month").textContent = m.month + " of " + m.months;
   $("stage").textContent = p.stage; $("depth").textContent = p.depth + " of " + p.rungs;
   for (const k of ["gap", "incentive", "backing", "legitimacy", "publicity"]) $(k).textContent = p[k].toFixed(2);
@@ -35,5 +44,5 @@ function show(m) {
   $("neighbours").textContent = p.neighbours.map((n) => n.name + (n.depth ? " (" + n.depth + " rungs)" : "")).join(", ");
 }
 $("joinform").onsubmit = (e) => { e.preventDefault(); send({ type: "join", code: $("code").value.trim().toUpperCase(), name: $("name").value.trim() }); };
-$("apply").onclick = () => send({ type: "choose", agenda: $("agenda").value, invent: $("invent").value === "yes" ? "yes" : "model", push: $("push").value, publicity: $("publicity").value });
+$("apply").onclick = () => send({ type: "choose", agenda: $("agenda").value, invent: $("invent").value === "yes" ? "yes" : "model", push: $("push").value, publicity: $("publicity-choice").value });
 connect();

@@ -22,6 +22,8 @@ function draw(m) {
   $("status").textContent = (m.running ? "running" : "paused") + " · seed " + m.seed;
   const year = m.start_year ? " (" + (m.start_year + Math.floor(Math.max(m.month - 1, 0) / 12)) + ")" : "";
   $("month").textContent = "month " + m.month + " of " + m.months + year + " · " + m.decisions + " decisions";
+  const speed = String(m.months_per_second);
+  if ([...$("speed").options].some((o) => o.value === speed)) $("speed").value = speed;
   $("students").textContent = m.students + " student" + (m.students === 1 ? "" : "s");
   $("legend").innerHTML = depthColours.slice(0, m.rungs + 1).map((c, d) => '<span style="background:' + c + '"></span>' + d).join("");
   const map = $("map"), g = map.getContext("2d");

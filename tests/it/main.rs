@@ -1,6 +1,8 @@
 //! Integration tests of pioneer (one binary): facts of the model, determinism, scenarios, CLI.
 
 mod analysis;
+#[cfg(feature = "serve")]
+mod browser;
 mod calibrate;
 mod charts;
 mod cli;
