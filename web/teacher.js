@@ -49,9 +49,23 @@ function draw(m) {
   h.fillStyle = "#fff"; h.fillRect(0, 0, c.width, c.height);
   h.strokeStyle = "#9aa5b1"; h.strokeRect(40, 10, c.width - 50, c.height - 40);
   h.fillStyle = "#52606d"; h.font = "12px sans-serif"; h.fillText("1", 25, 15); h.fillText("0", 25, c.height - 28); h.fillText("month " + m.months, c.width - 80, c.height - 12);
+  // The model's band for this seed with no players (median, 5–95 %), behind the class's curve.
+  const X = (t) => 40 + (t + 1) / m.months * (c.width - 50), Y = (v) => c.height - 30 - v * (c.height - 40);
+  if (m.band.median.length) {
+    h.beginPath(); h.fillStyle = "rgba(192,57,43,0.15)";
+    m.band.hi.forEach((v, t) => (t ? h.lineTo(X(t), Y(v)) : h.moveTo(X(t), Y(v))));
+    for (let t = m.band.lo.length - 1; t >= 0; t--) h.lineTo(X(t), Y(m.band.lo[t]));
+    h.fill();
+    h.beginPath(); h.strokeStyle = "#c0392b"; h.lineWidth = 1; h.setLineDash([5, 4]);
+    m.band.median.forEach((v, t) => (t ? h.lineTo(X(t), Y(v)) : h.moveTo(X(t), Y(v))));
+    h.stroke(); h.setLineDash([]);
+    h.fillStyle = "#c0392b"; h.fillText("the model alone (median, 5–95 %)", 50, 25);
+    h.fillStyle = "#1f4e79"; h.fillText("this class", 50, 40);
+  }
   h.beginPath(); h.strokeStyle = "#1f4e79"; h.lineWidth = 2;
   m.curve.forEach((v, t) => { const x = 40 + (t + 1) / m.months * (c.width - 50), y = c.height - 30 - v * (c.height - 40); t ? h.lineTo(x, y) : h.moveTo(x, y); });
   h.stroke();
+  $("events").innerHTML = m.events.map((e) => "<li>" + esc(e) + "</li>").join("");
   $("board").innerHTML = m.leaderboard.map((b, i) => "<tr><td>" + (i + 1) + "</td><td>" + esc(b.name) + "</td><td class=student>" + esc(b.student || "") + "</td><td>" + b.depth + "</td><td>" + b.score.toFixed(3) + "</td></tr>").join("");
 }
 function esc(s) { return String(s).replace(/[&<>"']/g, (ch) => "&#" + ch.charCodeAt(0) + ";"); }

@@ -4,7 +4,7 @@
 use crate::backend::cpu::run_months;
 use crate::model::fixed::{to_f64, ONE};
 use crate::model::params::{Params, NEVER};
-use crate::model::trace::{NoTrace, Played, Policy};
+use crate::model::trace::{EventLog, NoTrace, Played, Policy, Tracer};
 use crate::model::{agg, init_batch, Model, RunId};
 use crate::scenario::Scenario;
 use crate::state::BatchState;
@@ -57,6 +57,28 @@ pub struct Classroom {
     pub students: Vec<Student>,
     /// What a student types to join.
     pub code: String,
+    /// The model's band for this scenario and seed, with no players: the share adopted month by
+    /// month over the scenario's replicates (median, 5 %, 95 %), as `pioneer run` gives it.
+    pub band: (Vec<f64>, Vec<f64>, Vec<f64>),
+    /// What happened lately, newest last: adoptions, complete ladders, promotions, recognitions.
+    pub events: Vec<String>,
+}
+
+/// Most recent events kept.
+const EVENTS: usize = 50;
+
+/// The model's band: the scenario's replicates of `seed` on the CPU, no players.
+fn band(sc: &Scenario, m: &Model, prm: &Params, seed: u64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let ids: Vec<RunId> = (0..sc.spec.replicates.clamp(1, 64)).map(|r| RunId::new(seed, 0, r)).collect();
+    let months = sc.spec.months;
+    let Ok(out) = crate::app::run::run_chunked(&crate::backend::cpu::Cpu::default(), m, &[*prm], &ids, months, ids.len(), &|_| {}) else {
+        return (Vec::new(), Vec::new(), Vec::new());
+    };
+    let n = m.world.len() as f64;
+    let share: Vec<Vec<f64>> = (0..ids.len())
+        .map(|r| (1..=months).map(|t| out.record(r, t)[agg::ADOPTERS] as f64 / n).collect())
+        .collect();
+    crate::plot::quantiles(&share)
 }
 
 impl Classroom {
@@ -66,7 +88,10 @@ impl Classroom {
         let id = RunId::new(seed, 0, 0);
         let state = init_batch(&model, &[params], &[id]);
         let n = model.world.len();
+        let band = band(&sc, &model, &params, seed);
         Ok(Classroom {
+            band,
+            events: Vec::new(),
             scenario: sc,
             model,
             params,
@@ -99,6 +124,8 @@ impl Classroom {
         self.policy.iter_mut().for_each(|p| *p = Policy::default());
         self.pending.clear();
         self.log.clear();
+        self.events.clear();
+        self.band = band(&self.scenario, &self.model, &self.params, seed);
     }
 
     /// A new student `name` with the code `code` takes `unit` (None: the free unit of the lowest
@@ -176,8 +203,31 @@ impl Classroom {
             self.policy[d.unit] = d.policy;
             self.log.push(d);
         }
-        let rec = step_month(&self.model, &self.params, self.id.key, &mut self.state, &self.policy, t);
+        let (rec, log) = step_month(
+            &self.model,
+            &self.params,
+            self.id.key,
+            &mut self.state,
+            &self.policy,
+            t,
+            EventLog::default(),
+        );
         self.records.push(rec);
+        for e in &log.events {
+            let notable = ["adopted", "completed", "leader: promoted"].iter().any(|w| e.what.starts_with(w)) || e.what.contains("recogni");
+            if notable {
+                let name = &self.model.world.names[e.unit as usize];
+                let who = self
+                    .students
+                    .iter()
+                    .find(|s| s.unit == e.unit as usize)
+                    .map(|s| format!(" ({})", s.name))
+                    .unwrap_or_default();
+                self.events.push(format!("month {t}: {name}{who} {}", e.what));
+            }
+        }
+        let extra = self.events.len().saturating_sub(EVENTS);
+        self.events.drain(..extra);
         self.month = t;
         true
     }
@@ -262,8 +312,17 @@ impl Classroom {
     }
 }
 
-/// One month of a one-run batch with the players' policies: publicity set first, then the month.
-pub fn step_month(m: &Model, prm: &Params, key: u32, state: &mut BatchState, policy: &[Policy], t: u32) -> Vec<u32> {
+/// One month of a one-run batch with the players' policies (publicity set first, then the month),
+/// `inner` watching it: the month's record and the tracer.
+pub fn step_month<T: Tracer>(
+    m: &Model,
+    prm: &Params,
+    key: u32,
+    state: &mut BatchState,
+    policy: &[Policy],
+    t: u32,
+    inner: T,
+) -> (Vec<u32>, T) {
     let mut rec = vec![0u32; agg::record_len(prm.n_innov as usize)];
     let mut views = state.runs_mut();
     let run = &mut views[0];
@@ -272,9 +331,9 @@ pub fn step_month(m: &Model, prm: &Params, key: u32, state: &mut BatchState, pol
             run.mu[i] = mu;
         }
     }
-    let mut tr = Played { inner: NoTrace, policy };
+    let mut tr = Played { inner, policy };
     run_months(m, prm, key, run, &mut rec, t, t, &mut tr, &|_| {});
-    rec
+    (rec, tr.inner)
 }
 
 /// Replay a class from its decision log: run 0 of `seed` for `months`, each decision applied
@@ -289,7 +348,7 @@ pub fn replay(m: &Model, prm: &Params, seed: u64, log: &[Decision], months: u32)
             policy[log[next].unit] = log[next].policy;
             next += 1;
         }
-        step_month(m, prm, id.key, &mut state, &policy, t);
+        step_month(m, prm, id.key, &mut state, &policy, t, NoTrace);
     }
     state
 }

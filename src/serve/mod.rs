@@ -118,7 +118,9 @@ async fn talk(socket: WebSocket, shared: Arc<Shared>) {
         let (shared, role) = (shared.clone(), role.clone());
         tokio::spawn(async move {
             loop {
+                // Replies first: a page hears "hello" or "joined" before the views that follow.
                 let text = tokio::select! {
+                    biased;
                     r = reply_rx.recv() => match r { Some(t) => t, None => break },
                     c = changed.recv() => match c {
                         Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => {
@@ -168,20 +170,18 @@ async fn talk(socket: WebSocket, shared: Arc<Shared>) {
                         }
                     }
                 };
-                let reply = match answer {
-                    Ok((v, after)) => {
-                        if after == After::Broadcast {
-                            let _ = shared.changed.send(());
-                        }
-                        v.to_string()
-                    }
+                let (reply, after) = match answer {
+                    Ok((v, after)) => (v.to_string(), after),
                     Err(why) => {
                         shared.refuse(&who, &why);
-                        serde_json::json!({"type": "error", "message": why}).to_string()
+                        (serde_json::json!({"type": "error", "message": why}).to_string(), After::Nothing)
                     }
                 };
                 if reply_tx.send(reply).await.is_err() {
                     break;
+                }
+                if after == After::Broadcast {
+                    let _ = shared.changed.send(());
                 }
             }
         })

@@ -230,6 +230,8 @@ pub fn teacher_view(game: &Game) -> Value {
         "rungs": c.params.innov[0].rungs,
         "units": units,
         "curve": c.curve(0),
+        "band": {"median": c.band.0, "lo": c.band.1, "hi": c.band.2},
+        "events": c.events.iter().rev().take(8).collect::<Vec<_>>(),
         "leaderboard": leaderboard,
         "students": c.students.len(),
         "decisions": c.log.len(),
