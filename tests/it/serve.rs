@@ -14,11 +14,17 @@ use tokio_tungstenite::tungstenite::Message;
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn start() -> (String, Arc<Shared>) {
-    let sc = Scenario::load(std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scenarios/classroom.toml"
-    )))
-    .expect("classroom");
+    start_on(1).await
+}
+
+/// The classroom scenario, its grid `scale` times as wide and high.
+async fn start_on(scale: u32) -> (String, Arc<Shared>) {
+    let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/classroom.toml"));
+    let text = std::fs::read_to_string(path).expect("classroom");
+    let text = text
+        .replace("width = 6", &format!("width = {}", 6 * scale))
+        .replace("height = 6", &format!("height = {}", 6 * scale));
+    let sc = Scenario::parse(path, text).expect("classroom");
     let game = Game {
         class: Classroom::new(sc, 1, "ABCD".into()).expect("builds"),
         clock: Clock {
@@ -187,4 +193,105 @@ async fn bad_messages_are_refused_and_the_class_goes_on() {
     assert_eq!(next(&mut teacher, "stepped").await["month"], 1);
     assert_eq!(shared.game().class.month, 1, "nobody but the teacher moved the clock");
     assert!(shared.refused.lock().expect("log").len() >= 5, "refusals are logged");
+}
+
+/// Load: 60 students on loopback sockets play a whole 20-year game at the fastest clock, each
+/// changing their policy every quarter second; every acknowledged decision is logged and applied
+/// (the log replays the class). Prints the month rate the server held and its memory (a
+/// measurement, recorded in results/bench/, not asserted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_students_play_a_whole_game_and_nothing_is_lost() {
+    // 144 districts on a 12 × 12 grid: a unit for each of 60 students.
+    let (url, shared) = start_on(2).await;
+    let mut teacher = connect(&url).await;
+    say(&mut teacher, json!({"type": "teacher", "token": "teacher-secret"})).await;
+    next(&mut teacher, "hello").await;
+    let mut joined = Vec::new();
+    for i in 0..60 {
+        let mut s = connect(&url).await;
+        say(&mut s, json!({"type": "join", "code": "ABCD", "name": format!("s{i}")})).await;
+        next(&mut s, "joined").await;
+        joined.push(s);
+    }
+    say(&mut teacher, json!({"type": "speed", "months_per_second": 50.0})).await;
+    let t0 = std::time::Instant::now();
+    say(&mut teacher, json!({"type": "start"})).await;
+    let mut tasks = Vec::new();
+    for (i, mut s) in joined.into_iter().enumerate() {
+        tasks.push(tokio::spawn(async move {
+            let mut acked: Vec<u64> = Vec::new();
+            let mut n = 0u32;
+            loop {
+                let yes = (n + i as u32).is_multiple_of(2);
+                let level = ["low", "medium", "high", "model"][(n % 4) as usize];
+                let (agenda, push) = if yes { ("yes", "yes") } else { ("model", "no") };
+                let choice = json!({"type": "choose", "agenda": agenda, "invent": "model", "push": push, "publicity": level});
+                if s.send(Message::Text(choice.to_string().into())).await.is_err() {
+                    break;
+                }
+                n += 1;
+                // Read until the acknowledgement (views in between), or the game's end.
+                let got = tokio::time::timeout(Duration::from_secs(5), async {
+                    loop {
+                        match s.next().await {
+                            Some(Ok(Message::Text(t))) => {
+                                let v: Value = serde_json::from_str(&t).expect("json");
+                                if v["type"] == "chosen" || v["type"] == "error" {
+                                    return Some(v);
+                                }
+                                if v["type"] == "unit" && v["month"] == v["months"] {
+                                    return None;
+                                }
+                            }
+                            Some(Ok(_)) => {}
+                            _ => return None,
+                        }
+                    }
+                })
+                .await
+                .ok()
+                .flatten();
+                match got {
+                    Some(v) if v["type"] == "chosen" => acked.push(v["from_month"].as_u64().expect("month")),
+                    Some(v) => panic!("student {i} refused: {v}"),
+                    None => break,
+                }
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            (i, acked)
+        }));
+    }
+    let mut acked = Vec::new();
+    for t in tasks {
+        acked.push(t.await.expect("student task"));
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    let g = shared.game();
+    assert_eq!(g.class.month, 240, "the game ran to its end");
+    // Every acknowledged decision is in the log for its month (the last of a student's month).
+    let mut total = 0;
+    for (i, months) in &acked {
+        let mut distinct = months.clone();
+        distinct.dedup();
+        for m in distinct.iter().filter(|&&m| m <= 240) {
+            assert!(
+                g.class.log.iter().any(|d| d.student == *i as u32 && d.month as u64 == *m),
+                "student {i}'s decision for month {m} is logged"
+            );
+            total += 1;
+        }
+    }
+    assert!(total > 60 * 10, "decisions made: {total}");
+    let state = replay(&g.class.model, &g.class.params, g.class.seed, &g.class.log, 240);
+    assert_eq!(&state, g.class.state(), "the log replays the class");
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(String::from))
+        .unwrap_or_default();
+    eprintln!(
+        "load: 60 students, 240 months in {seconds:.2} s ({:.1} months/s at a clock of 50), {} decisions logged ({total} acknowledged month-decisions), {} refused; test process {rss}",
+        240.0 / seconds,
+        g.class.log.len(),
+        shared.refused.lock().expect("log").len()
+    );
 }
