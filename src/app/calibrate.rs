@@ -11,6 +11,7 @@ use crate::error::{Error, InputError, Result};
 use crate::experiment::{Fnv, Varied};
 use crate::model::{agg, params::Params, rng, Model, RunId};
 use crate::output::folder::{holds, Holds};
+#[cfg(feature = "parquet")]
 use crate::output::sweep::Kind;
 use crate::output::write_atomic;
 use crate::plot;
@@ -579,17 +580,20 @@ fn write_outputs(res: &Calibration, a: &CalibrateArgs, obs: &Observed, runs: &[V
     }
     let csv_path = dir.join("particles.csv");
     write_atomic(&csv_path, s.as_bytes())?;
-    let kind = |c: &str| {
-        if c == "generation" || c == "particle" {
-            Kind::U32
-        } else {
-            Kind::F64
-        }
-    };
-    let meta = vec![("pioneer".to_string(), env!("CARGO_PKG_VERSION").to_string())];
-    let pq_tmp = dir.join("particles.parquet.tmp");
-    crate::output::parquet::csv_to_parquet(&csv_path, &pq_tmp, &kind, &meta)?;
-    std::fs::rename(&pq_tmp, dir.join("particles.parquet")).map_err(|e| Error::io("cannot rename particles.parquet", e))?;
+    #[cfg(feature = "parquet")]
+    {
+        let kind = |c: &str| {
+            if c == "generation" || c == "particle" {
+                Kind::U32
+            } else {
+                Kind::F64
+            }
+        };
+        let meta = vec![("pioneer".to_string(), env!("CARGO_PKG_VERSION").to_string())];
+        let pq_tmp = dir.join("particles.parquet.tmp");
+        crate::output::parquet::csv_to_parquet(&csv_path, &pq_tmp, &kind, &meta)?;
+        std::fs::rename(&pq_tmp, dir.join("particles.parquet")).map_err(|e| Error::io("cannot rename particles.parquet", e))?;
+    }
 
     let mut s = String::from("generation,tolerance,simulations,acceptance,ess");
     for f in &res.fields {
