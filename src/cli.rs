@@ -65,6 +65,10 @@ pub enum Command {
         /// (the default) or a month.
         #[arg(long, num_args = 0..=1, default_missing_value = "year", value_name = "year|month")]
         panel: Option<String>,
+        /// Replay a class: the decision log `pioneer serve` wrote (decisions.csv), applied to run
+        /// 0 on the CPU; needs --replicates 1 and the class's --seed.
+        #[arg(long)]
+        decisions: Option<PathBuf>,
     },
     /// Run a sweep file: every point × replicate, in blocks written as they finish; resumable,
     /// shardable, CSV and Parquet tables, charts.

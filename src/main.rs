@@ -61,6 +61,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             observed,
             report,
             panel,
+            decisions,
         } => {
             let res = run::run(&run::RunArgs {
                 scenario,
@@ -78,6 +79,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 observed,
                 report,
                 panel,
+                decisions,
             })?;
             say(&format!("{}\n", run::text_summary(&res)))?;
         }

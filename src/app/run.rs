@@ -45,6 +45,8 @@ pub struct RunArgs {
     pub report: bool,
     /// Write the event-history panel with periods of a `year` or a `month`.
     pub panel: Option<String>,
+    /// A class's decision log (`pioneer serve`'s decisions.csv): replay run 0 with it, on the CPU.
+    pub decisions: Option<PathBuf>,
 }
 
 /// Frames of an animation unless `--frames` says otherwise.
@@ -218,6 +220,19 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         (_, y) => y.unwrap_or(0),
     };
     let (model, prm) = sc.build()?;
+    let decisions = match &a.decisions {
+        Some(path) => {
+            if sc.spec.replicates != 1 {
+                return Err(
+                    InputError::new("a class is one run: give --replicates 1 with --decisions (and the class's --seed)")
+                        .field("--replicates")
+                        .into(),
+                );
+            }
+            Some(crate::model::play::read_log(path, model.world.len(), months)?)
+        }
+        None => None,
+    };
     let obs = match &a.observed {
         Some(path) => {
             let o = observed::read(path, model.world.len())?;
@@ -241,7 +256,19 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     );
     let tick = |d: u64| bar.inc(d);
     let start = Instant::now();
-    let output = run_chunked(be.as_ref(), &model, &[prm], &ids, months, batch, &tick)?;
+    let output = match &decisions {
+        // A class's run: run 0 of the seed with the players' decisions, on the CPU.
+        Some(log) => {
+            let (agg, state) = crate::model::play::replay_records(&model, &prm, sc.spec.seed, log, months);
+            BatchOutput {
+                agg,
+                record_len: agg::record_len(prm.n_innov as usize),
+                months,
+                state,
+            }
+        }
+        None => run_chunked(be.as_ref(), &model, &[prm], &ids, months, batch, &tick)?,
+    };
     let seconds = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let observed = obs.map(|o| {
@@ -259,7 +286,11 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         ids,
         output,
         out_dir,
-        backend: be.describe(),
+        backend: if decisions.is_some() {
+            "cpu (a class replayed from its decisions)".into()
+        } else {
+            be.describe()
+        },
         seconds,
         observed,
     };

@@ -4,6 +4,7 @@
 pub mod agg;
 pub mod fixed;
 pub mod params;
+pub mod play;
 pub mod rng;
 pub mod rules;
 pub mod trace;

@@ -1,14 +1,13 @@
 //! The classroom game: one run of a scenario stepped month by month on the CPU, students' policies
 //! for the units they hold applied at month boundaries and logged, so a class replays to the bit.
 
-use crate::backend::cpu::run_months;
 use crate::model::fixed::{to_f64, ONE};
 use crate::model::params::{Params, NEVER};
-use crate::model::trace::{EventLog, NoTrace, Played, Policy, Tracer};
+pub use crate::model::play::{replay, step_month, Decision};
+use crate::model::trace::{EventLog, Policy};
 use crate::model::{agg, init_batch, Model, RunId};
 use crate::scenario::Scenario;
 use crate::state::BatchState;
-use serde::{Deserialize, Serialize};
 
 /// Most students in one class.
 pub const MAX_STUDENTS: usize = 200;
@@ -23,15 +22,6 @@ pub struct Student {
     pub name: String,
     pub token: String,
     pub unit: usize,
-}
-
-/// A policy chosen for a unit, applied before month `month` runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Decision {
-    pub month: u32,
-    pub student: u32,
-    pub unit: usize,
-    pub policy: Policy,
 }
 
 /// Why a request was refused (said to the client, and logged).
@@ -186,6 +176,16 @@ impl Classroom {
         Ok(())
     }
 
+    /// The decision log as CSV (`model::play::read_log` reads it back).
+    pub fn log_csv(&self) -> String {
+        let mut s = String::from(crate::model::play::LOG_HEADER);
+        for d in &self.log {
+            let name = self.students.get(d.student as usize).map_or("", |s| s.name.as_str());
+            crate::model::play::log_row(d, name, &mut s);
+        }
+        s
+    }
+
     /// The policy in force for `unit`.
     pub fn policy(&self, unit: usize) -> Policy {
         self.policy[unit]
@@ -310,47 +310,6 @@ impl Classroom {
             "policy": self.policy[i],
         })
     }
-}
-
-/// One month of a one-run batch with the players' policies (publicity set first, then the month),
-/// `inner` watching it: the month's record and the tracer.
-pub fn step_month<T: Tracer>(
-    m: &Model,
-    prm: &Params,
-    key: u32,
-    state: &mut BatchState,
-    policy: &[Policy],
-    t: u32,
-    inner: T,
-) -> (Vec<u32>, T) {
-    let mut rec = vec![0u32; agg::record_len(prm.n_innov as usize)];
-    let mut views = state.runs_mut();
-    let run = &mut views[0];
-    for (i, p) in policy.iter().enumerate() {
-        if let Some(mu) = p.publicity {
-            run.mu[i] = mu;
-        }
-    }
-    let mut tr = Played { inner, policy };
-    run_months(m, prm, key, run, &mut rec, t, t, &mut tr, &|_| {});
-    (rec, tr.inner)
-}
-
-/// Replay a class from its decision log: run 0 of `seed` for `months`, each decision applied
-/// before its month. The class's state, to the bit.
-pub fn replay(m: &Model, prm: &Params, seed: u64, log: &[Decision], months: u32) -> BatchState {
-    let id = RunId::new(seed, 0, 0);
-    let mut state = init_batch(m, &[*prm], &[id]);
-    let mut policy = vec![Policy::default(); m.world.len()];
-    let mut next = 0;
-    for t in 1..=months {
-        while next < log.len() && log[next].month == t {
-            policy[log[next].unit] = log[next].policy;
-            next += 1;
-        }
-        step_month(m, prm, id.key, &mut state, &policy, t, NoTrace);
-    }
-    state
 }
 
 #[cfg(test)]

@@ -71,34 +71,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// The decision log as CSV (month, student, unit, agenda, invent, push, publicity): what
-/// `classroom::replay` needs to rebuild the class.
+/// The decision log as CSV: what `pioneer run SCENARIO --replicates 1 --seed S --decisions
+/// decisions.csv` replays into the class's run.
 async fn decision_log(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
-    let g = shared.game();
-    let mut s = String::from("month,student,name,unit,agenda,invent,push,publicity\n");
-    for d in &g.class.log {
-        let name = g.class.students.get(d.student as usize).map_or("", |s| s.name.as_str());
-        let choice = |c: crate::model::trace::Choice| {
-            serde_json::to_value(c)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default()
-        };
-        s.push_str(&format!(
-            "{},{},{},{},{},{},{},{}\n",
-            d.month,
-            d.student,
-            crate::output::csv_field(name),
-            d.unit,
-            choice(d.policy.agenda),
-            choice(d.policy.invent),
-            choice(d.policy.push),
-            d.policy
-                .publicity
-                .map_or("model".to_string(), |m| format!("{:.3}", crate::model::fixed::to_f64(m)))
-        ));
-    }
-    ([(header::CONTENT_TYPE, "text/csv")], s)
+    ([(header::CONTENT_TYPE, "text/csv")], shared.game().class.log_csv())
 }
 
 async fn socket(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> impl IntoResponse {

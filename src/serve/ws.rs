@@ -2,7 +2,6 @@
 //! function that answers one message against the game, tested without a socket.
 
 use super::classroom::{Classroom, Refusal};
-use crate::model::fixed::ONE;
 use crate::model::trace::{Choice, Policy};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -87,13 +86,7 @@ pub enum After {
 
 /// The publicity levels a student picks from (the server never takes a client's number).
 pub fn publicity(level: &str) -> Result<Option<u32>, Refusal> {
-    match level {
-        "model" => Ok(None),
-        "low" => Ok(Some(0)),
-        "medium" => Ok(Some(ONE / 2)),
-        "high" => Ok(Some(ONE)),
-        other => Err(Refusal(format!("publicity `{other}`: allowed model, low, medium or high"))),
-    }
+    crate::model::play::publicity_level(level).ok_or_else(|| Refusal(format!("publicity `{level}`: allowed model, low, medium or high")))
 }
 
 /// A new token: 128 bits from the OS, as hex.

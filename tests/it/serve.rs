@@ -135,6 +135,56 @@ async fn a_class_plays_over_sockets_and_the_log_replays_it() {
     let g = shared.game();
     let state = replay(&g.class.model, &g.class.params, g.class.seed, &g.class.log, g.class.month);
     assert_eq!(&state, g.class.state(), "the decision log replays the class");
+
+    // And `pioneer run --decisions` replays it from the CSV the teacher downloads.
+    let dir = std::env::temp_dir().join(format!("pioneer-it-{}-class-replay", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let log = dir.join("decisions.csv");
+    std::fs::write(&log, g.class.log_csv()).expect("writes");
+    let months = g.class.month.to_string();
+    let run = |log: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_pioneer"))
+            .args([
+                "run",
+                "scenarios/classroom.toml",
+                "--replicates",
+                "1",
+                "--seed",
+                "1",
+                "--months",
+                &months,
+                "--decisions",
+            ])
+            .arg(log)
+            .arg("--out")
+            .arg(dir.join("run"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("runs")
+    };
+    let o = run(&log);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let steps = std::fs::read_to_string(dir.join("run/steps.csv")).expect("steps.csv");
+    let head: Vec<&str> = steps.lines().next().expect("header").split(',').collect();
+    let col = head.iter().position(|h| *h == "adopters").expect("adopters");
+    for (t, line) in steps.lines().skip(1).enumerate() {
+        let adopters: u32 = line.split(',').nth(col).expect("cell").parse().expect("number");
+        assert_eq!(adopters, g.class.record(t as u32 + 1)[0], "month {}: adopters", t + 1);
+    }
+    std::fs::write(
+        &log,
+        "month,student,name,unit,agenda,invent,push,publicity\n1,0,Ann,999,yes,model,yes,high\n",
+    )
+    .expect("writes");
+    let o = run(&log);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("decisions.csv:2: field `unit`"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
