@@ -110,17 +110,21 @@ pub fn weighted_quantile(mut vw: Vec<(f64, f64)>, q: f64) -> f64 {
     vw.last().map_or(f64::NAN, |x| x.0)
 }
 
+/// The running sums of a generation's weights, for drawing particles by weight.
+fn cumulative(gen: &Generation) -> Vec<f64> {
+    gen.particles
+        .iter()
+        .scan(0.0, |acc, p| {
+            *acc += p.weight;
+            Some(*acc)
+        })
+        .collect()
+}
+
 /// `count` particles of `gen` drawn with replacement by weight (for the posterior predictive).
 pub fn resample(gen: &Generation, count: usize, key: u32) -> Vec<usize> {
-    let mut acc = 0.0;
-    let cum: Vec<f64> = gen
-        .particles
-        .iter()
-        .map(|p| {
-            acc += p.weight;
-            acc
-        })
-        .collect();
+    let cum = cumulative(gen);
+    let acc = cum.last().copied().unwrap_or(0.0);
     (0..count)
         .map(|i| {
             let u = unit(key, i as u32, u32::MAX, PARENT);
@@ -199,16 +203,7 @@ pub fn generation<E>(prior: &Prior, prev: Option<&Generation>, s: &Settings, sim
         None => (f64::INFINITY, None),
         Some(p) => {
             let tol = weighted_quantile(p.particles.iter().map(|x| (x.distance, x.weight)).collect(), s.quantile);
-            let mut acc = 0.0;
-            let cum: Vec<f64> = p
-                .particles
-                .iter()
-                .map(|x| {
-                    acc += x.weight;
-                    acc
-                })
-                .collect();
-            (tol, Some((p, cum, kernel_sd(prior, p))))
+            (tol, Some((p, cumulative(p), kernel_sd(prior, p))))
         }
     };
     let mut rate = prev.map_or(1.0, |p| p.acceptance().max(0.5 * s.quantile));

@@ -47,18 +47,7 @@ pub fn step_month<T: Tracer>(
 /// Replay a class from its decision log: run 0 of `seed` for `months`, each decision applied
 /// before its month. The class's state, to the bit.
 pub fn replay(m: &Model, prm: &Params, seed: u64, log: &[Decision], months: u32) -> BatchState {
-    let id = RunId::new(seed, 0, 0);
-    let mut state = init_batch(m, &[*prm], &[id]);
-    let mut policy = vec![Policy::default(); m.world.len()];
-    let mut next = 0;
-    for t in 1..=months {
-        while next < log.len() && log[next].month == t {
-            policy[log[next].unit] = log[next].policy;
-            next += 1;
-        }
-        step_month(m, prm, id.key, &mut state, &policy, t, NoTrace);
-    }
-    state
+    replay_records(m, prm, seed, log, months).1
 }
 
 /// Replay run 0 of `seed` with `log`, keeping every month's record (for `pioneer run
