@@ -281,6 +281,9 @@ pub enum Command {
         /// Master seed; overrides the scenario.
         #[arg(long)]
         seed: Option<u64>,
+        /// Folder of the class's debrief (default out/class-CODE).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Write DIR/report.html for a finished run or sweep: the scenario in brief, the key numbers
     /// and every chart, embedded in one page that needs nothing else.

@@ -209,6 +209,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             bind,
             speed,
             seed,
+            out,
         } => {
             pioneer::app::serve::serve(
                 &pioneer::app::serve::ServeArgs {
@@ -216,6 +217,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                     port,
                     bind,
                     speed,
+                    out,
                     seed,
                 },
                 &|s| say(&format!("{s}\n")),

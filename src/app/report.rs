@@ -127,6 +127,12 @@ fn page(dir: &Path, m: &serde_json::Value) -> Result<String> {
         key_numbers_run(dir, m, &mut h)?;
     }
 
+    // A class's debrief (`pioneer serve`) adds its own section: levers, promotions, traces.
+    if let Ok(class) = std::fs::read_to_string(dir.join("class.html")) {
+        h.push_str("<h2>The class</h2>\n");
+        h.push_str(&class);
+    }
+
     h.push_str("<h2>Charts</h2>\n");
     let mut images = charts(dir)?;
     if images.is_empty() {

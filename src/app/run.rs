@@ -229,7 +229,7 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
                         .into(),
                 );
             }
-            Some(crate::model::play::read_log(path, model.world.len(), months)?)
+            Some(crate::model::play::read_log(path, model.world.len(), prm.innov[0].rungs, months)?)
         }
         None => None,
     };
@@ -309,7 +309,22 @@ pub fn write_outputs(
     report: bool,
     staged: crate::output::folder::Staged,
 ) -> Result<()> {
+    write_outputs_with(res, units, frames, panel, report, staged, |_| Ok(()))
+}
+
+/// `write_outputs`, with `extra` writing more files into the staging folder before the report
+/// (the classroom's debrief adds the class's own tables there).
+pub fn write_outputs_with(
+    res: &RunResult,
+    units: bool,
+    frames: Option<u32>,
+    panel: Option<u32>,
+    report: bool,
+    staged: crate::output::folder::Staged,
+    extra: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
     write_files(res, units, frames, panel, report, staged.path())?;
+    extra(staged.path())?;
     if report {
         super::report::report(staged.path())?;
     }

@@ -15,6 +15,8 @@ pub struct ServeArgs {
     pub bind: String,
     pub speed: f64,
     pub seed: Option<u64>,
+    /// The debrief's folder (default `out/class-CODE`).
+    pub out: Option<PathBuf>,
 }
 
 /// A short join code: four letters without look-alikes.
@@ -64,6 +66,20 @@ pub fn game(a: &ServeArgs) -> Result<Game> {
 /// `pioneer serve`: runs until Ctrl-C; `said` gets the lines to print once it listens.
 pub fn serve(a: &ServeArgs, said: &dyn Fn(&str) -> Result<()>) -> Result<()> {
     let game = game(a)?;
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("class-{}", game.class.code)));
+    // A folder the debrief may not replace is said now, not at the end of the lesson.
+    if let crate::output::folder::Holds::Other(names) = crate::output::folder::holds(&out, "--out")? {
+        return Err(InputError::new(format!(
+            "{} holds files that are not a pioneer output ({}); give a new or empty folder",
+            out.display(),
+            names.join(", ")
+        ))
+        .field("--out")
+        .into());
+    }
     let addr = format!("{}:{}", a.bind, a.port);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -75,12 +91,13 @@ pub fn serve(a: &ServeArgs, said: &dyn Fn(&str) -> Result<()>) -> Result<()> {
         })?;
         let local = listener.local_addr().map_err(|e| Error::io("no local address", e))?;
         let (code, token, name) = (game.class.code.clone(), game.teacher_token.clone(), game.class.scenario.name());
-        let shared = crate::serve::Shared::new(game);
+        let shared = crate::serve::Shared::new(game, out.clone());
         let host = if a.bind == "0.0.0.0" { "127.0.0.1".to_string() } else { a.bind.clone() };
         said(&format!(
-            "pioneer classroom: {name}\n  teacher:  http://{host}:{}/teacher?token={token}\n  students: http://<this machine's address>:{}/  code {code}\nCtrl-C ends the class.",
+            "pioneer classroom: {name}\n  teacher:  http://{host}:{}/teacher?token={token}\n  students: http://<this machine's address>:{}/  code {code}\n  debrief:  {}\nCtrl-C ends the class.",
             local.port(),
-            local.port()
+            local.port(),
+            out.display()
         ))?;
         crate::serve::run(listener, shared, async {
             let _ = tokio::signal::ctrl_c().await;

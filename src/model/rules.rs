@@ -239,6 +239,15 @@ pub struct Source {
 /// The best design unit i can learn for innovation k. Order among equal quality: neighbour,
 /// exemplar, parent, leader. WGSL twin: `best_source`.
 pub fn best_source(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k: usize, t: u32) -> Source {
+    best_source_among(m, prm, key, run, i, k, t, u32::MAX)
+}
+
+/// The best design among the source kinds whose route bit is set in `routes` (a player's pick
+/// of which visible source to learn from; `best_source` looks at every kind). The exemplar's
+/// visibility is the same counter-based draw either way.
+#[inline(always)]
+pub fn best_source_among(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k: usize, t: u32, routes: u32) -> Source {
+    let wants = |r: u32| routes & (1 << r) != 0;
     let n = prm.n_units as usize;
     let mut src = Source {
         route: route::NONE,
@@ -249,7 +258,7 @@ pub fn best_source(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k:
     };
     for &j in m.world.neighbours(i) {
         let j = j as usize;
-        if adopted_before(run, n, k, j, t) {
+        if wants(route::NEIGHBOUR) && adopted_before(run, n, k, j, t) {
             let q = run.quality[k * n + j];
             if src.route == route::NONE || q > src.quality {
                 src = Source {
@@ -263,7 +272,7 @@ pub fn best_source(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k:
         }
     }
     let ex = run.ex_unit[k];
-    if ex != NEVER && ex as usize != i && chance(draw(key, i as u32, t, sub(stream::VISIBLE, k as u32)), prm.nu) {
+    if wants(route::EXEMPLAR) && ex != NEVER && ex as usize != i && chance(draw(key, i as u32, t, sub(stream::VISIBLE, k as u32)), prm.nu) {
         let q = run.ex_q[k];
         if src.route == route::NONE || q > src.quality {
             src = Source {
@@ -276,7 +285,7 @@ pub fn best_source(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k:
         }
     }
     let parent = m.world.parent[i];
-    if parent != NO_PARENT && adopted_before(run, n, k, parent as usize, t) {
+    if wants(route::PARENT) && parent != NO_PARENT && adopted_before(run, n, k, parent as usize, t) {
         let q = run.quality[k * n + parent as usize];
         if src.route == route::NONE || q > src.quality {
             src = Source {
@@ -288,7 +297,7 @@ pub fn best_source(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k:
             };
         }
     }
-    if run.know_v[k * n + i] != 0 {
+    if wants(route::LEADER) && run.know_v[k * n + i] != 0 {
         let q = run.know_q[k * n + i];
         if src.route == route::NONE || q > src.quality {
             src = Source {
@@ -434,12 +443,20 @@ pub fn drift(prm: &Params, p: u32, l: u32, b: u32) -> (u32, u32, u32) {
 /// toward zero). WGSL twin: `score`.
 #[inline(always)]
 pub fn score(prm: &Params, p: u32, p0: u32, c: u32, l: u32) -> i32 {
+    let [dp, c, l] = score_parts(prm, p, p0, c, l);
+    dp + c + l
+}
+
+/// The weighted parts of the promotion score: performance gained w_P·(P − P0), credit w_C·C and
+/// legitimacy w_L·L (each rounded toward zero); `score` is their sum.
+#[inline(always)]
+pub fn score_parts(prm: &Params, p: u32, p0: u32, c: u32, l: u32) -> [i32; 3] {
     let dp = if p >= p0 {
         ((prm.w_p * (p - p0)) >> 8) as i32
     } else {
         -(((prm.w_p * (p0 - p)) >> 8) as i32)
     };
-    dp + ((prm.w_c * c) >> 8) as i32 + ((prm.w_l * l) >> 8) as i32
+    [dp, ((prm.w_c * c) >> 8) as i32, ((prm.w_l * l) >> 8) as i32]
 }
 
 /// Variant id of a new design made by unit i (unique per unit and innovation).
@@ -652,7 +669,15 @@ pub fn step_unit<T: Tracer>(
                         }
                     }
                 } else {
-                    let src = best_source(m, prm, key, run, i, k, t);
+                    let mut src = best_source(m, prm, key, run, i, k, t);
+                    // A player's pick among the visible sources (the model's best if none of that kind).
+                    let pick = tr.learn(i);
+                    if pick != route::NONE && pick != src.route && src.route != route::NONE {
+                        let mine = best_source_among(m, prm, key, run, i, k, t, 1 << pick);
+                        if mine.route != route::NONE {
+                            src = mine;
+                        }
+                    }
                     if src.route != route::NONE && !tr.invent(i) {
                         if chance(draw(key, iu, t, stream::DESIGN), prm.r_learn) {
                             let copy = mul_q(src.quality, prm.absorb + mul_q(ONE - prm.absorb, c));
@@ -796,6 +821,8 @@ pub fn tournament_unit<T: Tracer>(
     if retire || term_end {
         let mut replace = retire;
         let mut promoted = false;
+        // What the ranking saw, for the trace: score, its parts, peers above, group size.
+        let mut ranked = (0i32, [0i32; 3], 0u32, 0u32);
         if !retire {
             let peers = m.world.peers(i);
             let mine = scores[i];
@@ -808,6 +835,10 @@ pub fn tournament_unit<T: Tracer>(
             }
             promoted = higher * ONE < prm.rho * peers.len() as u32;
             replace = promoted;
+            if T::ON {
+                let parts = score_parts(prm, run.p[i], run.p0[i], run.credit[i], run.l[i]);
+                ranked = (mine, parts, higher, peers.len() as u32);
+            }
         }
         // (v2) The leaders who adopted in this term learn their fate at this first ranking.
         let fate = if retire {
@@ -863,6 +894,7 @@ pub fn tournament_unit<T: Tracer>(
                 ev.k = process::innov(w);
                 ev.source = from;
                 ev.backing = run.b[i];
+                (ev.score, ev.parts, ev.higher, ev.peers) = ranked;
                 let what = match (retire, dropped) {
                     (true, false) => "leader: retired and replaced",
                     (true, true) => "leader: retired and replaced; the newcomer dropped the process",
@@ -877,6 +909,7 @@ pub fn tournament_unit<T: Tracer>(
             ev.k = process::innov(w);
             ev.source = NEVER;
             ev.backing = run.b[i];
+            (ev.score, ev.parts, ev.higher, ev.peers) = ranked;
             tr.event(ev.to(process::stage(w), "leader: term ended without promotion; serves again"));
         }
         if promoted {
@@ -942,6 +975,21 @@ pub fn recognise_run<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32],
     if prm.recog_every == 0 || !t.is_multiple_of(prm.recog_every) {
         return;
     }
+    recognise_window(prm, run, rec, t, tr);
+}
+
+/// A recognition out of turn (the classroom teacher's "recognition now", at the end of month t):
+/// the window so far, as `recognise_run` would take it; the candidates recognised leave the
+/// window's list, so the window's own round does not name them again for the same rungs.
+pub fn recognise_now<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32], t: u32, tr: &mut T) {
+    for (i, k) in recognise_window(prm, run, rec, t, tr) {
+        run.merit_m[k * prm.n_units as usize + i] = 0;
+    }
+}
+
+/// The picks of a recognition round in month t (see `recognise_run`), in order.
+fn recognise_window<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32], t: u32, tr: &mut T) -> Vec<(usize, usize)> {
+    let mut picked = Vec::new();
     let n = prm.n_units as usize;
     let kn = prm.n_innov as usize;
     let start = window_start(prm, t);
@@ -972,6 +1020,7 @@ pub fn recognise_run<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32],
         let Some((merit, i, k)) = best else { break };
         last = best;
         count += 1;
+        picked.push((i, k));
         let at = k * n + i;
         let (l_before, b_before) = (run.l[i], run.b[i]);
         run.l[i] = (run.l[i] + prm.l_bonus).min(ONE);
@@ -995,4 +1044,5 @@ pub fn recognise_run<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32],
         }
     }
     rec[agg::global_base(kn) + agg::RECOGNITIONS] += count;
+    picked
 }

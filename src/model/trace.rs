@@ -39,6 +39,12 @@ pub struct Event {
     pub backing_before: u32,
     pub backing: u32,
     pub source_unit: u32,
+    /// At a ranking: the promotion score (signed Q16), its parts (performance gained, credit,
+    /// legitimacy, each weighted), the peers scoring higher and the peer group's size.
+    pub score: i32,
+    pub parts: [i32; 3],
+    pub higher: u32,
+    pub peers: u32,
     pub what: &'static str,
 }
 
@@ -69,6 +75,10 @@ impl Event {
             backing_before: 0,
             backing: 0,
             source_unit: crate::model::params::NEVER,
+            score: 0,
+            parts: [0; 3],
+            higher: 0,
+            peers: 0,
             what: "",
         }
     }
@@ -102,6 +112,12 @@ pub trait Tracer {
     fn invent(&mut self, _i: usize) -> bool {
         false
     }
+    /// Unit `i` designing with a source in sight: which kind of source to learn from (a route;
+    /// `route::NONE`: the model's best).
+    #[inline(always)]
+    fn learn(&mut self, _i: usize) -> u32 {
+        crate::state::route::NONE
+    }
     /// Unit `i` reached a rung it was not required to pass: push on to the next (`drawn`)?
     #[inline(always)]
     fn push(&mut self, _i: usize, drawn: bool) -> bool {
@@ -129,12 +145,60 @@ impl Choice {
     }
 }
 
-/// What a player has chosen for a unit: the agenda, inventing rather than learning, pushing on
-/// to the next rung, and the publicity μ (Q16; None: the leader's own).
+/// Which visible source a player learns from: the model's best, or the best of one kind (the
+/// model's best when none of that kind is in sight that month).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Learn {
+    #[default]
+    Model,
+    Neighbour,
+    Exemplar,
+    Parent,
+    Leader,
+}
+
+impl Learn {
+    /// Every choice, in the order pages list them.
+    pub const ALL: [Learn; 5] = [Learn::Model, Learn::Neighbour, Learn::Exemplar, Learn::Parent, Learn::Leader];
+
+    /// The route of that kind of source (`route::NONE` for the model's pick).
+    pub fn route(self) -> u32 {
+        use crate::state::route;
+        match self {
+            Learn::Model => route::NONE,
+            Learn::Neighbour => route::NEIGHBOUR,
+            Learn::Exemplar => route::EXEMPLAR,
+            Learn::Parent => route::PARENT,
+            Learn::Leader => route::LEADER,
+        }
+    }
+
+    /// Its name in the decision log and on the pages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Learn::Model => "model",
+            Learn::Neighbour => "neighbour",
+            Learn::Exemplar => "exemplar",
+            Learn::Parent => "parent",
+            Learn::Leader => "leader",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Learn> {
+        Learn::ALL.into_iter().find(|l| l.name() == s)
+    }
+}
+
+/// What a player has chosen for a unit: the agenda, inventing rather than learning, which kind
+/// of source to learn from, pushing on to the next rung, and the publicity μ (Q16; None: the
+/// leader's own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Policy {
     pub agenda: Choice,
     pub invent: Choice,
+    #[serde(default)]
+    pub learn: Learn,
     pub push: Choice,
     pub publicity: Option<u32>,
 }
@@ -158,6 +222,9 @@ impl<T: Tracer> Tracer for Played<'_, T> {
     }
     fn push(&mut self, i: usize, drawn: bool) -> bool {
         self.policy[i].push.or(drawn)
+    }
+    fn learn(&mut self, i: usize) -> u32 {
+        self.policy[i].learn.route()
     }
 }
 

@@ -2,9 +2,9 @@
 //! for the units they hold applied at month boundaries and logged, so a class replays to the bit.
 
 use crate::model::fixed::{to_f64, ONE};
-use crate::model::params::{Params, NEVER};
-pub use crate::model::play::{replay, step_month, Decision};
-use crate::model::trace::{EventLog, Policy};
+use crate::model::params::{Params, MAX_LEVERS, NEVER};
+pub use crate::model::play::{replay, step_month, Decision, Lever, Log, Pull};
+use crate::model::trace::{Event, EventLog, Policy};
 use crate::model::{agg, init_batch, Model, RunId};
 use crate::scenario::Scenario;
 use crate::state::BatchState;
@@ -28,6 +28,58 @@ pub struct Student {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal(pub String);
 
+/// A leader ranked at the end of a term: who, when, the verdict and why.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Ranking {
+    pub month: u32,
+    pub unit: usize,
+    pub name: String,
+    /// The student holding the unit then.
+    pub student: Option<String>,
+    pub promoted: bool,
+    pub score: f64,
+    /// The score's parts: performance gained, credit, legitimacy (each weighted).
+    pub performance: f64,
+    pub credit: f64,
+    pub legitimacy: f64,
+    /// 1 + the peers scoring higher, of `peers`; the top `rho` of a group are promoted.
+    pub rank: u32,
+    pub peers: u32,
+    /// Rungs of the class's innovation reached then.
+    pub depth: u32,
+}
+
+impl Ranking {
+    /// Why, in a sentence.
+    pub fn why(&self, rho: f64) -> String {
+        format!(
+            "{} rank {} of {} (the top {:.0} % go up); score {:.2} = credit {:.2} + legitimacy {:.2} + performance gained {:.2}; {} rung{}",
+            if self.promoted { "promoted:" } else { "not promoted:" },
+            self.rank,
+            self.peers,
+            rho * 100.0,
+            self.score,
+            self.credit,
+            self.legitimacy,
+            self.performance,
+            self.depth,
+            if self.depth == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// One event of a student's unit, as their trace shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TraceLine {
+    pub month: u32,
+    pub student: u32,
+    pub unit: usize,
+    pub what: String,
+    pub legitimacy: f64,
+    pub backing: f64,
+    pub rung: u32,
+}
+
 /// The game.
 pub struct Classroom {
     pub scenario: Scenario,
@@ -41,9 +93,10 @@ pub struct Classroom {
     /// Months run so far.
     pub month: u32,
     policy: Vec<Policy>,
-    /// Decisions waiting for the next month, and those applied.
+    /// Decisions and levers waiting for the next month, and those applied.
     pending: Vec<Decision>,
-    pub log: Vec<Decision>,
+    levers: Vec<Lever>,
+    pub log: Log,
     pub students: Vec<Student>,
     /// What a student types to join.
     pub code: String,
@@ -52,6 +105,10 @@ pub struct Classroom {
     pub band: (Vec<f64>, Vec<f64>, Vec<f64>),
     /// What happened lately, newest last: adoptions, complete ladders, promotions, recognitions.
     pub events: Vec<String>,
+    /// Every ranking of a student's unit and every promotion, in order.
+    pub rankings: Vec<Ranking>,
+    /// Every event of a student's unit while they held it, in order.
+    pub traces: Vec<TraceLine>,
 }
 
 /// Most recent events kept.
@@ -69,6 +126,20 @@ fn band(sc: &Scenario, m: &Model, prm: &Params, seed: u64) -> (Vec<f64>, Vec<f64
         .map(|r| (1..=months).map(|t| out.record(r, t)[agg::ADOPTERS] as f64 / n).collect())
         .collect();
     crate::plot::quantiles(&share)
+}
+
+/// A lever in words, for the events and the report.
+pub fn lever_text(lever: &Lever, names: &[String]) -> String {
+    match lever {
+        Lever::Space(v) => format!("institutional space set to {:.2}", to_f64(*v)),
+        Lever::Signal(v) => format!("upper signal set to {:.2}", to_f64(*v)),
+        Lever::Mandate { depth, months } => format!("a mandate: every unit to rung {depth} within {months} months"),
+        Lever::Pilot(units) => {
+            let named: Vec<&str> = units.iter().filter_map(|&u| names.get(u as usize)).map(String::as_str).collect();
+            format!("a pilot in {}", named.join(", "))
+        }
+        Lever::Recognise => "a recognition now".to_string(),
+    }
 }
 
 impl Classroom {
@@ -92,9 +163,12 @@ impl Classroom {
             month: 0,
             policy: vec![Policy::default(); n],
             pending: Vec::new(),
-            log: Vec::new(),
+            levers: Vec::new(),
+            log: Log::default(),
             students: Vec::new(),
             code,
+            rankings: Vec::new(),
+            traces: Vec::new(),
         })
     }
 
@@ -106,6 +180,10 @@ impl Classroom {
     /// Start again from month 0 with `seed`; the students keep their units and their policies
     /// are cleared.
     pub fn reset(&mut self, seed: u64) {
+        // The teacher's levers went into the model and parameters: back to the scenario's.
+        if let Ok((model, params)) = self.scenario.build() {
+            (self.model, self.params) = (model, params);
+        }
         self.seed = seed;
         self.id = RunId::new(seed, 0, 0);
         self.state = init_batch(&self.model, &[self.params], &[self.id]);
@@ -113,8 +191,11 @@ impl Classroom {
         self.month = 0;
         self.policy.iter_mut().for_each(|p| *p = Policy::default());
         self.pending.clear();
-        self.log.clear();
+        self.levers.clear();
+        self.log = Log::default();
         self.events.clear();
+        self.rankings.clear();
+        self.traces.clear();
         self.band = band(&self.scenario, &self.model, &self.params, seed);
     }
 
@@ -171,19 +252,85 @@ impl Classroom {
             policy,
         };
         // The last choice of a month stands.
-        self.pending.retain(|p| p.student != d.student);
+        self.pending.retain(|p| p.student != d.student || p.unit != d.unit);
         self.pending.push(d);
         Ok(())
     }
 
     /// The decision log as CSV (`model::play::read_log` reads it back).
     pub fn log_csv(&self) -> String {
-        let mut s = String::from(crate::model::play::LOG_HEADER);
-        for d in &self.log {
-            let name = self.students.get(d.student as usize).map_or("", |s| s.name.as_str());
-            crate::model::play::log_row(d, name, &mut s);
+        crate::model::play::write_log(&self.log, |id| self.students.get(id as usize).map_or("", |s| s.name.as_str()))
+    }
+
+    /// The teacher pulls `lever` before the next month. Mandates and pilots share the run's
+    /// table of 8 with the scenario's own.
+    pub fn lever(&mut self, lever: Lever) -> Result<(), Refusal> {
+        let queued = |name: &str| self.levers.iter().filter(|l| l.name() == name).count();
+        let full = match &lever {
+            Lever::Mandate { .. } => self.params.n_mandates as usize + queued("mandate") >= MAX_LEVERS,
+            Lever::Pilot(_) => self.params.n_pilots as usize + queued("pilot") >= MAX_LEVERS,
+            _ => false,
+        };
+        if full {
+            return Err(Refusal(format!("a run has at most {MAX_LEVERS} {}s", lever.name())));
         }
-        s
+        if let Lever::Pilot(units) = &lever {
+            if let Some(u) = units.iter().find(|&&u| u as usize >= self.model.world.len()) {
+                return Err(Refusal(format!("there is no unit {u}")));
+            }
+        }
+        // A second space or signal in the same month replaces the first.
+        if matches!(lever, Lever::Space(_) | Lever::Signal(_)) {
+            self.levers.retain(|l| l.name() != lever.name());
+        }
+        if lever != Lever::Recognise || !self.levers.contains(&Lever::Recognise) {
+            self.levers.push(lever);
+        }
+        Ok(())
+    }
+
+    /// The levers waiting for the next month.
+    pub fn pending_levers(&self) -> &[Lever] {
+        &self.levers
+    }
+
+    /// The teacher moves student `id` to the free unit `unit`: the student's policy goes with
+    /// them (from the next month), and the unit they leave follows the model again.
+    pub fn assign(&mut self, id: u32, unit: usize) -> Result<(), Refusal> {
+        if unit >= self.model.world.len() {
+            return Err(Refusal(format!("there is no unit {unit}")));
+        }
+        if self.students.iter().any(|s| s.unit == unit) {
+            return Err(Refusal(format!("unit {unit} is taken")));
+        }
+        let s = self
+            .students
+            .get_mut(id as usize)
+            .ok_or_else(|| Refusal(format!("there is no student {id}")))?;
+        let old = s.unit;
+        s.unit = unit;
+        let month = self.month + 1;
+        let carried = self
+            .pending
+            .iter()
+            .rev()
+            .find(|d| d.student == id)
+            .map_or(self.policy[old], |d| d.policy);
+        self.pending.retain(|d| d.student != id);
+        // The old unit back to the model, then the student's policy on the new one.
+        self.pending.push(Decision {
+            month,
+            student: id,
+            unit: old,
+            policy: Policy::default(),
+        });
+        self.pending.push(Decision {
+            month,
+            student: id,
+            unit,
+            policy: carried,
+        });
+        Ok(())
     }
 
     /// The policy in force for `unit`.
@@ -198,10 +345,24 @@ impl Classroom {
             return false;
         }
         let t = self.month + 1;
+        let mut recognise = false;
+        for lever in std::mem::take(&mut self.levers) {
+            match crate::model::play::pull(&mut self.model, &mut self.params, t, &lever) {
+                Ok(r) => recognise |= r,
+                // Checked when queued; a full table here would be a bug, and the replay skips it too.
+                Err(why) => self
+                    .events
+                    .push(format!("month {t}: the teacher's {} was not pulled: {why}", lever.name())),
+            }
+            self.events
+                .push(format!("month {t}: the teacher: {}", lever_text(&lever, &self.model.world.names)));
+            self.log.levers.push(Pull { month: t, lever });
+        }
+        // In student order; a student's own moves (a reassignment) in the order made.
         self.pending.sort_by_key(|d| d.student);
         for d in self.pending.drain(..) {
             self.policy[d.unit] = d.policy;
-            self.log.push(d);
+            self.log.decisions.push(d);
         }
         let (rec, log) = step_month(
             &self.model,
@@ -210,9 +371,13 @@ impl Classroom {
             &mut self.state,
             &self.policy,
             t,
+            recognise,
             EventLog::default(),
         );
         self.records.push(rec);
+        for e in &log.events {
+            self.keep(e);
+        }
         for e in &log.events {
             let notable = ["adopted", "completed", "leader: promoted"].iter().any(|w| e.what.starts_with(w)) || e.what.contains("recogni");
             if notable {
@@ -230,6 +395,48 @@ impl Classroom {
         self.events.drain(..extra);
         self.month = t;
         true
+    }
+
+    /// Keep `e` for the rankings and the students' traces.
+    fn keep(&mut self, e: &Event) {
+        let unit = e.unit as usize;
+        let student = self.students.iter().find(|s| s.unit == unit);
+        let ranked = e.what.starts_with("leader: promoted") || e.what.starts_with("leader: term ended");
+        if ranked && (student.is_some() || e.what.starts_with("leader: promoted")) {
+            let q = |x: i32| x as f64 / ONE as f64;
+            self.rankings.push(Ranking {
+                month: e.month,
+                unit,
+                name: self.model.world.names[unit].clone(),
+                student: student.map(|s| s.name.clone()),
+                promoted: e.what.starts_with("leader: promoted"),
+                score: q(e.score),
+                performance: q(e.parts[0]),
+                credit: q(e.parts[1]),
+                legitimacy: q(e.parts[2]),
+                rank: e.higher + 1,
+                peers: e.peers,
+                depth: self.state.depth[unit],
+            });
+        }
+        if let Some(s) = student {
+            self.traces.push(TraceLine {
+                month: e.month,
+                student: s.id,
+                unit,
+                what: e.what.to_string(),
+                legitimacy: to_f64(e.legitimacy),
+                backing: to_f64(e.backing),
+                rung: e.rung,
+            });
+        }
+    }
+
+    /// The class rebuilt from the scenario and its log alone (what `pioneer run --decisions`
+    /// does): equal to `state()` when the log is whole.
+    pub fn replayed(&self) -> BatchState {
+        let (model, params) = self.scenario.build().expect("the class's scenario built once already");
+        replay(&model, &params, self.seed, &self.log, self.month)
     }
 
     /// The record of month t (1-based).
@@ -291,6 +498,34 @@ impl Classroom {
             .collect();
         let mine = self.score(i);
         let rank = 1 + peers.iter().filter(|&&j| self.score(j) > mine).count();
+        // The designs in sight: adopting neighbours, the exemplar (seen in a month with chance
+        // ν), the parent, and what the leader learned at the old post.
+        let mut sources = Vec::new();
+        let design =
+            |kind: &str, name: &str, q: u32, d: u32| serde_json::json!({"kind": kind, "name": name, "quality": to_f64(q), "depth": d});
+        for &j in self.model.world.neighbours(i) {
+            let j = j as usize;
+            if st.adopt_month[j] != NEVER {
+                sources.push(design("neighbour", &self.model.world.names[j], st.quality[j], st.depth[j]));
+            }
+        }
+        let ex = st.ex_unit[0];
+        if ex != NEVER && ex as usize != i {
+            sources.push(design(
+                "exemplar",
+                &self.model.world.names[ex as usize],
+                st.ex_q[0],
+                st.depth[ex as usize],
+            ));
+        }
+        let parent = self.model.world.parent[i];
+        if parent != crate::world::NO_PARENT && st.adopt_month[parent as usize] != NEVER {
+            let p = parent as usize;
+            sources.push(design("parent", &self.model.world.names[p], st.quality[p], st.depth[p]));
+        }
+        if st.know_v[i] != 0 {
+            sources.push(design("leader", "what your leader learned before", st.know_q[i], st.know_d[i]));
+        }
         serde_json::json!({
             "unit": i,
             "name": self.model.world.names[i],
@@ -307,6 +542,8 @@ impl Classroom {
             "neighbours": nbrs,
             "rank": rank,
             "peers": peers.len(),
+            "term_left": self.params.term.saturating_sub(st.tenure[i]),
+            "sources": sources,
             "policy": self.policy[i],
         })
     }
@@ -349,6 +586,7 @@ mod tests {
         let eager = Policy {
             agenda: Choice::Yes,
             invent: Choice::No,
+            learn: crate::model::trace::Learn::Neighbour,
             push: Choice::Yes,
             publicity: Some(ONE),
         };
@@ -367,9 +605,126 @@ mod tests {
         assert_eq!(c.policy(a), eager);
         assert_eq!(c.state().mu[a], ONE, "publicity set");
         assert_eq!(c.unit_depth(b).0, None, "a unit that never takes up the need never adopts");
-        let replayed = replay(&c.model, &c.params, 1, &c.log, 120);
-        assert_eq!(&replayed, c.state(), "the log replays the class");
+        assert_eq!(&c.replayed(), c.state(), "the log replays the class");
         let view = c.unit_view(a);
         assert_eq!(view["policy"]["agenda"], "yes");
+        assert_eq!(view["policy"]["learn"], "neighbour");
+    }
+
+    fn played(levers: &[(u32, Lever)], months: u32) -> Classroom {
+        let mut c = class();
+        for t in 1..=months {
+            for (_, l) in levers.iter().filter(|(at, _)| *at == t) {
+                c.lever(l.clone()).expect("pulls");
+            }
+            c.step();
+        }
+        c
+    }
+
+    fn adopters(c: &Classroom, t: u32) -> u32 {
+        c.record(t)[agg::ADOPTERS]
+    }
+
+    #[test]
+    fn each_lever_moves_the_class_and_the_log_replays_it() {
+        let alone = played(&[], 120);
+        // No space: no need arises, so nobody adopts (the scenario seeds no design).
+        let closed = played(&[(1, Lever::Space(0))], 120);
+        assert_eq!(adopters(&closed, 120), 0);
+        assert!(adopters(&alone, 120) > 0);
+        // A strong signal from month 1 speeds the spread up.
+        let signal = played(&[(1, Lever::Signal(ONE))], 120);
+        assert!(
+            adopters(&signal, 60) > adopters(&alone, 60),
+            "{} vs {}",
+            adopters(&signal, 60),
+            adopters(&alone, 60)
+        );
+        // A mandate in month 13, depth 2 within 36 months: most units reach rung 2 by month 48.
+        let mandate = played(&[(13, Lever::Mandate { depth: 2, months: 36 })], 60);
+        let deep = |c: &Classroom| (0..c.model.world.len()).filter(|&i| c.unit_depth(i).1 >= 2).count();
+        assert!(
+            deep(&mandate) > deep(&played(&[], 60)) + 10,
+            "{} vs {}",
+            deep(&mandate),
+            deep(&played(&[], 60))
+        );
+        // A pilot in month 2: every piloted unit that had not adopted is on the agenda then.
+        let units = vec![3, 4, 5, 6];
+        let pilot = played(&[(2, Lever::Pilot(units.clone()))], 2);
+        for &u in &units {
+            let stage = crate::state::process::stage(pilot.state().proc_[u as usize]);
+            assert_ne!(stage, crate::state::stage::IDLE, "unit {u}");
+        }
+        // A recognition now, in month 118 (no window ends there): someone is recognised.
+        let recog = played(&[(118, Lever::Recognise)], 120);
+        let r = |c: &Classroom, t: u32| c.record(t)[agg::global_base(1) + agg::RECOGNITIONS];
+        assert_eq!(r(&alone, 118), 0);
+        assert!(r(&recog, 118) > 0);
+        // The log, written and read back, replays each class.
+        let dir = std::env::temp_dir().join(format!("pioneer-levers-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("tmp");
+        for c in [&closed, &signal, &mandate, &pilot, &recog] {
+            assert_eq!(&c.replayed(), c.state());
+            let path = dir.join("decisions.csv");
+            std::fs::write(&path, c.log_csv()).expect("writes");
+            let back = crate::model::play::read_log(&path, c.model.world.len(), c.params.innov[0].rungs, c.month).expect("reads");
+            assert_eq!(back, c.log);
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn levers_are_refused_when_the_table_is_full() {
+        let mut c = class();
+        for _ in 0..8 {
+            c.lever(Lever::Mandate { depth: 1, months: 12 }).expect("room for 8");
+        }
+        assert!(c.lever(Lever::Mandate { depth: 1, months: 12 }).is_err());
+        assert!(c.lever(Lever::Pilot(vec![999])).is_err(), "no unit 999");
+        c.step();
+        assert_eq!(c.params.n_mandates, 8);
+        assert_eq!(&c.replayed(), c.state());
+    }
+
+    #[test]
+    fn rankings_say_why_and_add_up() {
+        let mut c = class();
+        let s = c.join("ABCD", "Ann", None, "t0".into()).expect("joins").unit;
+        while c.step() {}
+        assert!(c.rankings.iter().any(|r| r.unit == s), "Ann's unit was ranked");
+        assert!(c.rankings.iter().any(|r| r.promoted));
+        let rho = to_f64(c.params.rho);
+        for r in &c.rankings {
+            assert!((r.score - (r.performance + r.credit + r.legitimacy)).abs() < 1e-9, "{r:?}");
+            assert!(r.rank >= 1 && r.rank <= r.peers);
+            assert_eq!(r.promoted, ((r.rank - 1) as f64) < rho * r.peers as f64 - 1e-9, "{r:?}");
+            assert!(r.why(rho).contains(&format!("rank {} of {}", r.rank, r.peers)));
+        }
+        assert!(c.traces.iter().all(|l| l.unit == s), "only the student's unit is traced");
+        assert!(!c.traces.is_empty());
+    }
+
+    #[test]
+    fn a_reassigned_student_takes_their_policy_along() {
+        let mut c = class();
+        let a = c.join("ABCD", "Ann", None, "t0".into()).expect("joins").unit;
+        let eager = Policy {
+            agenda: Choice::Yes,
+            ..Policy::default()
+        };
+        c.choose("t0", eager).expect("chooses");
+        c.step();
+        let free = (0..c.model.world.len())
+            .find(|&u| u != a && c.model.world.level[u] == c.model.world.level[a])
+            .expect("a free unit");
+        assert!(c.assign(0, a).is_err(), "taken (by Ann herself)");
+        c.assign(0, free).expect("moves");
+        c.step();
+        assert_eq!(c.students[0].unit, free);
+        assert_eq!(c.policy(free), eager);
+        assert_eq!(c.policy(a), Policy::default(), "the old unit follows the model again");
+        assert_eq!(&c.replayed(), c.state());
     }
 }

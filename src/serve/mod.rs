@@ -2,11 +2,12 @@
 //! The game is `classroom`, the protocol `ws`; the server (axum, WebSockets) only schedules them.
 
 pub mod classroom;
+pub mod debrief;
 pub mod ws;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
-use axum::http::header;
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
@@ -28,15 +29,18 @@ pub struct Shared {
     pub game: Mutex<Game>,
     pub changed: broadcast::Sender<()>,
     pub refused: Mutex<Vec<String>>,
+    /// Where the debrief is written (`--out`).
+    pub out: std::path::PathBuf,
 }
 
 impl Shared {
-    pub fn new(game: Game) -> Arc<Shared> {
+    pub fn new(game: Game, out: std::path::PathBuf) -> Arc<Shared> {
         let (changed, _) = broadcast::channel(64);
         Arc::new(Shared {
             game: Mutex::new(game),
             changed,
             refused: Mutex::new(Vec::new()),
+            out,
         })
     }
 
@@ -67,6 +71,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/student.js", get(asset(STUDENT_JS, "text/javascript")))
         .route("/teacher.js", get(asset(TEACHER_JS, "text/javascript")))
         .route("/log.csv", get(decision_log))
+        .route("/debrief/", get(debrief_index))
+        .route("/debrief/{file}", get(debrief_file))
         .route("/ws", get(socket))
         .with_state(shared)
 }
@@ -75,6 +81,84 @@ pub fn router(shared: Arc<Shared>) -> Router {
 /// decisions.csv` replays into the class's run.
 async fn decision_log(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/csv")], shared.game().class.log_csv())
+}
+
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+type Page = (StatusCode, [(header::HeaderName, &'static str); 1], Vec<u8>);
+
+fn refused(code: StatusCode, why: String) -> Page {
+    (code, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], why.into_bytes())
+}
+
+/// Write the debrief folder from the class as it stands (teacher only): off the async threads.
+async fn write_debrief(shared: &Arc<Shared>, token: String) -> Result<u32, Page> {
+    let s = shared.clone();
+    tokio::task::spawn_blocking(move || {
+        let g = s.game();
+        if token != g.teacher_token {
+            return Err(refused(
+                StatusCode::FORBIDDEN,
+                "the debrief is the teacher's: open it from the teacher's page".into(),
+            ));
+        }
+        debrief::write(&g.class, &s.out).map_err(|e| refused(StatusCode::CONFLICT, e.to_string()))?;
+        Ok(g.class.month)
+    })
+    .await
+    .unwrap_or_else(|e| Err(refused(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())))
+}
+
+/// The debrief, written now into `--out`, and its files to download.
+async fn debrief_index(State(shared): State<Arc<Shared>>, Query(q): Query<TokenQuery>) -> Result<Html<String>, Page> {
+    let month = write_debrief(&shared, q.token.clone()).await?;
+    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
+    let mut h = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>pioneer classroom: debrief</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body><header><h1>Debrief, month {month}</h1></header><main><section><p>Written to <code>{}</code> on the teacher's machine. <code>pioneer run SCENARIO --replicates 1 --seed S --decisions decisions.csv</code> replays the class.</p><ul>",
+        esc(&shared.out.display().to_string())
+    );
+    for (file, what) in debrief::FILES {
+        h.push_str(&format!(
+            "<li><a href=\"/debrief/{file}?token={}\" download>{file}</a>: {what}</li>",
+            esc(&q.token)
+        ));
+    }
+    h.push_str("</ul><p><a href=\"");
+    h.push_str(&format!("/debrief/report.html?token={}", esc(&q.token)));
+    h.push_str("\">Open the report</a></p></section></main></body></html>");
+    Ok(Html(h))
+}
+
+/// One file of the debrief folder (written first if it is not there yet).
+async fn debrief_file(
+    State(shared): State<Arc<Shared>>,
+    UrlPath(file): UrlPath<String>,
+    Query(q): Query<TokenQuery>,
+) -> Result<Page, Page> {
+    let Some((name, _)) = debrief::FILES.iter().find(|(f, _)| *f == file) else {
+        return Err(refused(StatusCode::NOT_FOUND, format!("no {file} in a debrief")));
+    };
+    if q.token != shared.game().teacher_token {
+        return Err(refused(
+            StatusCode::FORBIDDEN,
+            "the debrief is the teacher's: open it from the teacher's page".into(),
+        ));
+    }
+    let path = shared.out.join(name);
+    if !path.exists() {
+        write_debrief(&shared, q.token).await?;
+    }
+    let body = std::fs::read(&path).map_err(|e| refused(StatusCode::NOT_FOUND, format!("{}: {e}", path.display())))?;
+    let kind = match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("png") => "image/png",
+        _ => "text/csv; charset=utf-8",
+    };
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, kind)], body))
 }
 
 async fn socket(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> impl IntoResponse {
@@ -170,21 +254,31 @@ async fn talk(socket: WebSocket, shared: Arc<Shared>) {
     }
 }
 
-/// The clock: while running, a month every 1/speed seconds, stepped off the async threads.
+/// The clock: while running, a month every 1/speed seconds (a tokio interval, so stepping time
+/// does not slow it), stepped off the async threads.
 pub async fn clock(shared: Arc<Shared>) {
+    let period = |speed: f64| std::time::Duration::from_secs_f64(1.0 / speed.clamp(ws::MIN_SPEED, ws::MAX_SPEED));
+    let mut speed = shared.game().clock.months_per_second;
+    let mut ticks = tokio::time::interval(period(speed));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     loop {
-        let (running, speed) = {
+        ticks.tick().await;
+        let (running, now) = {
             let g = shared.game();
             (g.clock.running, g.clock.months_per_second)
         };
-        tokio::time::sleep(std::time::Duration::from_secs_f64(1.0 / speed.max(ws::MIN_SPEED))).await;
+        if now != speed {
+            speed = now;
+            ticks = tokio::time::interval_at(tokio::time::Instant::now() + period(speed), period(speed));
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        }
         if !running {
             continue;
         }
         let s = shared.clone();
         let stepped = tokio::task::spawn_blocking(move || {
             let mut g = s.game();
-            // Paused while we slept: no month.
+            // Paused since the tick: no month.
             if !g.clock.running {
                 return false;
             }

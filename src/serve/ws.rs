@@ -2,7 +2,8 @@
 //! function that answers one message against the game, tested without a socket.
 
 use super::classroom::{Classroom, Refusal};
-use crate::model::trace::{Choice, Policy};
+use crate::model::play::Lever;
+use crate::model::trace::{Choice, Learn, Policy};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -39,8 +40,23 @@ pub enum Msg {
     Choose {
         agenda: Choice,
         invent: Choice,
+        /// Which kind of visible source to learn from (`model`: the best in sight).
+        #[serde(default)]
+        learn: Learn,
         push: Choice,
         publicity: String,
+    },
+    /// A teacher's lever by its log name (`space`, `signal`, `mandate`, `pilot`, `recognise`) and
+    /// value (a share; `depth months`; unit numbers), pulled before the next month.
+    Lever {
+        lever: String,
+        #[serde(default)]
+        value: String,
+    },
+    /// The teacher moves a student to a free unit.
+    Assign {
+        student: u32,
+        unit: usize,
     },
     /// The teacher's controls (empty structs, so that unknown fields are refused).
     Start {},
@@ -136,6 +152,7 @@ pub fn apply(game: &mut Game, role: &mut Role, msg: Msg, new_token: impl FnOnce(
         Msg::Choose {
             agenda,
             invent,
+            learn,
             push,
             publicity: level,
         } => {
@@ -145,11 +162,24 @@ pub fn apply(game: &mut Game, role: &mut Role, msg: Msg, new_token: impl FnOnce(
             let policy = Policy {
                 agenda,
                 invent,
+                learn,
                 push,
                 publicity: publicity(&level)?,
             };
             game.class.choose(token, policy)?;
             Ok((json!({"type": "chosen", "from_month": game.class.month + 1}), After::Nothing))
+        }
+        Msg::Lever { lever, value } => {
+            teacher_only(role)?;
+            let c = &mut game.class;
+            let lever = Lever::parse(&lever, &value, c.model.world.len(), c.params.innov[0].rungs).map_err(Refusal)?;
+            c.lever(lever)?;
+            Ok((json!({"type": "lever", "from_month": c.month + 1}), After::Broadcast))
+        }
+        Msg::Assign { student, unit } => {
+            teacher_only(role)?;
+            game.class.assign(student, unit)?;
+            Ok((json!({"type": "assigned", "student": student, "unit": unit}), After::Broadcast))
         }
         Msg::Start {} => {
             teacher_only(role)?;
@@ -190,6 +220,7 @@ pub fn apply(game: &mut Game, role: &mut Role, msg: Msg, new_token: impl FnOnce(
 /// curve, and the leaderboard of the tournament.
 pub fn teacher_view(game: &Game) -> Value {
     let c = &game.class;
+    let rho = crate::model::fixed::to_f64(c.params.rho);
     let w = &c.model.world;
     let units: Vec<Value> = (0..w.len())
         .map(|i| {
@@ -226,14 +257,55 @@ pub fn teacher_view(game: &Game) -> Value {
         "band": {"median": c.band.0, "lo": c.band.1, "hi": c.band.2},
         "events": c.events.iter().rev().take(8).collect::<Vec<_>>(),
         "leaderboard": leaderboard,
-        "students": c.students.len(),
-        "decisions": c.log.len(),
+        "students": c.students.iter().map(|s| json!({"id": s.id, "name": s.name, "unit": s.unit, "unit_name": w.names[s.unit]})).collect::<Vec<_>>(),
+        "decisions": c.log.decisions.len(),
+        "levers": levers_view(c),
+        "rankings": c.rankings.iter().rev().take(8).map(|r| json!({"month": r.month, "name": r.name, "student": r.student, "promoted": r.promoted, "why": r.why(rho)})).collect::<Vec<_>>(),
+        "promotions": c.rankings.iter().filter(|r| r.promoted).count(),
+        "over": c.month >= c.months(),
+    })
+}
+
+/// The levers in force and waiting: space and signal this month, the mandates and pilots of the
+/// run (the scenario's and the teacher's), and what the next month will pull.
+fn levers_view(c: &Classroom) -> Value {
+    use crate::model::fixed::to_f64;
+    let t = c.month.max(1);
+    let p = &c.params;
+    let mandates: Vec<Value> = p.mandates[..p.n_mandates as usize]
+        .iter()
+        .map(|m| json!({"from": m.start, "to": m.deadline, "depth": m.depth}))
+        .collect();
+    let pilots: Vec<Value> = p.pilots[..p.n_pilots as usize]
+        .iter()
+        .enumerate()
+        .map(|(at, pl)| {
+            let units = (0..c.model.world.len()).filter(|&u| c.model.pilot_mask[u] & (1 << at) != 0).count();
+            json!({"month": pl.month, "units": units})
+        })
+        .collect();
+    json!({
+        "space": to_f64(p.space.at(t)),
+        "signal": to_f64(p.innov[0].signal.at(t)),
+        "mandates": mandates,
+        "pilots": pilots,
+        "pending": c.pending_levers().iter().map(|l| super::classroom::lever_text(l, &c.model.world.names)).collect::<Vec<_>>(),
     })
 }
 
 /// A student's view: the month and their unit's panel.
 pub fn student_view(game: &Game, token: &str) -> Option<Value> {
     let s = game.class.student(token)?;
+    // The student's story, newest first.
+    let trace: Vec<String> = game
+        .class
+        .traces
+        .iter()
+        .rev()
+        .filter(|l| l.student == s.id)
+        .take(12)
+        .map(|l| format!("month {}: {}", l.month, l.what))
+        .collect();
     Some(json!({
         "type": "unit",
         "month": game.class.month,
@@ -241,6 +313,8 @@ pub fn student_view(game: &Game, token: &str) -> Option<Value> {
         "running": game.clock.running,
         "student": s.name,
         "panel": game.class.unit_view(s.unit),
+        "rankings": game.class.rankings.iter().filter(|r| r.unit == s.unit && r.student.as_deref() == Some(s.name.as_str())).map(|r| r.why(crate::model::fixed::to_f64(game.class.params.rho))).collect::<Vec<_>>(),
+        "trace": trace,
     }))
 }
 

@@ -121,14 +121,17 @@ async fn a_class_plays_in_a_real_browser() {
         "/scenarios/classroom.toml"
     )))
     .expect("classroom");
-    let shared: Arc<Shared> = Shared::new(Game {
-        class: Classroom::new(sc, 1, "ABCD".into()).expect("builds"),
-        clock: Clock {
-            running: false,
-            months_per_second: 10.0,
+    let shared: Arc<Shared> = Shared::new(
+        Game {
+            class: Classroom::new(sc, 1, "ABCD".into()).expect("builds"),
+            clock: Clock {
+                running: false,
+                months_per_second: 10.0,
+            },
+            teacher_token: "teacher-secret".into(),
         },
-        teacher_token: "teacher-secret".into(),
-    });
+        std::env::temp_dir().join(format!("pioneer-browser-{}-debrief", std::process::id())),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     tokio::spawn(pioneer::serve::run(listener, shared.clone(), std::future::pending()));
@@ -194,7 +197,7 @@ async fn a_class_plays_in_a_real_browser() {
         let s = g.class.students.iter().find(|s| s.name == "Ann").expect("Ann");
         assert_eq!(g.class.policy(s.unit).agenda, Choice::Yes, "the decision is in the model");
         assert_eq!(g.class.state().mu[s.unit], ONE, "publicity high, in the state");
-        assert_eq!(g.class.log.len(), 1);
+        assert_eq!(g.class.log.decisions.len(), 1);
     }
     text_until(ann, "#publicity", |t| t == "1.00").await;
 

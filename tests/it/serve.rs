@@ -3,7 +3,7 @@
 
 use futures_util::{SinkExt, StreamExt};
 use pioneer::scenario::Scenario;
-use pioneer::serve::classroom::{replay, Classroom};
+use pioneer::serve::classroom::Classroom;
 use pioneer::serve::ws::{Clock, Game};
 use pioneer::serve::Shared;
 use serde_json::{json, Value};
@@ -33,11 +33,36 @@ async fn start_on(scale: u32) -> (String, Arc<Shared>) {
         },
         teacher_token: "teacher-secret".into(),
     };
-    let shared = Shared::new(game);
+    let out = std::env::temp_dir().join(format!(
+        "pioneer-it-{}-debrief-{scale}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&out);
+    let shared = Shared::new(game, out);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(pioneer::serve::run(listener, shared.clone(), std::future::pending()));
     (format!("ws://{addr}/ws"), shared)
+}
+
+static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// GET `path` from the server of socket address `url` (plain HTTP/1.1): the status and body.
+async fn get(url: &str, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = url.trim_start_matches("ws://").trim_end_matches("/ws");
+    let mut tcp = tokio::net::TcpStream::connect(host).await.expect("connects");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    tcp.write_all(req.as_bytes()).await.expect("asks");
+    let mut bytes = Vec::new();
+    tokio::time::timeout(Duration::from_secs(30), tcp.read_to_end(&mut bytes))
+        .await
+        .expect("answers within 30 s")
+        .expect("reads");
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).expect("a status line");
+    (status, text)
 }
 
 async fn connect(url: &str) -> Socket {
@@ -91,9 +116,27 @@ async fn a_class_plays_over_sockets_and_the_log_replays_it() {
     units.sort();
     units.dedup();
     assert_eq!(units.len(), 3, "three different units");
-    let choice = json!({"type": "choose", "agenda": "yes", "invent": "model", "push": "yes", "publicity": "high"});
+    let choice = json!({"type": "choose", "agenda": "yes", "invent": "model", "learn": "exemplar", "push": "yes", "publicity": "high"});
     say(&mut students[0], choice).await;
     next(&mut students[0], "chosen").await;
+    // The teacher's levers: they go into the log and the replay.
+    for (lever, value) in [
+        ("signal", "0.8"),
+        ("space", "0.9"),
+        ("pilot", "0 1 2"),
+        ("mandate", "1 60"),
+        ("recognise", ""),
+    ] {
+        say(&mut teacher, json!({"type": "lever", "lever": lever, "value": value})).await;
+        assert_eq!(next(&mut teacher, "lever").await["from_month"], 1, "{lever}");
+    }
+    say(&mut students[1], json!({"type": "lever", "lever": "recognise"})).await;
+    assert_eq!(
+        next(&mut students[1], "error").await["message"],
+        "only the teacher's page controls the class"
+    );
+    say(&mut teacher, json!({"type": "lever", "lever": "pilot", "value": "9999"})).await;
+    assert!(next(&mut teacher, "error").await["message"].as_str().expect("why").contains("9999"));
     for _ in 0..3 {
         say(&mut teacher, json!({"type": "step"})).await;
         next(&mut teacher, "stepped").await;
@@ -105,6 +148,7 @@ async fn a_class_plays_over_sockets_and_the_log_replays_it() {
         }
     };
     assert_eq!(view["panel"]["policy"]["agenda"], "yes");
+    assert_eq!(view["panel"]["policy"]["learn"], "exemplar");
     assert_eq!(view["panel"]["publicity"], 1.0);
     let t = loop {
         let v = next(&mut teacher, "month").await;
@@ -112,7 +156,13 @@ async fn a_class_plays_over_sockets_and_the_log_replays_it() {
             break v;
         }
     };
-    assert_eq!(t["students"], 3);
+    assert_eq!(t["students"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        t["levers"]["signal"],
+        pioneer::model::fixed::to_f64(pioneer::model::fixed::q16(0.8))
+    );
+    assert_eq!(t["levers"]["mandates"].as_array().map(Vec::len), Some(1));
+    assert_eq!(t["levers"]["pilots"][0]["units"], 3);
 
     // A reload: the same unit, by the token.
     let unit0 = shared.game().class.student(&tokens[0]).expect("ann").unit;
@@ -132,9 +182,33 @@ async fn a_class_plays_over_sockets_and_the_log_replays_it() {
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(shared.game().class.month, paused_at, "no month while paused");
 
+    // The debrief: the teacher's, written into --out and downloadable.
+    let (code, _) = get(&url, "/debrief/?token=guess").await;
+    assert_eq!(code, 403);
+    let (code, page) = get(&url, "/debrief/?token=teacher-secret").await;
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains("rankings.csv"));
+    let (code, report) = get(&url, "/debrief/report.html?token=teacher-secret").await;
+    assert_eq!(code, 200);
+    for part in [
+        "The class",
+        "The teacher's levers",
+        "a pilot in",
+        "Each student's trace",
+        "Ann",
+        "class-vs-model.png",
+    ] {
+        assert!(report.contains(part), "the report lacks {part}");
+    }
+    let (code, decisions) = get(&url, "/debrief/decisions.csv?token=teacher-secret").await;
+    assert_eq!(code, 200);
+    assert!(decisions.contains(",teacher,,,,,,,signal,0.8"), "{decisions}");
+    assert_eq!(get(&url, "/debrief/..%2Fsecret?token=teacher-secret").await.0, 404);
+    assert!(shared.out.join("units.csv").exists() && shared.out.join("traces.csv").exists());
+
     let g = shared.game();
-    let state = replay(&g.class.model, &g.class.params, g.class.seed, &g.class.log, g.class.month);
-    assert_eq!(&state, g.class.state(), "the decision log replays the class");
+    assert_eq!(g.class.log.levers.len(), 5);
+    assert_eq!(&g.class.replayed(), g.class.state(), "the decision log replays the class");
 
     // And `pioneer run --decisions` replays it from the CSV the teacher downloads.
     let dir = std::env::temp_dir().join(format!("pioneer-it-{}-class-replay", std::process::id()));
@@ -311,11 +385,19 @@ async fn sixty_students_play_a_whole_game_and_nothing_is_lost() {
             (i, acked)
         }));
     }
+    // The month rate as the teacher's page sees it: from the start to month 240 on its screen.
+    let seconds = loop {
+        let v = tokio::time::timeout(Duration::from_secs(30), next(&mut teacher, "month"))
+            .await
+            .expect("months arrive");
+        if v["month"] == 240 {
+            break t0.elapsed().as_secs_f64();
+        }
+    };
     let mut acked = Vec::new();
     for t in tasks {
         acked.push(t.await.expect("student task"));
     }
-    let seconds = t0.elapsed().as_secs_f64();
     let g = shared.game();
     assert_eq!(g.class.month, 240, "the game ran to its end");
     // Every acknowledged decision is in the log for its month (the last of a student's month).
@@ -325,15 +407,14 @@ async fn sixty_students_play_a_whole_game_and_nothing_is_lost() {
         distinct.dedup();
         for m in distinct.iter().filter(|&&m| m <= 240) {
             assert!(
-                g.class.log.iter().any(|d| d.student == *i as u32 && d.month as u64 == *m),
+                g.class.log.decisions.iter().any(|d| d.student == *i as u32 && d.month as u64 == *m),
                 "student {i}'s decision for month {m} is logged"
             );
             total += 1;
         }
     }
     assert!(total > 60 * 10, "decisions made: {total}");
-    let state = replay(&g.class.model, &g.class.params, g.class.seed, &g.class.log, 240);
-    assert_eq!(&state, g.class.state(), "the log replays the class");
+    assert_eq!(&g.class.replayed(), g.class.state(), "the log replays the class");
     let rss = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM")).map(String::from))
@@ -341,7 +422,7 @@ async fn sixty_students_play_a_whole_game_and_nothing_is_lost() {
     eprintln!(
         "load: 60 students, 240 months in {seconds:.2} s ({:.1} months/s at a clock of 50), {} decisions logged ({total} acknowledged month-decisions), {} refused; test process {rss}",
         240.0 / seconds,
-        g.class.log.len(),
+        g.class.log.decisions.len(),
         shared.refused.lock().expect("log").len()
     );
 }
