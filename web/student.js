@@ -19,7 +19,7 @@ function connect() {
       if (m.message === "unknown student token") { localStorage.removeItem("pioneer-token"); $("join").hidden = false; }
     } else if (m.type === "joined") {
       localStorage.setItem("pioneer-token", m.token);
-      $("join").hidden = true; $("panel").hidden = false; $("decide").hidden = false;
+      $("join").hidden = true; $("panel").hidden = false; $("decide").hidden = false; $("story").hidden = false;
       $("status").textContent = "joined as " + m.name;
     } else if (m.type === "chosen") {
       $("error").textContent = "decided: from month " + m.from_month;
@@ -33,7 +33,7 @@ function show(m) {
     // After a join or a reload: the selects show the choices in force.
     shown = true;
     $("agenda").value = p.policy.agenda; $("push").value = p.policy.push;
-    $("invent").value = p.policy.invent === "yes" ? "yes" : "model";
+    $("design").value = p.policy.invent === "yes" ? "invent" : p.policy.learn;
     const mu = p.policy.publicity;
     $("publicity-choice").value = mu === null ? "model" : mu === 0 ? "low" : mu >= 65535 ? "high" : "medium";
   }
@@ -42,7 +42,15 @@ function show(m) {
   for (const k of ["gap", "incentive", "backing", "legitimacy", "publicity"]) $(k).textContent = p[k].toFixed(2);
   $("rank").textContent = p.rank + " of " + p.peers;
   $("neighbours").textContent = p.neighbours.map((n) => n.name + (n.depth ? " (" + n.depth + " rungs)" : "")).join(", ");
+  $("sources").textContent = p.sources.map((d) => d.kind + " " + d.name + ": quality " + d.quality.toFixed(2) + ", " + d.depth + " rungs").join("; ") || "none: you would invent";
+  $("term").textContent = p.term_left + " months";
+  $("rankings").innerHTML = m.rankings.map((r) => "<li>" + esc(r) + "</li>").join("") || "<li>no term of yours has ended yet</li>";
+  $("trace").innerHTML = m.trace.map((t) => "<li>" + esc(t) + "</li>").join("");
 }
+function esc(s) { return String(s).replace(/[&<>"']/g, (ch) => "&#" + ch.charCodeAt(0) + ";"); }
 $("joinform").onsubmit = (e) => { e.preventDefault(); send({ type: "join", code: $("code").value.trim().toUpperCase(), name: $("name").value.trim() }); };
-$("apply").onclick = () => send({ type: "choose", agenda: $("agenda").value, invent: $("invent").value === "yes" ? "yes" : "model", push: $("push").value, publicity: $("publicity-choice").value });
+$("apply").onclick = () => {
+  const d = $("design").value;
+  send({ type: "choose", agenda: $("agenda").value, invent: d === "invent" ? "yes" : "model", learn: d === "invent" ? "model" : d, push: $("push").value, publicity: $("publicity-choice").value });
+};
 connect();

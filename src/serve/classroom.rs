@@ -52,16 +52,18 @@ pub struct Ranking {
 impl Ranking {
     /// Why, in a sentence.
     pub fn why(&self, rho: f64) -> String {
+        // Two decimals, without a "-0.00".
+        let two = |x: f64| if x.abs() < 0.005 { 0.0 } else { x };
         format!(
             "{} rank {} of {} (the top {:.0} % go up); score {:.2} = credit {:.2} + legitimacy {:.2} + performance gained {:.2}; {} rung{}",
             if self.promoted { "promoted:" } else { "not promoted:" },
             self.rank,
             self.peers,
             rho * 100.0,
-            self.score,
-            self.credit,
-            self.legitimacy,
-            self.performance,
+            two(self.score),
+            two(self.credit),
+            two(self.legitimacy),
+            two(self.performance),
             self.depth,
             if self.depth == 1 { "" } else { "s" }
         )

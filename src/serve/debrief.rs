@@ -196,11 +196,12 @@ pub fn fragment(class: &Classroom) -> String {
         let decisions = class.log.decisions.iter().filter(|d| d.student == s.id).count();
         let _ = writeln!(
             h,
-            "<details><summary>{} — {} ({} decisions, {} events)</summary>\n<ol>",
+            "<details><summary>{} — {} ({})</summary>\n<ol>",
             esc(&s.name),
             esc(&class.model.world.names[s.unit]),
-            decisions,
-            lines.len()
+            [(decisions, "decision"), (lines.len(), "event")]
+                .map(|(n, what)| format!("{n} {what}{}", if n == 1 { "" } else { "s" }))
+                .join(", ")
         );
         for l in lines {
             let _ = writeln!(
@@ -215,4 +216,54 @@ pub fn fragment(class: &Classroom) -> String {
         h.push_str("</ol></details>\n");
     }
     h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::play::Lever;
+    use crate::model::trace::{Choice, Learn, Policy};
+    use crate::scenario::Scenario;
+
+    #[test]
+    fn a_whole_class_is_debriefed_as_a_run_with_the_class_beside_it() {
+        let sc = Scenario::load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/classroom.toml"))).expect("classroom");
+        let mut c = Classroom::new(sc, 3, "ABCD".into()).expect("builds");
+        let dir = std::env::temp_dir().join(format!("pioneer-debrief-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(write(&c, &dir).is_err(), "nothing to debrief at month 0");
+        c.join("ABCD", "Ann", None, "a".into()).expect("joins");
+        c.join("ABCD", "Bo <b>", None, "b".into()).expect("joins");
+        let eager = Policy {
+            agenda: Choice::Yes,
+            learn: Learn::Neighbour,
+            push: Choice::Yes,
+            ..Policy::default()
+        };
+        c.choose("a", eager).expect("chooses");
+        for t in 1..=240 {
+            if t == 60 {
+                c.lever(Lever::Mandate { depth: 2, months: 48 }).expect("pulls");
+            }
+            c.step();
+        }
+        write(&c, &dir).expect("writes");
+        for (f, _) in FILES {
+            assert!(dir.join(f).exists(), "{f}");
+        }
+        let report = std::fs::read_to_string(dir.join("report.html")).expect("report");
+        assert!(report.contains("<h2>The class</h2>"));
+        assert!(report.contains("a mandate: every unit to rung 2 within 48 months"));
+        assert!(report.contains("Bo &lt;b&gt;"), "names escaped");
+        assert!(!report.contains("Bo <b>"));
+        let rankings = std::fs::read_to_string(dir.join("rankings.csv")).expect("rankings");
+        assert_eq!(rankings.lines().count(), c.rankings.len() + 1);
+        let steps = std::fs::read_to_string(dir.join("steps.csv")).expect("steps");
+        assert_eq!(steps.lines().count(), 241, "a row a month");
+        let log = crate::model::play::read_log(&dir.join("decisions.csv"), c.model.world.len(), 4, 240).expect("reads");
+        assert_eq!(log, c.log);
+        if std::env::var_os("PIONEER_KEEP_DEBRIEF").is_none() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
 }

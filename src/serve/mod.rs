@@ -127,7 +127,7 @@ async fn debrief_index(State(shared): State<Arc<Shared>>, Query(q): Query<TokenQ
             esc(&q.token)
         ));
     }
-    h.push_str("</ul><p><a href=\"");
+    h.push_str("</ul><p><a id=\"report\" href=\"");
     h.push_str(&format!("/debrief/report.html?token={}", esc(&q.token)));
     h.push_str("\">Open the report</a></p></section></main></body></html>");
     Ok(Html(h))

@@ -4,9 +4,10 @@
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use pioneer::model::fixed::ONE;
-use pioneer::model::trace::Choice;
+use pioneer::model::trace::{Choice, Learn};
 use pioneer::scenario::Scenario;
 use pioneer::serve::classroom::Classroom;
+use pioneer::serve::classroom::Lever;
 use pioneer::serve::ws::{Clock, Game};
 use pioneer::serve::Shared;
 use std::process::{Child, Command, Stdio};
@@ -178,6 +179,12 @@ async fn a_class_plays_in_a_real_browser() {
         .select_by_value("yes")
         .await
         .expect("selects");
+    ann.find(Locator::Css("#design"))
+        .await
+        .expect("design")
+        .select_by_value("exemplar")
+        .await
+        .expect("selects");
     ann.find(Locator::Css("#publicity-choice"))
         .await
         .expect("publicity")
@@ -196,6 +203,7 @@ async fn a_class_plays_in_a_real_browser() {
         let g = shared.game();
         let s = g.class.students.iter().find(|s| s.name == "Ann").expect("Ann");
         assert_eq!(g.class.policy(s.unit).agenda, Choice::Yes, "the decision is in the model");
+        assert_eq!(g.class.policy(s.unit).learn, Learn::Exemplar, "which source to learn from");
         assert_eq!(g.class.state().mu[s.unit], ONE, "publicity high, in the state");
         assert_eq!(g.class.log.decisions.len(), 1);
     }
@@ -223,6 +231,64 @@ async fn a_class_plays_in_a_real_browser() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(shared.game().class.month, m, "paused");
 
+    // The levers from the page: a signal, a pilot in units clicked on the map, a recognition now,
+    // and a student moved to a unit clicked on the map.
+    teacher
+        .find(Locator::Css("#signal-value"))
+        .await
+        .expect("signal")
+        .select_by_value("0.8")
+        .await
+        .expect("selects");
+    click(&teacher, "#signal").await;
+    text_until(&teacher, "#levers", |t| t.contains("upper signal set to 0.80")).await;
+    // A click on the canvas where unit `i` is drawn (the page's own hit test finds it).
+    let click_unit = |i: usize| {
+        let script = format!(
+            "const [x, y] = dots.find((d) => d[3] === {i}); const map = document.getElementById('map'); const b = map.getBoundingClientRect(); map.dispatchEvent(new MouseEvent('click', {{clientX: b.left + x * b.width / map.width, clientY: b.top + y * b.height / map.height}}));"
+        );
+        let t = &teacher;
+        async move { t.execute(&script, vec![]).await.expect("clicks the map") }
+    };
+    let free: Vec<usize> = {
+        let g = shared.game();
+        let w = &g.class.model.world;
+        let deepest = w.level.iter().copied().max().expect("units");
+        (0..w.len())
+            .filter(|&u| w.level[u] == deepest && g.class.students.iter().all(|s| s.unit != u))
+            .take(2)
+            .collect()
+    };
+    click_unit(free[0]).await;
+    click_unit(free[1]).await;
+    let names: Vec<String> = free.iter().map(|&u| shared.game().class.model.world.names[u].clone()).collect();
+    text_until(&teacher, "#selected", |t| t == names.join(", ")).await;
+    click(&teacher, "#pilot").await;
+    text_until(&teacher, "#levers", |t| t.contains("a pilot in")).await;
+    click(&teacher, "#recognise").await;
+    text_until(&teacher, "#levers", |t| t.contains("a recognition now")).await;
+    click(&teacher, "#clear").await;
+    click_unit(free[0]).await;
+    click(&teacher, "#assign").await;
+    text_until(&teacher, "#error", |t| t == "moved").await;
+    click(&teacher, "#step").await;
+    text_until(&teacher, "#month", |t| t.starts_with(&format!("month {} ", m + 1))).await;
+    {
+        let g = shared.game();
+        let pulled: Vec<&Lever> = g.class.log.levers.iter().map(|p| &p.lever).collect();
+        assert_eq!(
+            pulled,
+            [
+                &Lever::Signal(pioneer::model::fixed::q16(0.8)),
+                &Lever::Pilot(free.iter().map(|&u| u as u32).collect()),
+                &Lever::Recognise
+            ]
+        );
+        assert_eq!(g.class.students[0].unit, free[0], "Ann moved to the unit clicked");
+        assert_eq!(&g.class.replayed(), g.class.state(), "the class replays, levers and all");
+    }
+    let m = m + 1;
+
     // The teacher's page is drawn: the map's units in their depth colours.
     text_until(&teacher, "#month", |t| t.starts_with(&format!("month {m} "))).await;
     let png = teacher.screenshot().await.expect("screenshot");
@@ -235,6 +301,32 @@ async fn a_class_plays_in_a_real_browser() {
     std::fs::write(&shots, &png).expect("saves the screenshot");
     let png = ann.screenshot().await.expect("screenshot");
     std::fs::write(shots.with_file_name("classroom-student.png"), &png).expect("saves");
+
+    // The debrief, from the teacher's link: the files, then the report with the class's section.
+    let href = teacher
+        .find(Locator::Css("#debrief"))
+        .await
+        .expect("debrief link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("an address");
+    teacher.goto(&format!("{base}{href}")).await.expect("debrief");
+    text_until(&teacher, "h1", |t| t.starts_with("Debrief, month")).await;
+    click(&teacher, "#report").await;
+    text_until(&teacher, "body", |t| {
+        t.contains("Each student's trace") && t.contains("Who was promoted, and why")
+    })
+    .await;
+    teacher
+        .execute(
+            "[...document.querySelectorAll('h2')].find((h) => h.textContent === 'The class').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .expect("scrolls to the class");
+    let png = teacher.screenshot().await.expect("screenshot");
+    std::fs::write(shots.with_file_name("classroom-report.png"), &png).expect("saves");
     for s in students {
         let _ = s.close().await;
     }
