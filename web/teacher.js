@@ -36,7 +36,7 @@ function draw(m) {
   who.innerHTML = m.students.map((s) => '<option value="' + s.id + '">' + esc(s.name) + " (" + esc(s.unit_name) + ")</option>").join("");
   if (picked) who.value = picked;
   if ($("mandate-depth").options.length !== m.rungs) {
-    $("mandate-depth").innerHTML = Array.from({ length: m.rungs }, (_, j) => "<option>" + (j + 1) + "</option>").join("");
+    $("mandate-depth").innerHTML = Array.from({ length: m.rungs }, (_, j) => "<option value=\"" + (j + 1) + "\">" + (j + 1) + "</option>").join("");
   }
   const L = m.levers;
   if (!leversShown) {

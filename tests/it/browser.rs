@@ -242,6 +242,27 @@ async fn a_class_plays_in_a_real_browser() {
         .expect("selects");
     click(&teacher, "#signal").await;
     text_until(&teacher, "#levers", |t| t.contains("upper signal set to 0.80")).await;
+    teacher
+        .find(Locator::Css("#space-value"))
+        .await
+        .expect("space")
+        .select_by_value("0.9")
+        .await
+        .expect("selects");
+    click(&teacher, "#space").await;
+    text_until(&teacher, "#levers", |t| t.contains("institutional space set to 0.90")).await;
+    teacher
+        .find(Locator::Css("#mandate-depth"))
+        .await
+        .expect("depth")
+        .select_by_value("2")
+        .await
+        .expect("selects");
+    click(&teacher, "#mandate").await;
+    text_until(&teacher, "#levers", |t| {
+        t.contains("a mandate: every unit to rung 2 within 36 months")
+    })
+    .await;
     // A click on the canvas where unit `i` is drawn (the page's own hit test finds it).
     let click_unit = |i: usize| {
         let script = format!(
@@ -280,6 +301,8 @@ async fn a_class_plays_in_a_real_browser() {
             pulled,
             [
                 &Lever::Signal(pioneer::model::fixed::q16(0.8)),
+                &Lever::Space(pioneer::model::fixed::q16(0.9)),
+                &Lever::Mandate { depth: 2, months: 36 },
                 &Lever::Pilot(free.iter().map(|&u| u as u32).collect()),
                 &Lever::Recognise
             ]
