@@ -33,7 +33,10 @@ function show(m) {
     // After a join or a reload: the selects show the choices in force.
     shown = true;
     $("agenda").value = p.policy.agenda; $("push").value = p.policy.push;
-    $("design").value = p.policy.invent === "yes" ? "invent" : p.policy.learn;
+    const l = p.policy.learn;
+    const value = p.policy.invent === "yes" ? "invent" : typeof l === "object" ? "unit:" + l.unit : l;
+    if (![...$("design").options].some((o) => o.value === value)) $("design").add(new Option("learn from unit " + value.slice(5) + "'s design", value));
+    $("design").value = value;
     const mu = p.policy.publicity;
     $("publicity-choice").value = mu === null ? "model" : mu === 0 ? "low" : mu >= 65535 ? "high" : "medium";
   }
@@ -43,6 +46,13 @@ function show(m) {
   $("rank").textContent = p.rank + " of " + p.peers;
   $("neighbours").textContent = p.neighbours.map((n) => n.name + (n.depth ? " (" + n.depth + " rungs)" : "")).join(", ");
   $("sources").textContent = p.sources.map((d) => d.kind + " " + d.name + ": quality " + d.quality.toFixed(2) + ", " + d.depth + " rungs").join("; ") || "none: you would invent";
+  // Each design in sight that has a unit can be picked by name.
+  for (const d of p.sources) {
+    const value = "unit:" + d.unit;
+    if (d.unit !== null && ![...$("design").options].some((o) => o.value === value)) {
+      $("design").add(new Option("learn from " + d.name + "'s design (" + d.kind + ")", value), $("design").options.length - 1);
+    }
+  }
   $("term").textContent = p.term_left + " months";
   $("rankings").innerHTML = m.rankings.map((r) => "<li>" + esc(r) + "</li>").join("") || "<li>no term of yours has ended yet</li>";
   $("trace").innerHTML = m.trace.map((t) => "<li>" + esc(t) + "</li>").join("");
@@ -51,6 +61,7 @@ function esc(s) { return String(s).replace(/[&<>"']/g, (ch) => "&#" + ch.charCod
 $("joinform").onsubmit = (e) => { e.preventDefault(); send({ type: "join", code: $("code").value.trim().toUpperCase(), name: $("name").value.trim() }); };
 $("apply").onclick = () => {
   const d = $("design").value;
-  send({ type: "choose", agenda: $("agenda").value, invent: d === "invent" ? "yes" : "model", learn: d === "invent" ? "model" : d, push: $("push").value, publicity: $("publicity-choice").value });
+  const learn = d === "invent" ? "model" : d.startsWith("unit:") ? { unit: Number(d.slice(5)) } : d;
+  send({ type: "choose", agenda: $("agenda").value, invent: d === "invent" ? "yes" : "model", learn, push: $("push").value, publicity: $("publicity-choice").value });
 };
 connect();

@@ -42,7 +42,8 @@ pub fn game(a: &ServeArgs) -> Result<Game> {
         .field("--speed")
         .into());
     }
-    let sc = load_scenario(&a.scenario, Some(1), a.seed, None)?;
+    // The class is run 0 of the seed; the scenario's replicates make the model's band behind it.
+    let sc = load_scenario(&a.scenario, None, a.seed, None)?;
     let seed = sc.spec.seed;
     let units = sc.planned()?.units;
     if units > 5000 {
@@ -105,4 +106,27 @@ pub fn serve(a: &ServeArgs, said: &dyn Fn(&str) -> Result<()>) -> Result<()> {
         .await
         .map_err(|e| Error::io("the server stopped", e))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_class_plays_against_a_band_of_the_scenarios_replicates() {
+        let a = ServeArgs {
+            scenario: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/classroom.toml")),
+            port: 0,
+            bind: "127.0.0.1".into(),
+            speed: 2.0,
+            seed: None,
+            out: None,
+        };
+        let g = game(&a).expect("a game");
+        let (_, lo, hi) = &g.class.band;
+        assert_eq!(hi.len(), 240);
+        assert!(lo.iter().zip(hi).any(|(l, h)| h > l), "a band of replicates, not one run");
+        let bad = ServeArgs { speed: 1000.0, ..a };
+        assert!(game(&bad).is_err());
+    }
 }

@@ -388,13 +388,19 @@ pub fn read_log(path: &Path, units: usize, rungs: u32, months: u32) -> Result<Lo
         })?;
         let learn = match opt(c_learn) {
             "" => Learn::Model,
-            l => Learn::from_name(l).ok_or_else(|| {
-                at(
-                    line,
-                    "learn",
-                    format!("`{l}`: allowed model, neighbour, exemplar, parent or leader"),
-                )
-            })?,
+            l => match Learn::from_name(l) {
+                Some(Learn::Unit(u)) if u as usize >= units => {
+                    return Err(at(line, "learn", format!("`{l}`: the world has units 0 to {}", units - 1)))
+                }
+                Some(learn) => learn,
+                None => {
+                    return Err(at(
+                        line,
+                        "learn",
+                        format!("`{l}`: allowed model, neighbour, exemplar, parent, leader or unit:N"),
+                    ))
+                }
+            },
         };
         log.decisions.push(Decision {
             month: month as u32,
@@ -415,6 +421,79 @@ pub fn read_log(path: &Path, units: usize, rungs: u32, months: u32) -> Result<Lo
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::params::NEVER;
+    use crate::model::trace::EventLog;
+    use crate::state::route;
+
+    /// Run the classroom for 240 months with `policy`, keeping every event.
+    fn played(policy: &[Policy]) -> (Vec<crate::model::trace::Event>, BatchState, Model) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/classroom.toml");
+        let sc = crate::scenario::Scenario::load(Path::new(path)).expect("classroom");
+        let (m, prm) = sc.build().expect("builds");
+        let id = RunId::new(1, 0, 0);
+        let mut state = init_batch(&m, &[prm], &[id]);
+        let mut events = Vec::new();
+        for t in 1..=240 {
+            events.extend(
+                step_month(&m, &prm, id.key, &mut state, policy, t, false, EventLog::default())
+                    .1
+                    .events,
+            );
+        }
+        (events, state, m)
+    }
+
+    #[test]
+    fn a_player_learns_from_the_source_they_pick_whenever_it_is_in_sight() {
+        let learned = |e: &&crate::model::trace::Event| e.what.starts_with("design: learned");
+        // Everyone learns from their parent when the parent has adopted.
+        let (events, state, m) = played(&vec![
+            Policy {
+                learn: Learn::Parent,
+                ..Policy::default()
+            };
+            39
+        ]);
+        let mut from_parent = 0;
+        for e in events.iter().filter(learned) {
+            let parent = m.world.parent[e.unit as usize];
+            if e.source == route::PARENT {
+                from_parent += 1;
+            } else {
+                assert!(
+                    parent == crate::world::NO_PARENT || state.adopt_month[parent as usize] >= e.month,
+                    "{e:?}"
+                );
+            }
+        }
+        let (alone, ..) = played(&vec![Policy::default(); 39]);
+        let alone_parent = alone.iter().filter(learned).filter(|e| e.source == route::PARENT).count();
+        assert!(from_parent > alone_parent, "{from_parent} vs {alone_parent} learned from a parent");
+        // Everyone learns from one named neighbour (their first) when it has adopted.
+        let policy: Vec<Policy> = (0..39)
+            .map(|i| {
+                let first = m.world.neighbours(i).first().copied().unwrap_or(NEVER);
+                Policy {
+                    learn: Learn::Unit(first),
+                    ..Policy::default()
+                }
+            })
+            .collect();
+        let (events, state, _) = played(&policy);
+        let mut named = 0;
+        for e in events.iter().filter(learned) {
+            let Learn::Unit(first) = policy[e.unit as usize].learn else {
+                unreachable!()
+            };
+            if e.source_unit == first {
+                named += 1;
+            } else {
+                assert!(first == NEVER || state.adopt_month[first as usize] >= e.month, "{e:?}");
+            }
+        }
+        assert!(named > 0);
+        assert_eq!(Learn::from_name(&Learn::Unit(7).name()), Some(Learn::Unit(7)));
+    }
 
     #[test]
     fn levers_read_back_as_written() {

@@ -239,15 +239,16 @@ pub struct Source {
 /// The best design unit i can learn for innovation k. Order among equal quality: neighbour,
 /// exemplar, parent, leader. WGSL twin: `best_source`.
 pub fn best_source(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k: usize, t: u32) -> Source {
-    best_source_among(m, prm, key, run, i, k, t, u32::MAX)
+    best_source_among(m, prm, key, run, i, k, t, u32::MAX, NEVER)
 }
 
-/// The best design among the source kinds whose route bit is set in `routes` (a player's pick
-/// of which visible source to learn from; `best_source` looks at every kind). The exemplar's
-/// visibility is the same counter-based draw either way.
+/// The best design among the source kinds whose route bit is set in `routes`, from unit `only`
+/// (NEVER: any unit; the leader's knowledge has no unit): a player's pick of which visible source
+/// to learn from, where `best_source` looks at every one. The exemplar's visibility is the same
+/// counter-based draw either way.
 #[inline(always)]
-pub fn best_source_among(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k: usize, t: u32, routes: u32) -> Source {
-    let wants = |r: u32| routes & (1 << r) != 0;
+pub fn best_source_among(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k: usize, t: u32, routes: u32, only: u32) -> Source {
+    let wants = |r: u32, unit: u32| routes & (1 << r) != 0 && (only == NEVER || unit == only);
     let n = prm.n_units as usize;
     let mut src = Source {
         route: route::NONE,
@@ -258,7 +259,7 @@ pub fn best_source_among(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usi
     };
     for &j in m.world.neighbours(i) {
         let j = j as usize;
-        if wants(route::NEIGHBOUR) && adopted_before(run, n, k, j, t) {
+        if wants(route::NEIGHBOUR, j as u32) && adopted_before(run, n, k, j, t) {
             let q = run.quality[k * n + j];
             if src.route == route::NONE || q > src.quality {
                 src = Source {
@@ -272,7 +273,11 @@ pub fn best_source_among(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usi
         }
     }
     let ex = run.ex_unit[k];
-    if wants(route::EXEMPLAR) && ex != NEVER && ex as usize != i && chance(draw(key, i as u32, t, sub(stream::VISIBLE, k as u32)), prm.nu) {
+    if wants(route::EXEMPLAR, ex)
+        && ex != NEVER
+        && ex as usize != i
+        && chance(draw(key, i as u32, t, sub(stream::VISIBLE, k as u32)), prm.nu)
+    {
         let q = run.ex_q[k];
         if src.route == route::NONE || q > src.quality {
             src = Source {
@@ -285,7 +290,7 @@ pub fn best_source_among(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usi
         }
     }
     let parent = m.world.parent[i];
-    if wants(route::PARENT) && parent != NO_PARENT && adopted_before(run, n, k, parent as usize, t) {
+    if wants(route::PARENT, parent) && parent != NO_PARENT && adopted_before(run, n, k, parent as usize, t) {
         let q = run.quality[k * n + parent as usize];
         if src.route == route::NONE || q > src.quality {
             src = Source {
@@ -297,7 +302,7 @@ pub fn best_source_among(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usi
             };
         }
     }
-    if wants(route::LEADER) && run.know_v[k * n + i] != 0 {
+    if wants(route::LEADER, NEVER) && run.know_v[k * n + i] != 0 {
         let q = run.know_q[k * n + i];
         if src.route == route::NONE || q > src.quality {
             src = Source {
@@ -671,9 +676,8 @@ pub fn step_unit<T: Tracer>(
                 } else {
                     let mut src = best_source(m, prm, key, run, i, k, t);
                     // A player's pick among the visible sources (the model's best if none of that kind).
-                    let pick = tr.learn(i);
-                    if pick != route::NONE && pick != src.route && src.route != route::NONE {
-                        let mine = best_source_among(m, prm, key, run, i, k, t, 1 << pick);
+                    if let Some((routes, only)) = tr.learn(i) {
+                        let mine = best_source_among(m, prm, key, run, i, k, t, routes, only);
                         if mine.route != route::NONE {
                             src = mine;
                         }

@@ -112,11 +112,11 @@ pub trait Tracer {
     fn invent(&mut self, _i: usize) -> bool {
         false
     }
-    /// Unit `i` designing with a source in sight: which kind of source to learn from (a route;
-    /// `route::NONE`: the model's best).
+    /// Unit `i` designing with a source in sight: the kinds of source (a bit per route) and the
+    /// unit (NEVER: any) to learn from; None: the model's best.
     #[inline(always)]
-    fn learn(&mut self, _i: usize) -> u32 {
-        crate::state::route::NONE
+    fn learn(&mut self, _i: usize) -> Option<(u32, u32)> {
+        None
     }
     /// Unit `i` reached a rung it was not required to pass: push on to the next (`drawn`)?
     #[inline(always)]
@@ -145,8 +145,8 @@ impl Choice {
     }
 }
 
-/// Which visible source a player learns from: the model's best, or the best of one kind (the
-/// model's best when none of that kind is in sight that month).
+/// Which visible source a player learns from: the model's best, the best of one kind, or one
+/// unit's design (the model's best when none such is in sight that month).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Learn {
@@ -156,37 +156,48 @@ pub enum Learn {
     Exemplar,
     Parent,
     Leader,
+    /// This unit's design, when it is in sight as a neighbour's, the exemplar's or the parent's.
+    Unit(u32),
 }
 
 impl Learn {
-    /// Every choice, in the order pages list them.
-    pub const ALL: [Learn; 5] = [Learn::Model, Learn::Neighbour, Learn::Exemplar, Learn::Parent, Learn::Leader];
-
-    /// The route of that kind of source (`route::NONE` for the model's pick).
-    pub fn route(self) -> u32 {
+    /// The kinds of source (a bit per route) and the unit (NEVER: any) a pick allows; None for
+    /// the model's pick.
+    pub fn pick(self) -> Option<(u32, u32)> {
+        use crate::model::params::NEVER;
         use crate::state::route;
+        let bit = |r: u32| 1u32 << r;
         match self {
-            Learn::Model => route::NONE,
-            Learn::Neighbour => route::NEIGHBOUR,
-            Learn::Exemplar => route::EXEMPLAR,
-            Learn::Parent => route::PARENT,
-            Learn::Leader => route::LEADER,
+            Learn::Model => None,
+            Learn::Neighbour => Some((bit(route::NEIGHBOUR), NEVER)),
+            Learn::Exemplar => Some((bit(route::EXEMPLAR), NEVER)),
+            Learn::Parent => Some((bit(route::PARENT), NEVER)),
+            Learn::Leader => Some((bit(route::LEADER), NEVER)),
+            Learn::Unit(u) => Some((bit(route::NEIGHBOUR) | bit(route::EXEMPLAR) | bit(route::PARENT), u)),
         }
     }
 
-    /// Its name in the decision log and on the pages.
-    pub fn name(self) -> &'static str {
+    /// Its name in the decision log: model, neighbour, exemplar, parent, leader or `unit:N`.
+    pub fn name(self) -> String {
         match self {
-            Learn::Model => "model",
-            Learn::Neighbour => "neighbour",
-            Learn::Exemplar => "exemplar",
-            Learn::Parent => "parent",
-            Learn::Leader => "leader",
+            Learn::Model => "model".into(),
+            Learn::Neighbour => "neighbour".into(),
+            Learn::Exemplar => "exemplar".into(),
+            Learn::Parent => "parent".into(),
+            Learn::Leader => "leader".into(),
+            Learn::Unit(u) => format!("unit:{u}"),
         }
     }
 
     pub fn from_name(s: &str) -> Option<Learn> {
-        Learn::ALL.into_iter().find(|l| l.name() == s)
+        match s {
+            "model" => Some(Learn::Model),
+            "neighbour" => Some(Learn::Neighbour),
+            "exemplar" => Some(Learn::Exemplar),
+            "parent" => Some(Learn::Parent),
+            "leader" => Some(Learn::Leader),
+            _ => s.strip_prefix("unit:").and_then(|u| u.parse().ok()).map(Learn::Unit),
+        }
     }
 }
 
@@ -223,8 +234,8 @@ impl<T: Tracer> Tracer for Played<'_, T> {
     fn push(&mut self, i: usize, drawn: bool) -> bool {
         self.policy[i].push.or(drawn)
     }
-    fn learn(&mut self, i: usize) -> u32 {
-        self.policy[i].learn.route()
+    fn learn(&mut self, i: usize) -> Option<(u32, u32)> {
+        self.policy[i].learn.pick()
     }
 }
 

@@ -247,6 +247,11 @@ impl Classroom {
         if policy.publicity.is_some_and(|m| m > ONE) {
             return Err(Refusal("publicity is from 0 to 1".into()));
         }
+        if let crate::model::trace::Learn::Unit(u) = policy.learn {
+            if u as usize >= self.model.world.len() {
+                return Err(Refusal(format!("there is no unit {u} to learn from")));
+            }
+        }
         let d = Decision {
             month: self.month + 1,
             student: s.id,
@@ -289,6 +294,16 @@ impl Classroom {
             self.levers.push(lever);
         }
         Ok(())
+    }
+
+    /// The policy the student holding `token` chose for the next month, if any.
+    pub fn pending_decision(&self, token: &str) -> Option<Policy> {
+        let s = self.student(token)?;
+        self.pending
+            .iter()
+            .rev()
+            .find(|d| d.student == s.id && d.unit == s.unit)
+            .map(|d| d.policy)
     }
 
     /// The levers waiting for the next month.
@@ -503,30 +518,27 @@ impl Classroom {
         // The designs in sight: adopting neighbours, the exemplar (seen in a month with chance
         // ν), the parent, and what the leader learned at the old post.
         let mut sources = Vec::new();
-        let design =
-            |kind: &str, name: &str, q: u32, d: u32| serde_json::json!({"kind": kind, "name": name, "quality": to_f64(q), "depth": d});
+        let design = |kind: &str, unit: Option<usize>, q: u32, d: u32| {
+            let name = unit.map_or("what your leader learned before", |u| self.model.world.names[u].as_str());
+            serde_json::json!({"kind": kind, "unit": unit, "name": name, "quality": to_f64(q), "depth": d})
+        };
         for &j in self.model.world.neighbours(i) {
             let j = j as usize;
             if st.adopt_month[j] != NEVER {
-                sources.push(design("neighbour", &self.model.world.names[j], st.quality[j], st.depth[j]));
+                sources.push(design("neighbour", Some(j), st.quality[j], st.depth[j]));
             }
         }
         let ex = st.ex_unit[0];
         if ex != NEVER && ex as usize != i {
-            sources.push(design(
-                "exemplar",
-                &self.model.world.names[ex as usize],
-                st.ex_q[0],
-                st.depth[ex as usize],
-            ));
+            sources.push(design("exemplar", Some(ex as usize), st.ex_q[0], st.depth[ex as usize]));
         }
         let parent = self.model.world.parent[i];
         if parent != crate::world::NO_PARENT && st.adopt_month[parent as usize] != NEVER {
             let p = parent as usize;
-            sources.push(design("parent", &self.model.world.names[p], st.quality[p], st.depth[p]));
+            sources.push(design("parent", Some(p), st.quality[p], st.depth[p]));
         }
         if st.know_v[i] != 0 {
-            sources.push(design("leader", "what your leader learned before", st.know_q[i], st.know_d[i]));
+            sources.push(design("leader", None, st.know_q[i], st.know_d[i]));
         }
         serde_json::json!({
             "unit": i,

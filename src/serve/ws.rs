@@ -398,6 +398,13 @@ mod tests {
                 .into())
             .is_err()
         );
+        let named = r#"{"type":"choose","agenda":"yes","invent":"model","learn":{"unit":3},"push":"no","publicity":"high"}"#;
+        apply(&mut g, &mut ann, msg(named), || "x".into()).expect("chooses a unit to learn from");
+        assert_eq!(g.class.pending_decision("tokA").map(|p| p.learn), Some(Learn::Unit(3)));
+        assert!(
+            apply(&mut g, &mut ann, msg(&named.replace(":3}", ":99999}")), || "x".into()).is_err(),
+            "no such unit"
+        );
         let choose = r#"{"type":"choose","agenda":"yes","invent":"model","push":"no","publicity":"high"}"#;
         apply(&mut g, &mut ann, msg(choose), || "x".into()).expect("chooses");
         assert!(
