@@ -5,6 +5,7 @@ const token = new URLSearchParams(location.search).get("token") || "";
 const $ = (id) => document.getElementById(id);
 $("address").textContent = location.host;
 $("debrief").href = "/debrief/?token=" + encodeURIComponent(token);
+const routeColours = { invented: "#1f77b4", neighbour: "#d62728", exemplar: "#2ca02c", parent: "#ff7f0e", leader: "#9467bd", mandated: "#8c564b", seeded: "#7f7f7f" };
 const depthColours = ["#d9dde3", "#fde0a6", "#f9b54c", "#e8772e", "#c0392b", "#8e1c14", "#5c0f0a", "#3d0a07", "#200503"];
 for (const id of ["space-value", "signal-value"]) {
   for (let v = 0; v <= 10; v++) $(id).add(new Option((v / 10).toFixed(1), (v / 10).toFixed(1)));
@@ -74,6 +75,11 @@ function draw(m) {
   h.beginPath(); h.strokeStyle = "#1f4e79"; h.lineWidth = 2;
   m.curve.forEach((v, t) => (t ? h.lineTo(X(t), Y(v)) : h.moveTo(X(t), Y(v))));
   h.stroke();
+  // The routes: how the adopters got their design, as a bar split by route.
+  const adopted = m.routes.reduce((a, r) => a + r.units, 0);
+  $("routes").innerHTML = adopted
+    ? "<span>routes</span>" + m.routes.map((r) => '<span class="route" style="flex:' + r.units + ";background:" + (routeColours[r.route] || "#9aa5b1") + '" title="' + r.route + '">' + r.route + " " + r.units + "</span>").join("")
+    : "<span>routes: no adoption yet</span>";
   $("events").innerHTML = m.events.map((e) => "<li>" + esc(e) + "</li>").join("");
   $("rankings").innerHTML = m.rankings.map((r) => "<li>month " + r.month + ": " + esc(r.name) + (r.student ? ' <span class="student">' + esc(r.student) + "</span>" : "") + " " + esc(r.why) + "</li>").join("") || "<li>no term has ended yet</li>";
   $("board").innerHTML = m.leaderboard.map((b, i) => "<tr><td>" + (i + 1) + "</td><td>" + esc(b.name) + "</td><td class=student>" + esc(b.student || "") + "</td><td>" + b.depth + "</td><td>" + b.score.toFixed(3) + "</td></tr>").join("");

@@ -260,10 +260,29 @@ pub fn teacher_view(game: &Game) -> Value {
         "students": c.students.iter().map(|s| json!({"id": s.id, "name": s.name, "unit": s.unit, "unit_name": w.names[s.unit]})).collect::<Vec<_>>(),
         "decisions": c.log.decisions.len(),
         "levers": levers_view(c),
+        "routes": routes_view(c),
         "rankings": c.rankings.iter().rev().take(8).map(|r| json!({"month": r.month, "name": r.name, "student": r.student, "promoted": r.promoted, "why": r.why(rho)})).collect::<Vec<_>>(),
         "promotions": c.rankings.iter().filter(|r| r.promoted).count(),
         "over": c.month >= c.months(),
     })
+}
+
+/// The routes of the adoptions so far (of the class's innovation): how many units got their
+/// design each way.
+fn routes_view(c: &Classroom) -> Value {
+    use crate::state::route;
+    let st = c.state();
+    let mut counts = [0u32; route::COUNT];
+    for i in 0..c.model.world.len() {
+        if st.adopt_month[i] != crate::model::params::NEVER {
+            counts[(st.route[i] as usize).min(route::COUNT - 1)] += 1;
+        }
+    }
+    let routes: Vec<Value> = (1..route::COUNT)
+        .filter(|&r| counts[r] > 0)
+        .map(|r| json!({"route": route::NAMES[r], "units": counts[r]}))
+        .collect();
+    Value::Array(routes)
 }
 
 /// The levers in force and waiting: space and signal this month, the mandates and pilots of the
@@ -425,6 +444,19 @@ mod tests {
         );
         assert_eq!(teacher_view(&g)["units"].as_array().map(Vec::len), Some(39));
         assert_eq!(student_view(&g, "tokA").expect("view")["panel"]["unit"], unit);
+    }
+
+    #[test]
+    fn the_teachers_view_counts_every_adopter_by_its_route() {
+        let mut g = game();
+        while g.class.step() {}
+        let v = teacher_view(&g);
+        let routes = v["routes"].as_array().expect("routes");
+        let sum: u64 = routes.iter().map(|r| r["units"].as_u64().expect("count")).sum();
+        let adopters = g.class.record(240)[crate::model::agg::ADOPTERS] as u64;
+        assert!(adopters > 0);
+        assert_eq!(sum, adopters);
+        assert!(routes.iter().all(|r| r["route"] != "none"));
     }
 
     #[test]

@@ -162,6 +162,17 @@ async fn a_class_plays_over_sockets_and_the_log_replays_it() {
         pioneer::model::fixed::to_f64(pioneer::model::fixed::q16(0.8))
     );
     assert_eq!(t["levers"]["mandates"].as_array().map(Vec::len), Some(1));
+    let routed: u64 = t["routes"]
+        .as_array()
+        .expect("routes")
+        .iter()
+        .map(|r| r["units"].as_u64().expect("count"))
+        .sum();
+    assert_eq!(
+        routed,
+        (t["curve"][2].as_f64().expect("share") * 39.0).round() as u64,
+        "every adopter has a route"
+    );
     assert_eq!(t["levers"]["pilots"][0]["units"], 3);
 
     // A reload: the same unit, by the token.
