@@ -29,7 +29,8 @@ pub fn report(dir: &Path) -> Result<PathBuf> {
 }
 
 /// Text made safe inside HTML.
-fn esc(s: &str) -> String {
+/// Text made safe for HTML.
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

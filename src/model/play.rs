@@ -262,7 +262,7 @@ pub fn publicity_level(name: &str) -> Option<Option<u32>> {
 }
 
 /// A name made safe for a CSV field.
-fn plain(name: &str) -> String {
+pub fn plain(name: &str) -> String {
     name.chars()
         .map(|c| if matches!(c, ',' | '"' | '\n' | '\r') { ' ' } else { c })
         .collect()

@@ -979,21 +979,20 @@ pub fn recognise_run<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32],
     if prm.recog_every == 0 || !t.is_multiple_of(prm.recog_every) {
         return;
     }
-    recognise_window(prm, run, rec, t, tr);
+    recognise_window(prm, run, rec, t, tr, false);
 }
 
 /// A recognition out of turn (the classroom teacher's "recognition now", at the end of month t):
 /// the window so far, as `recognise_run` would take it; the candidates recognised leave the
 /// window's list, so the window's own round does not name them again for the same rungs.
 pub fn recognise_now<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32], t: u32, tr: &mut T) {
-    for (i, k) in recognise_window(prm, run, rec, t, tr) {
-        run.merit_m[k * prm.n_units as usize + i] = 0;
-    }
+    recognise_window(prm, run, rec, t, tr, true);
 }
 
-/// The picks of a recognition round in month t (see `recognise_run`), in order.
-fn recognise_window<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32], t: u32, tr: &mut T) -> Vec<(usize, usize)> {
-    let mut picked = Vec::new();
+/// A recognition round in month t (see `recognise_run`); with `leave`, each pick leaves the
+/// window's candidates (its merit month cleared: it ranks before the later picks, so the round's
+/// own picks are unchanged).
+fn recognise_window<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32], t: u32, tr: &mut T, leave: bool) {
     let n = prm.n_units as usize;
     let kn = prm.n_innov as usize;
     let start = window_start(prm, t);
@@ -1024,8 +1023,10 @@ fn recognise_window<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32], 
         let Some((merit, i, k)) = best else { break };
         last = best;
         count += 1;
-        picked.push((i, k));
         let at = k * n + i;
+        if leave {
+            run.merit_m[at] = 0;
+        }
         let (l_before, b_before) = (run.l[i], run.b[i]);
         run.l[i] = (run.l[i] + prm.l_bonus).min(ONE);
         run.b[i] = (run.b[i] + prm.b_bonus).min(ONE);
@@ -1048,5 +1049,4 @@ fn recognise_window<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32], 
         }
     }
     rec[agg::global_base(kn) + agg::RECOGNITIONS] += count;
-    picked
 }

@@ -395,29 +395,22 @@ impl Classroom {
         for e in &log.events {
             self.keep(e);
         }
-        for e in &log.events {
-            let notable = ["adopted", "completed", "leader: promoted"].iter().any(|w| e.what.starts_with(w)) || e.what.contains("recogni");
-            if notable {
-                let name = &self.model.world.names[e.unit as usize];
-                let who = self
-                    .students
-                    .iter()
-                    .find(|s| s.unit == e.unit as usize)
-                    .map(|s| format!(" ({})", s.name))
-                    .unwrap_or_default();
-                self.events.push(format!("month {t}: {name}{who} {}", e.what));
-            }
-        }
         let extra = self.events.len().saturating_sub(EVENTS);
         self.events.drain(..extra);
         self.month = t;
         true
     }
 
-    /// Keep `e` for the rankings and the students' traces.
+    /// Keep `e` for the latest events (the notable ones), the rankings and the students' traces.
     fn keep(&mut self, e: &Event) {
         let unit = e.unit as usize;
         let student = self.students.iter().find(|s| s.unit == unit);
+        let notable = ["adopted", "completed", "leader: promoted"].iter().any(|w| e.what.starts_with(w)) || e.what.contains("recogni");
+        if notable {
+            let who = student.map(|s| format!(" ({})", s.name)).unwrap_or_default();
+            self.events
+                .push(format!("month {}: {}{who} {}", e.month, self.model.world.names[unit], e.what));
+        }
         let ranked = e.what.starts_with("leader: promoted") || e.what.starts_with("leader: term ended");
         if ranked && (student.is_some() || e.what.starts_with("leader: promoted")) {
             let q = |x: i32| x as f64 / ONE as f64;

@@ -2,9 +2,11 @@
 //! charts and report), with the class's own tables — decisions, rankings, students' traces.
 
 use super::classroom::{lever_text, Classroom};
+use crate::app::report::esc;
 use crate::app::run::{write_outputs_with, RunResult};
 use crate::backend::BatchOutput;
 use crate::error::{Error, InputError, Result};
+use crate::model::play::plain;
 use crate::model::{agg, RunId};
 use crate::plot::{Band, Points};
 use std::fmt::Write as _;
@@ -127,19 +129,6 @@ fn chart(class: &Classroom, dir: &Path) -> Result<()> {
     let title = format!("{}: this class against the model alone", class.scenario.name());
     crate::plot::diffusion_chart_observed(&dir.join("class-vs-model"), &title, &[band], Some(&points))
         .map_err(|e| Error::Backend(e.to_string()))
-}
-
-fn plain(s: &str) -> String {
-    s.chars()
-        .map(|c| if matches!(c, ',' | '"' | '\n' | '\r') { ' ' } else { c })
-        .collect()
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The class's section of the report (HTML, every name escaped): the levers, the promotions and

@@ -116,7 +116,7 @@ async fn write_debrief(shared: &Arc<Shared>, token: String) -> Result<u32, Page>
 /// The debrief, written now into `--out`, and its files to download.
 async fn debrief_index(State(shared): State<Arc<Shared>>, Query(q): Query<TokenQuery>) -> Result<Html<String>, Page> {
     let month = write_debrief(&shared, q.token.clone()).await?;
-    let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;");
+    use crate::app::report::esc;
     let mut h = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>pioneer classroom: debrief</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body><header><h1>Debrief, month {month}</h1></header><main><section><p>Written to <code>{}</code> on the teacher's machine. <code>pioneer run SCENARIO --replicates 1 --seed S --decisions decisions.csv</code> replays the class.</p><ul>",
         esc(&shared.out.display().to_string())
