@@ -276,7 +276,7 @@ fn rec_add(t: u32, w: u32, v: u32) {
     }
 }
 
-// Rust twin: model::agg::add_split (w: the word within the record)
+// Rust twin: model::agg::add_split_column (a value at a time; w: the word within the record)
 fn add_split(t: u32, w: u32, v: u32) {
     rec_add(t, w, v & 255u);
     rec_add(t, w + 1u, v >> 8u);
@@ -614,8 +614,9 @@ fn template_variant(m: u32) -> u32 {
     return params[PT].n_units + 1u + m;
 }
 
-// Rust twin: model::rules::step_unit (steps 1–10 for unit i; writes only unit i's slots, and
-// the month's rung attempts and failures straight to `agg`).
+// Rust twin: model::rules::step_process (steps 1–10 for unit i; writes only unit i's slots, its
+// promotion score, and the month's rung attempts and failures straight to `agg`). The CPU takes
+// the same steps in three passes: step_common, step_process for the busy units, drift_all.
 fn step_unit(i: u32, t: u32) {
     // 1. Leader ages.
     let age = st[ui(L.c_age, i)] + 1u;
@@ -817,7 +818,8 @@ fn step_unit(i: u32, t: u32) {
     scratch[L.s_score + R * L.units + i] = bitcast<u32>(score(plb.x, st[ui(L.c_p0, i)], st[ui(L.c_credit, i)], plb.y));
 }
 
-// Rust twin: model::rules::tournament_unit (step 11 for unit i, then its record).
+// Rust twin: model::rules::tournament_unit (step 11 for unit i, then its record; the CPU keeps
+// the record in model::rules::Tally).
 fn tournament_unit(i: u32, t: u32) {
     let retire = st[ui(L.c_age, i)] >= params[PT].age_retire;
     let term_end = st[ui(L.c_tenure, i)] >= params[PT].term;
@@ -902,7 +904,8 @@ fn tournament_unit(i: u32, t: u32) {
     record_unit(i, t);
 }
 
-// Rust twin: model::rules::record_unit (integer atomics: the order of additions cannot matter).
+// Rust twin: model::rules::Tally (integer atomics: the order of additions cannot matter; the CPU
+// keeps the counts from changes and sums the columns).
 fn record_unit(i: u32, t: u32) {
     let kn = params[PT].n_innov;
     let level = world[L.w_level + i];

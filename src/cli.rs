@@ -339,7 +339,29 @@ pub enum Command {
         /// Assumed memory bandwidth of the device in GB/s, for the bandwidth floor (3000 ≈ H100).
         #[arg(long, default_value_t = 3000.0)]
         bandwidth_gbs: f64,
+        /// Measure the scaling curves instead: agent-months/s against runs (1 … 65,536, on the
+        /// scenario's world) and against units (grids of 100 … 1,000,000), as far as memory and
+        /// --max-seconds allow; writes scaling.csv and scaling.png into --out.
+        #[arg(long)]
+        scaling: bool,
+        /// With --scaling: runs of each grid world.
+        #[arg(long, default_value_t = 16)]
+        grid_runs: u32,
+        /// With --scaling: a curve stops growing after a batch that took longer than this.
+        #[arg(long, default_value_t = 30.0)]
+        max_seconds: f64,
+        /// With --scaling: the output folder (default: out/scaling-<backend>).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
-    /// List the GPU adapters the GPU backend can use.
-    Devices,
+    /// List the GPU adapters the GPU backend can use, and the largest batch of a scenario that
+    /// each of them and this host can take.
+    Devices {
+        /// Scenario whose batch is reckoned (default: the bundled china baseline).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Device memory in GiB, to reckon how many runs fit in it (wgpu does not tell it).
+        #[arg(long)]
+        memory_gib: Option<f64>,
+    },
 }

@@ -292,8 +292,12 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             threads,
             record,
             bandwidth_gbs,
+            scaling,
+            grid_runs,
+            max_seconds,
+            out,
         } => {
-            let r = bench::bench(&bench::BenchArgs {
+            let args = bench::BenchArgs {
                 scenario,
                 backend,
                 runs,
@@ -302,10 +306,46 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 threads,
                 record,
                 bandwidth_gbs,
-            })?;
+            };
+            if scaling {
+                let out = out.unwrap_or_else(|| std::path::PathBuf::from(format!("out/scaling-{}", args.backend)));
+                let s = pioneer::app::scaling::scaling(&pioneer::app::scaling::ScalingArgs {
+                    months: args.months.unwrap_or(12),
+                    bench: args,
+                    grid_runs,
+                    max_seconds,
+                    out,
+                })?;
+                for p in &s.points {
+                    say(&format!(
+                        "  {:>5}: {:>6} runs × {:>8} units × {} months: {:.3} s = {:.3e} agent-months/s; state {:.0} bytes per unit-run, {:.1} MiB for the batch\n",
+                        p.curve,
+                        p.runs,
+                        p.units,
+                        p.months,
+                        p.step_seconds,
+                        p.agent_months_per_second,
+                        p.state_bytes_per_unit_run,
+                        p.batch_state_bytes as f64 / (1u64 << 20) as f64
+                    ))?;
+                }
+                for why in &s.stopped {
+                    say(&format!("  {why}\n"))?;
+                }
+                for f in &s.files {
+                    say(&format!("  wrote {}\n", f.display()))?;
+                }
+                return Ok(());
+            }
+            let r = bench::bench(&args)?;
             say(&format!(
                 "{}: {} runs × {} units × {} months, {} innovation(s) on {}: stepping {:.3} s (median of reps) = {:.3e} agent-months/s; end to end {:.2} s\n",
                 r.scenario, r.runs, r.units, r.months, r.innovations, r.backend, r.step_seconds, r.agent_months_per_second, r.end_to_end_seconds
+            ))?;
+            say(&format!(
+                "  state: {:.0} bytes per unit-run ({:.1} MiB for the batch)\n",
+                r.state_bytes_per_unit_run,
+                r.state_bytes_per_unit_run * r.units as f64 * r.runs as f64 / (1u64 << 20) as f64
             ))?;
             if r.backend.starts_with("gpu") {
                 say(&format!(
@@ -314,7 +354,7 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
                 ))?;
             }
         }
-        Command::Devices => say(&devices::devices())?,
+        Command::Devices { scenario, memory_gib } => say(&devices::devices(scenario.as_ref(), memory_gib)?)?,
     }
     Ok(())
 }

@@ -56,6 +56,31 @@ pub struct BenchResult {
     pub floor_agent_months_per_second: f64,
     /// Measured / floor, in percent.
     pub percent_of_floor: f64,
+    /// Bytes of state one unit holds in one run (`Footprint::state_bytes` per unit).
+    pub state_bytes_per_unit_run: f64,
+}
+
+/// Median seconds of stepping `ids` through `months` over `reps` repetitions, after a short
+/// warm-up batch; each repetition starts from a fresh initial state, which is not timed.
+pub fn time_batch(
+    be: &dyn crate::backend::Backend,
+    model: &crate::model::Model,
+    prm: &crate::model::params::Params,
+    ids: &[RunId],
+    months: u32,
+    reps: u32,
+) -> Result<f64> {
+    run_chunked(be, model, &[*prm], &ids[..1], months.min(12), 1, &|_| {})?;
+    let mut times = Vec::new();
+    for _ in 0..reps.max(1) {
+        let init = init_batch(model, &[*prm], ids);
+        let t = Instant::now();
+        let out = be.run_batch(model, &[*prm], ids, init, months, &|_| {})?;
+        times.push(t.elapsed().as_secs_f64());
+        std::hint::black_box(out);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
 }
 
 pub fn bench(a: &BenchArgs) -> Result<BenchResult> {
@@ -100,18 +125,7 @@ pub fn bench(a: &BenchArgs) -> Result<BenchResult> {
     let (model, prm) = sc.build()?;
     let be = backend(&a.backend, a.threads)?;
     let ids: Vec<RunId> = (0..a.runs).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
-    // Warm-up: a short batch.
-    run_chunked(be.as_ref(), &model, &[prm], &ids[..1], months.min(12), 1, &|_| {})?;
-    let mut times = Vec::new();
-    for _ in 0..a.reps {
-        let init = init_batch(&model, &[prm], &ids);
-        let t = Instant::now();
-        let out = be.run_batch(&model, &[prm], &ids, init, months, &|_| {})?;
-        times.push(t.elapsed().as_secs_f64());
-        std::hint::black_box(out);
-    }
-    times.sort_by(f64::total_cmp);
-    let step = times[times.len() / 2];
+    let step = time_batch(be.as_ref(), &model, &prm, &ids, months, a.reps)?;
     let units = model.world.len();
     let agent_months_per_second = (units as f64 * ids.len() as f64 * months as f64) / step;
     let mean_degree = model.world.nbr.len() as f64 / units.max(1) as f64;
@@ -138,6 +152,7 @@ pub fn bench(a: &BenchArgs) -> Result<BenchResult> {
         bandwidth_gbs,
         floor_agent_months_per_second: floor,
         percent_of_floor: 100.0 * agent_months_per_second / floor,
+        state_bytes_per_unit_run: fp.state_bytes() as f64 / units.max(1) as f64,
     };
     if let Some(path) = &a.record {
         use std::io::Write;

@@ -12,6 +12,7 @@ pub mod panel;
 pub mod plot;
 pub mod report;
 pub mod run;
+pub mod scaling;
 pub mod sensitivity;
 #[cfg(feature = "serve")]
 pub mod serve;

@@ -7,7 +7,7 @@ use crate::model::params::Params;
 use crate::model::rules;
 use crate::model::trace::{NoTrace, Tracer};
 use crate::model::{agg, Model, RunId};
-use crate::state::{BatchState, RunMut};
+use crate::state::{process, stage, BatchState, RunMut};
 use rayon::prelude::*;
 
 /// The CPU backend, on rayon's global pool (or `threads` threads when set).
@@ -77,21 +77,63 @@ pub fn run_months<T: Tracer>(
     progress: Progress,
 ) {
     let n = prm.n_units as usize;
-    let rl = agg::record_len(prm.n_innov as usize);
-    let mut nbr_p = vec![0u32; n];
-    let mut scores = vec![0i32; n];
+    let kn = prm.n_innov as usize;
+    let rl = agg::record_len(kn);
+    let span = rules::age_span(prm);
+    // Per month: each unit's neighbour mean, incentive, gap and flags (`rules::step_common`), the
+    // units that act and those whose leader leaves the post, the scores the rankings read.
+    let (mut nbr, mut inc, mut gap) = (vec![0u32; n], vec![0u32; n], vec![0u32; n]);
+    let mut flags = vec![0u8; n];
+    let (mut busy, mut leaving) = (vec![0u32; n], vec![0u32; n]);
+    let (mut every, mut scores) = (vec![0i32; n], vec![0i32; n]);
+    let mut marks = vec![0u32; m.world.n_groups()];
+    let mut tally = rules::Tally::of(m, prm, run);
+    let mut p16 = Vec::with_capacity(n + 1);
     for t in first..=last {
         let rec = &mut out[(t - first) as usize * rl..(t - first + 1) as usize * rl];
         let pre = rules::prelude_run(prm, run, t);
-        for (i, slot) in nbr_p.iter_mut().enumerate() {
-            *slot = rules::neighbour_mean(m, run.p, i);
+        // Phase A and B in passes (see `rules::step_common`).
+        rules::p_sixteenths(run.p, &mut p16);
+        for (i, slot) in nbr.iter_mut().enumerate() {
+            *slot = m.nbr_lists.mean(&p16, run.p, i);
         }
-        for i in 0..n {
-            rules::step_unit(m, prm, key, &pre, run, &nbr_p, &mut scores, rec, i, t, tr);
+        rules::step_common(m, prm, &pre, run, &nbr, &mut inc, &mut gap, &mut flags);
+        // The busy and the leaving units, in order, without a branch per unit.
+        let (mut n_busy, mut n_leaving) = (0, 0);
+        for (i, &f) in flags.iter().enumerate() {
+            busy[n_busy] = i as u32;
+            n_busy += (f & rules::BUSY != 0) as usize;
+            leaving[n_leaving] = i as u32;
+            n_leaving += (f & rules::LEAVES != 0) as usize;
         }
-        for i in 0..n {
-            rules::tournament_unit(m, prm, key, run, &scores, rec, i, t, tr);
+        let (busy, leaving) = (&busy[..n_busy], &leaving[..n_leaving]);
+        for &i in busy {
+            let i = i as usize;
+            let w0 = run.proc_[i];
+            // A unit climbing a ladder may reach a rung: its depth before the step.
+            let climbing = process::stage(w0) == stage::IMPLEMENT;
+            let k = process::innov(w0) as usize;
+            let d0 = if climbing { run.depth[k * n + i] } else { 0 };
+            rules::step_process(m, prm, key, &pre, run, inc[i], gap[i], rec, i, t, tr);
+            tally.moved(kn, w0, run.proc_[i]);
+            if climbing && run.depth[k * n + i] != d0 {
+                let at = k * n + i;
+                tally.rung(m, prm, k, i, run.depth[at]);
+                if run.adopt_month[at] == t {
+                    rec[k * agg::PER_INNOV + agg::BY_ROUTE + run.route[at] as usize] += 1;
+                }
+            }
         }
+        rules::drift_all(prm, run);
+        // Phase C: the rankings, on the scores at the end of phase B.
+        rules::rank_scores(m, prm, run, leaving, t, &mut marks, &mut every, &mut scores);
+        for &i in leaving {
+            let i = i as usize;
+            let w0 = run.proc_[i];
+            rules::tournament_unit(m, prm, key, run, &scores, span, &mut inc, rec, i, t, tr);
+            tally.moved(kn, w0, run.proc_[i]);
+        }
+        tally.record(run, &inc, rec);
         rules::recognise_run(prm, run, rec, t, tr);
         if t.is_multiple_of(12) || t == last {
             progress(if t.is_multiple_of(12) { 12 } else { (t % 12) as u64 });

@@ -42,11 +42,13 @@ pub const fn global_base(k: usize) -> usize {
     PER_INNOV * k
 }
 
-/// Add a Q16 value to a split sum at `at`. WGSL twin: `add_split` (atomics).
-#[inline(always)]
-pub fn add_split(rec: &mut [u32], at: usize, v: u32) {
-    rec[at] += v & 255;
-    rec[at + 1] += v >> 8;
+/// Add a column of Q16 values to a split sum at `at`. WGSL twin: `add_split`, one value at a
+/// time (atomics).
+#[inline]
+pub fn add_split_column(rec: &mut [u32], at: usize, col: &[u32]) {
+    let (lo, hi) = col.iter().fold((0u32, 0u32), |(lo, hi), &v| (lo + (v & 255), hi + (v >> 8)));
+    rec[at] += lo;
+    rec[at + 1] += hi;
 }
 
 /// The exact sum held in a split sum.

@@ -138,6 +138,34 @@ pub fn uniform_int(h: u32, lo: u32, hi: u32) -> u32 {
     }
 }
 
+/// Exact division by a divisor fixed for a run (a unit's neighbour count, the incentive's age
+/// span): `x / d` for every `x < 2^31` by one multiply and a shift, `x·m >> s` with
+/// `m = ⌈2^s / d⌉ ≤ 2^33` and `s = 32 + ⌈log₂ d⌉` (the error `x·(m·d − 2^s) / (d·2^s)` stays
+/// below `1/d`, and `x·m < 2^64`). CPU only: the WGSL twins divide, and both give the same integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recip {
+    m: u64,
+    s: u32,
+}
+
+impl Recip {
+    /// The reciprocal of `d`, for `d < 2^31` (`d` = 0 is taken as 1: callers never divide by it).
+    pub fn new(d: u32) -> Self {
+        assert!(d < 1 << 31, "Recip::new({d}): divisors below 2^31 only");
+        let d = d.max(1);
+        let s = 32 + (32 - (d - 1).leading_zeros());
+        let m = (1u128 << s).div_ceil(d as u128);
+        Recip { m: m as u64, s }
+    }
+
+    /// `x / d`, exactly, for `x < 2^31`.
+    #[inline(always)]
+    pub fn divide(self, x: u32) -> u32 {
+        debug_assert!(x < 1 << 31);
+        ((x as u64 * self.m) >> self.s) as u32
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,6 +227,29 @@ mod tests {
             let (lo, hi) = (lo.min(hi), lo.max(hi));
             let u = uniform_q(h, lo, hi);
             prop_assert!(u >= lo && u <= hi);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn recip_divides_exactly(x in 0u32..1 << 31, d in 1u32..1 << 31) {
+            prop_assert_eq!(Recip::new(d).divide(x), x / d);
+        }
+
+        #[test]
+        fn recip_divides_small_divisors_exactly(x in 0u32..1 << 31, d in 1u32..=70000) {
+            prop_assert_eq!(Recip::new(d).divide(x), x / d);
+        }
+    }
+
+    #[test]
+    fn recip_edges() {
+        let top = (1u32 << 31) - 1;
+        for d in [1u32, 2, 3, 7, 96, 4095, 4096, 65535, 65536, 1 << 30, (1 << 30) + 1, top] {
+            let r = Recip::new(d);
+            for x in [0u32, 1, d - 1, d, (d + 1).min(top), top - 1, top] {
+                assert_eq!(r.divide(x), x / d, "{x} / {d}");
+            }
         }
     }
 

@@ -58,13 +58,17 @@ pub struct Model {
     pub setups: Vec<Setup>,
     /// Logistic lookup table (fixed::sigmoid_table).
     pub sigmoid: Vec<u32>,
+    /// The neighbour lists as the CPU's neighbour mean reads them.
+    pub nbr_lists: rules::NeighbourLists,
 }
 
 impl Model {
     pub fn new(world: World) -> Self {
         let n = world.len();
+        let nbr_lists = rules::NeighbourLists::new(&world);
         Model {
             world,
+            nbr_lists,
             mandate_mask: vec![0; n],
             pilot_mask: vec![0; n],
             seeded: Vec::new(),

@@ -15,7 +15,7 @@ use crate::world::{MAX_LEVELS, NO_PARENT};
 
 /// Per-run values of month `t` that every unit reads (computed before the units step).
 /// WGSL twin: `Prelude`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Prelude {
     /// Institutional space S(t).
     pub space: u32,
@@ -23,6 +23,8 @@ pub struct Prelude {
     pub signal: [u32; 8],
     /// Performance of the exemplar units (the highest over innovations), as of month t.
     pub ex_p: u32,
+    /// CPU only: `age_span(prm)`, for the incentive (the twin divides).
+    pub age_span: Recip,
 }
 
 /// `floor(a · 65536 / n)` capped at ONE, exact for `a, n < 2^24`. WGSL twin: `ratio_q`.
@@ -37,7 +39,9 @@ pub fn ratio_q(a: u32, n: u32) -> u32 {
 pub fn prelude_run(prm: &Params, run: &RunMut, t: u32) -> Prelude {
     let mut pre = Prelude {
         space: prm.space.at(t),
-        ..Default::default()
+        signal: [0; 8],
+        ex_p: 0,
+        age_span: age_span(prm),
     };
     for k in 0..prm.n_innov as usize {
         pre.signal[k] = (prm.innov[k].signal.at(t) + run.boost[k]).min(ONE);
@@ -50,6 +54,7 @@ pub fn prelude_run(prm: &Params, run: &RunMut, t: u32) -> Prelude {
 }
 
 /// Phase A (per unit): mean performance of the neighbours as of month t; own P without any.
+/// The CPU's month reads it from `NeighbourLists::mean`, the same integer.
 /// WGSL twin: `neighbour_mean`.
 #[inline(always)]
 pub fn neighbour_mean(m: &Model, p: &[u32], i: usize) -> u32 {
@@ -66,17 +71,82 @@ pub fn neighbour_mean(m: &Model, p: &[u32], i: usize) -> u32 {
     ((sum / (b - a) as u32) << 4).min(ONE)
 }
 
-/// Step 2: incentive I = α · A(age). WGSL twin: `incentive`.
+/// The neighbour lists as the CPU reads them for `neighbour_mean`: each unit's list padded to a
+/// multiple of `NeighbourLists::WIDTH` with the index n, which reads a 0, so a whole chunk is
+/// summed without a test per neighbour (the order of an integer sum cannot matter); the count of
+/// each as an exact reciprocal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeighbourLists {
+    start: Vec<u32>,
+    idx: Vec<u32>,
+    count: Vec<Recip>,
+}
+
+impl NeighbourLists {
+    /// Neighbours summed per chunk: most units of the china world have 6 to 8.
+    pub const WIDTH: usize = 8;
+
+    pub fn new(w: &crate::world::World) -> Self {
+        let n = w.len();
+        let mut lists = NeighbourLists {
+            start: Vec::with_capacity(n + 1),
+            idx: Vec::new(),
+            count: Vec::with_capacity(n),
+        };
+        lists.start.push(0);
+        for i in 0..n {
+            let nb = w.neighbours(i);
+            lists.idx.extend_from_slice(nb);
+            let pad = nb.len().next_multiple_of(Self::WIDTH) - nb.len();
+            lists.idx.extend(std::iter::repeat_n(n as u32, pad));
+            lists.start.push(lists.idx.len() as u32);
+            lists.count.push(Recip::new(nb.len() as u32));
+        }
+        lists
+    }
+
+    /// `neighbour_mean` for unit i, from `p16`: every unit's P/16 and a 0 after them.
+    #[inline(always)]
+    pub fn mean(&self, p16: &[u32], p: &[u32], i: usize) -> u32 {
+        let (a, b) = (self.start[i] as usize, self.start[i + 1] as usize);
+        if a == b {
+            return p[i];
+        }
+        let mut sum = 0u32;
+        for chunk in self.idx[a..b].chunks_exact(Self::WIDTH) {
+            for &j in chunk {
+                sum += p16[j as usize];
+            }
+        }
+        (self.count[i].divide(sum) << 4).min(ONE)
+    }
+}
+
+/// `p16` for `NeighbourLists::mean`: P/16 of every unit of `p`, then a 0.
+pub fn p_sixteenths(p: &[u32], p16: &mut Vec<u32>) {
+    p16.clear();
+    p16.extend(p.iter().map(|&v| v >> 4));
+    p16.push(0);
+}
+
+/// Step 2: incentive I = α · A(age). `span` is `age_span(prm)`, the exact reciprocal of
+/// age_cap − age_peak (the twin divides). WGSL twin: `incentive`.
 #[inline(always)]
-pub fn incentive(prm: &Params, ambition: u32, age: u32) -> u32 {
+pub fn incentive(prm: &Params, span: Recip, ambition: u32, age: u32) -> u32 {
     let a = if age <= prm.age_peak {
         ONE
     } else if age >= prm.age_cap {
         0
     } else {
-        ONE * (prm.age_cap - age) / (prm.age_cap - prm.age_peak)
+        span.divide(ONE * (prm.age_cap - age))
     };
     mul_q(ambition, a)
+}
+
+/// The divisor of the incentive's fall, age_cap − age_peak, as an exact reciprocal (computed
+/// once per run).
+pub fn age_span(prm: &Params) -> Recip {
+    Recip::new(prm.age_cap.saturating_sub(prm.age_peak))
 }
 
 /// Step 3: expectation moves toward R = max(neighbour P, ν · exemplar P). WGSL twin: `expectation`.
@@ -477,16 +547,78 @@ pub fn template_variant(prm: &Params, m: usize) -> u32 {
     prm.n_units + 1 + m as u32
 }
 
-/// Steps 1–10 for unit i (phase B). Writes only unit i's own slots, `score[i]`, and the rung
-/// attempt and failure counters of the month's record `rec`. WGSL twin: `step_unit`.
-pub fn step_unit<T: Tracer>(
+// Phase B, steps 1–10 for each unit, is the WGSL twin `step_unit` (one thread per unit). The CPU
+// takes it in passes over the units, each unit's steps in the same order: the neighbour means
+// (`NeighbourLists::mean`) and `step_common` (steps 1–4) for every unit; `step_process` (steps
+// 5–9 and 13) only for the `BUSY` units, the others' process words tick; and `drift_all` (step 10)
+// for every unit. Within phase B a
+// unit reads only its own state and what other units had before month t (their P through the
+// neighbour mean, taken before any P changes, and their adoptions and rungs before t), so the
+// passes give the twin's results bit for bit.
+
+/// What `step_common` found of a unit: it may act in steps 5–9 or 13 (`step_process`).
+pub const BUSY: u8 = 1;
+/// What `step_common` found of a unit: its leader retires or ends a term (`tournament_unit`).
+pub const LEAVES: u8 = 2;
+
+/// Steps 1–4 for every unit of the run: the leader ages; the incentive `inc`, the expectation and
+/// the gap `gaps` from the neighbours' mean performance `nbr` (`NeighbourLists::mean`). `flags`
+/// gets `BUSY` for a unit with a process under way, a mandate or pilot that could reach it, or a
+/// need that passed the threshold (step 5, before its draw); the process
+/// word of any other unit ticks, all that `step_process` would do. It gets `LEAVES` where the
+/// leader retires or ends a term. Part of the WGSL twin `step_unit`.
+pub fn step_common(
+    m: &Model,
+    prm: &Params,
+    pre: &Prelude,
+    run: &mut RunMut,
+    nbr: &[u32],
+    inc: &mut [u32],
+    gaps: &mut [u32],
+    flags: &mut [u8],
+) {
+    let n = prm.n_units as usize;
+    let (age, tenure, e, proc_) = (&mut run.age[..n], &mut run.tenure[..n], &mut run.e[..n], &mut run.proc_[..n]);
+    let (ambition, p, theta) = (&run.ambition[..n], &run.p[..n], &run.theta[..n]);
+    let (mandated, piloted) = (&m.mandate_mask[..n], &m.pilot_mask[..n]);
+    let (nbr, inc, gaps, flags) = (&nbr[..n], &mut inc[..n], &mut gaps[..n], &mut flags[..n]);
+    for i in 0..n {
+        // 1. Leader ages.
+        let a = age[i] + 1;
+        let te = tenure[i] + 1;
+        age[i] = a;
+        tenure[i] = te;
+        // 2–4. Incentive, expectation, gap.
+        let ic = incentive(prm, pre.age_span, ambition[i], a);
+        let ei = expectation(prm, e[i], nbr[i], pre.ex_p);
+        e[i] = ei;
+        let g = gap(prm, p[i], ei, nbr[i]);
+        inc[i] = ic;
+        gaps[i] = g;
+        let w0 = proc_[i];
+        let drive = ic * g;
+        // Step 5's test (the draw is `step_process`'s: drawing here for every unit costs more).
+        let need = (drive > 0) & (drive >= theta[i] * theta[i]);
+        let busy = (process::stage(w0) != stage::IDLE) | ((mandated[i] | piloted[i]) != 0) | need;
+        proc_[i] = if busy { w0 } else { process::tick(w0) };
+        let leaves = (a >= prm.age_retire) | (te >= prm.term);
+        flags[i] = (busy as u8 * BUSY) | (leaves as u8 * LEAVES);
+    }
+}
+
+/// Steps 5–9 and 13 for a `BUSY` unit i, after `step_common` gave its incentive `inc` and gap `g`: the
+/// levers from above, then the stage of its process. Writes only unit i's own slots and the
+/// rung attempt and failure counters of the month's record `rec`. WGSL twin: `step_unit`, which
+/// takes steps 1–10 in one function and also writes the unit's promotion score (the CPU scores
+/// only the groups that rank this month, `rank_scores`).
+pub fn step_process<T: Tracer>(
     m: &Model,
     prm: &Params,
     key: u32,
     pre: &Prelude,
     run: &mut RunMut,
-    nbr_p: &[u32],
-    score_out: &mut [i32],
+    inc: u32,
+    g: u32,
     rec: &mut [u32],
     i: usize,
     t: u32,
@@ -494,17 +626,8 @@ pub fn step_unit<T: Tracer>(
 ) {
     let n = prm.n_units as usize;
     let iu = i as u32;
-    // 1. Leader ages.
-    let age = run.age[i] + 1;
-    let tenure = run.tenure[i] + 1;
-    run.age[i] = age;
-    run.tenure[i] = tenure;
-    // 2–4. Incentive, expectation, gap.
-    let inc = incentive(prm, run.ambition[i], age);
     let mut p = run.p[i];
-    let e = expectation(prm, run.e[i], nbr_p[i], pre.ex_p);
-    run.e[i] = e;
-    let g = gap(prm, p, e, nbr_p[i]);
+    let e = run.e[i];
     let mut l = run.l[i];
     let mut b = run.b[i];
 
@@ -795,16 +918,66 @@ pub fn step_unit<T: Tracer>(
         }
     }
     run.proc_[i] = w;
-    // 10. Drift.
-    let (p, l, b) = drift(prm, p, l, b);
     run.p[i] = p;
     run.l[i] = l;
     run.b[i] = b;
-    score_out[i] = score(prm, p, run.p0[i], run.credit[i], l);
 }
 
-/// Step 11 for unit i (phase C): term end, retirement, promotion by peer rank, replacement.
-/// Also adds unit i's end-of-month state to the month's record `rec`.
+/// Step 10 for every unit of the run: drift of P, L and B (`drift`), the last part of the WGSL
+/// twin `step_unit`.
+pub fn drift_all(prm: &Params, run: &mut RunMut) {
+    for ((p, l), b) in run.p.iter_mut().zip(run.l.iter_mut()).zip(run.b.iter_mut()) {
+        (*p, *l, *b) = drift(prm, *p, *l, *b);
+    }
+}
+
+/// The promotion scores a month's rankings read (step 11): every member of each peer group in
+/// which a leader's term ends this month, from the state at the end of phase B, in the order of
+/// `World::group_members` (so a ranking reads its group's scores side by side, where a unit's
+/// peers may lie far apart). The twin is the score `step_unit` writes for every unit on the GPU;
+/// the other entries of `scores` are stale; `every` is scratch (a score per unit). `ending` lists (at least) the units whose leader's
+/// term ends or who retire this month; `marks` has one entry per peer group, none equal to `t`
+/// (month t ≥ 1) before the month.
+pub fn rank_scores(
+    m: &Model,
+    prm: &Params,
+    run: &RunMut,
+    ending: &[u32],
+    t: u32,
+    marks: &mut [u32],
+    every: &mut [i32],
+    scores: &mut [i32],
+) {
+    let w = &m.world;
+    if ending.is_empty() {
+        return;
+    }
+    // Every unit's score in one pass over the columns, then each ranked group's gathered from it.
+    let n = prm.n_units as usize;
+    let (p, p0, credit, l) = (&run.p[..n], &run.p0[..n], &run.credit[..n], &run.l[..n]);
+    for (i, slot) in every[..n].iter_mut().enumerate() {
+        *slot = score(prm, p[i], p0[i], credit[i], l[i]);
+    }
+    for &i in ending {
+        let i = i as usize;
+        if run.tenure[i] >= prm.term && run.age[i] < prm.age_retire {
+            // `marks[g] == t`: group g is scored this month already.
+            let g = w.group[i] as usize;
+            if marks[g] != t {
+                marks[g] = t;
+                let from = w.group_start[g] as usize;
+                for (slot, &j) in scores[from..].iter_mut().zip(w.peers(i)) {
+                    *slot = every[j as usize];
+                }
+            }
+        }
+    }
+}
+
+/// Step 11 for unit i (phase C): term end, retirement, promotion by peer rank, replacement. A
+/// new leader's incentive replaces `inc[i]` (`span`: `age_span(prm)`); `scores` are those of
+/// `rank_scores`, in group order. The twin reads every unit's score by unit and also adds unit
+/// i's end-of-month state to the month's record; on the CPU, `Tally` keeps it.
 /// WGSL twin: `tournament_unit`.
 #[inline]
 pub fn tournament_unit<T: Tracer>(
@@ -813,6 +986,8 @@ pub fn tournament_unit<T: Tracer>(
     key: u32,
     run: &mut RunMut,
     scores: &[i32],
+    span: Recip,
+    inc: &mut [u32],
     rec: &mut [u32],
     i: usize,
     t: u32,
@@ -829,13 +1004,13 @@ pub fn tournament_unit<T: Tracer>(
         let mut ranked = (0i32, [0i32; 3], 0u32, 0u32);
         if !retire {
             let peers = m.world.peers(i);
-            let mine = scores[i];
+            // The group's scores side by side (`rank_scores`); i's own from its state, unchanged
+            // since phase B (a ranking changes only the ranked unit's state).
+            let from = m.world.group_start[m.world.group[i] as usize] as usize;
+            let mine = score(prm, run.p[i], run.p0[i], run.credit[i], run.l[i]);
             let mut higher = 0u32;
-            for &j in peers {
-                let sj = scores[j as usize];
-                if sj > mine || (sj == mine && (j as usize) < i) {
-                    higher += 1;
-                }
+            for (&j, &sj) in peers.iter().zip(&scores[from..]) {
+                higher += ((sj > mine) | ((sj == mine) & (j < i as u32))) as u32;
             }
             promoted = higher * ONE < prm.rho * peers.len() as u32;
             replace = promoted;
@@ -866,6 +1041,7 @@ pub fn tournament_unit<T: Tracer>(
             run.age[i] = uniform_int(draw(key, iu, t, stream::LEADER_AGE), prm.appoint_lo, prm.appoint_hi);
             run.ambition[i] = uniform_q(draw(key, iu, t, stream::LEADER_AMBITION), prm.ambition_lo, prm.ambition_hi);
             run.mu[i] = uniform_q(draw(key, iu, t, stream::LEADER_PUBLICITY), prm.mu_lo, prm.mu_hi);
+            inc[i] = incentive(prm, span, run.ambition[i], run.age[i]);
             run.b[i] -= mul_q(run.b[i], prm.b_loss);
             let peers = m.world.peers(i);
             let transfer = peers.len() > 1 && chance(draw(key, iu, t, stream::TRANSFER), prm.p_transfer);
@@ -920,46 +1096,91 @@ pub fn tournament_unit<T: Tracer>(
             rec[agg::global_base(prm.n_innov as usize) + agg::PROMOTIONS] += 1;
         }
     }
-    record_unit(m, prm, run, rec, i, t);
 }
 
-/// Add unit i's end-of-month state to the month's record. WGSL twin: `record_unit`.
-#[inline(always)]
-pub fn record_unit(m: &Model, prm: &Params, run: &RunMut, rec: &mut [u32], i: usize, t: u32) {
-    let n = prm.n_units as usize;
-    let kn = prm.n_innov as usize;
-    let level = m.world.level[i] as usize;
-    for k in 0..kn {
-        let at = k * n + i;
-        let base = k * agg::PER_INNOV;
-        let d = run.depth[at];
-        if d >= 1 {
-            rec[base + agg::ADOPTERS] += 1;
-            if level < MAX_LEVELS {
-                rec[base + agg::BY_LEVEL + level] += 1;
-            }
-            if run.adopt_month[at] == t {
-                rec[base + agg::BY_ROUTE + run.route[at] as usize] += 1;
-            }
-            rec[base + agg::DEPTH + d as usize - 1] += 1;
-            if d == prm.innov[k].rungs {
-                rec[base + agg::COMPLETE] += 1;
+/// The month record's counts of state (adopters, by level, by depth, complete, units by stage
+/// and idle), kept from the changes as the month goes rather than by counting every unit each
+/// month, and the sums of P, E, L, I and B taken column by column. The counts live in a record's
+/// layout (`agg`); the other words stay 0. WGSL twin: `record_unit`, which adds every unit's
+/// state with atomics (integer sums: the same record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    counts: Vec<u32>,
+}
+
+impl Tally {
+    /// The counts of `run`'s state as it stands.
+    pub fn of(m: &Model, prm: &Params, run: &RunMut) -> Self {
+        let (n, kn) = (prm.n_units as usize, prm.n_innov as usize);
+        let mut tally = Tally {
+            counts: vec![0; agg::record_len(kn)],
+        };
+        for i in 0..n {
+            tally.counts[Self::stage_slot(kn, run.proc_[i])] += 1;
+            for k in 0..kn {
+                for j in 1..=run.depth[k * n + i] {
+                    tally.rung(m, prm, k, i, j);
+                }
             }
         }
+        tally
     }
-    let w = run.proc_[i];
-    let s = process::stage(w);
-    let g = agg::global_base(kn);
-    if s == stage::IDLE {
-        rec[g + agg::IDLE] += 1;
-    } else {
-        rec[process::innov(w) as usize * agg::PER_INNOV + agg::BY_STAGE + s as usize - 1] += 1;
+
+    /// Where a unit with process word `w` is counted: its stage of its innovation, or idle.
+    #[inline(always)]
+    fn stage_slot(kn: usize, w: u32) -> usize {
+        match process::stage(w) {
+            stage::IDLE => agg::global_base(kn) + agg::IDLE,
+            s => process::innov(w) as usize * agg::PER_INNOV + agg::BY_STAGE + s as usize - 1,
+        }
     }
-    agg::add_split(rec, g + agg::SUM_P, run.p[i]);
-    agg::add_split(rec, g + agg::SUM_E, run.e[i]);
-    agg::add_split(rec, g + agg::SUM_L, run.l[i]);
-    agg::add_split(rec, g + agg::SUM_I, incentive(prm, run.ambition[i], run.age[i]));
-    agg::add_split(rec, g + agg::SUM_B, run.b[i]);
+
+    /// A unit's process word went from `w0` to `w`.
+    #[inline(always)]
+    pub fn moved(&mut self, kn: usize, w0: u32, w: u32) {
+        if (w0 ^ w) & 0x3F != 0 {
+            self.counts[Self::stage_slot(kn, w0)] -= 1;
+            self.counts[Self::stage_slot(kn, w)] += 1;
+        }
+    }
+
+    /// Unit i reached rung j of innovation k (from depth j − 1).
+    #[inline]
+    pub fn rung(&mut self, m: &Model, prm: &Params, k: usize, i: usize, j: u32) {
+        let base = k * agg::PER_INNOV;
+        let c = &mut self.counts;
+        if j == 1 {
+            c[base + agg::ADOPTERS] += 1;
+            let level = m.world.level[i] as usize;
+            if level < MAX_LEVELS {
+                c[base + agg::BY_LEVEL + level] += 1;
+            }
+        } else {
+            c[base + agg::DEPTH + j as usize - 2] -= 1;
+        }
+        c[base + agg::DEPTH + j as usize - 1] += 1;
+        if j == prm.innov[k].rungs {
+            c[base + agg::COMPLETE] += 1;
+        }
+    }
+
+    /// Add the counts and the end-of-month sums of P, E, L, B and the incentives `inc` to the
+    /// month's record (before recognition, as the twin records at the end of phase C).
+    pub fn record(&self, run: &RunMut, inc: &[u32], rec: &mut [u32]) {
+        for (r, c) in rec.iter_mut().zip(&self.counts) {
+            *r += c;
+        }
+        let g = self.counts.len() - agg::GLOBAL;
+        for (at, col) in [
+            (agg::SUM_P, &*run.p),
+            (agg::SUM_E, &*run.e),
+            (agg::SUM_L, &*run.l),
+            (agg::SUM_I, inc),
+            (agg::SUM_B, &*run.b),
+        ] {
+            agg::add_split_column(rec, g + at, col);
+        }
+    }
 }
 
 /// True if candidate (i, k) ranks before (j, kj) for recognition: higher merit, then lower
@@ -972,9 +1193,9 @@ fn ranks_before(mi: u32, i: usize, k: usize, mj: u32, j: usize, kj: usize) -> bo
 /// Step 12 (phase D, per run, in the last month of each window): recognise the M candidates of
 /// the window with the highest merit; (v2) a candidate is a unit's best rung of an innovation
 /// reached in the window, merit n_j·q·(1 + μ)·j/R_k. WGSL twin: `recognise_run`, which applies
-/// the same picks in the same order; the GPU finds them in parallel (`recog_collect` lists this
-/// loop's candidates, `recog_rank` ranks each by `ranks_before`, a total order, so the first M
-/// ranks are its picks).
+/// the same picks in the same order; the GPU finds them in parallel (`recog_collect` lists the
+/// candidates, `recog_rank` ranks each by `ranks_before`, a total order, so the first M ranks are
+/// the picks; the CPU sorts them by it).
 pub fn recognise_run<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32], t: u32, tr: &mut T) {
     if prm.recog_every == 0 || !t.is_multiple_of(prm.recog_every) {
         return;
@@ -996,32 +1217,28 @@ fn recognise_window<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32], 
     let n = prm.n_units as usize;
     let kn = prm.n_innov as usize;
     let start = window_start(prm, t);
-    // The previous pick (merit, unit, k); each round picks the best candidate ranking after it.
-    let mut last: Option<(u32, usize, usize)> = None;
-    let mut boosted = [false; 8];
-    let mut count = 0u32;
-    for _ in 0..prm.recog_count {
-        let mut best: Option<(u32, usize, usize)> = None;
+    // The window's candidates (merit, unit, k) in the order of `ranks_before`, a total order: the
+    // first M are the picks of M rounds that each take the best candidate after the last pick.
+    let mut cands: Vec<(u32, usize, usize)> = Vec::new();
+    for k in 0..kn {
         for i in 0..n {
-            for k in 0..kn {
-                let at = k * n + i;
-                if run.merit_m[at] < start {
-                    continue;
-                }
-                let merit = run.merit[at];
-                if let Some((lm, li, lk)) = last {
-                    if !ranks_before(lm, li, lk, merit, i, k) {
-                        continue;
-                    }
-                }
-                match best {
-                    Some((bm, bi, bk)) if !ranks_before(merit, i, k, bm, bi, bk) => {}
-                    _ => best = Some((merit, i, k)),
-                }
+            if run.merit_m[k * n + i] >= start {
+                cands.push((run.merit[k * n + i], i, k));
             }
         }
-        let Some((merit, i, k)) = best else { break };
-        last = best;
+    }
+    cands.sort_unstable_by(|&(ma, ia, ka), &(mb, ib, kb)| {
+        if ranks_before(ma, ia, ka, mb, ib, kb) {
+            std::cmp::Ordering::Less
+        } else if ranks_before(mb, ib, kb, ma, ia, ka) {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Equal
+        }
+    });
+    let mut boosted = [false; 8];
+    let mut count = 0u32;
+    for &(merit, i, k) in cands.iter().take(prm.recog_count as usize) {
         count += 1;
         let at = k * n + i;
         if leave {

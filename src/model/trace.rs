@@ -266,7 +266,7 @@ impl Tracer for EventLog {
 pub fn incentive_and_gap(m: &super::Model, prm: &super::params::Params, run: &crate::state::RunMut, i: usize) -> (u32, u32) {
     let nbr = super::rules::neighbour_mean(m, run.p, i);
     (
-        super::rules::incentive(prm, run.ambition[i], run.age[i]),
+        super::rules::incentive(prm, super::rules::age_span(prm), run.ambition[i], run.age[i]),
         super::rules::gap(prm, run.p[i], run.e[i], nbr),
     )
 }

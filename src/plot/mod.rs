@@ -4,6 +4,7 @@
 pub mod map;
 pub mod pairs;
 pub mod routes;
+pub mod scaling;
 pub mod sensitivity;
 pub mod sweep;
 pub mod trace;

@@ -20,6 +20,8 @@ pub const NO_PARENT: u32 = u32::MAX;
 pub const MAX_GROUP: usize = 65535;
 /// Levels counted separately in the per-month output (deeper levels still run).
 pub const MAX_LEVELS: usize = 4;
+/// Most neighbours of one unit: the neighbour mean's sum of P/16 stays below 2^28.
+pub const MAX_NEIGHBOURS: usize = 65536;
 /// Deepest level a world may have (0 is the top).
 pub const MAX_LEVEL: u32 = 31;
 
@@ -153,9 +155,17 @@ impl World {
         self.nbr_start = Vec::with_capacity(n + 1);
         self.nbr.clear();
         self.nbr_start.push(0);
-        for list in adj.iter_mut() {
+        for (i, list) in adj.iter_mut().enumerate() {
             list.sort_unstable();
             list.dedup();
+            if list.len() > MAX_NEIGHBOURS {
+                return Err(InputError::new(format!(
+                    "unit {} has {} neighbours; at most {MAX_NEIGHBOURS} (the neighbour mean sums P/16 in 32 bits)",
+                    self.names[i],
+                    list.len()
+                ))
+                .field("neighbours"));
+            }
             self.nbr.extend_from_slice(list);
             self.nbr_start.push(self.nbr.len() as u32);
         }
