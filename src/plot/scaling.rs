@@ -74,9 +74,12 @@ fn panel_chart<DB: DrawingBackend>(
         .map_err(e)?;
         return Ok(());
     }
+    // Whole decades, so that each axis has labelled ticks.
     let span = |v: &mut dyn Iterator<Item = f64>| {
         let (lo, hi) = v.fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
-        (lo / 2.0, hi * 2.0)
+        let (lo, hi) = (10f64.powf(lo.log10().floor()), 10f64.powf(hi.log10().ceil()));
+        // A margin so that points on a decade are not drawn on the frame.
+        (lo * 0.7, if hi > lo { hi } else { lo * 10.0 } * 1.4)
     };
     let (x0, x1) = span(&mut c.points.iter().map(|p| p.x));
     let (y0, y1) = span(&mut c.points.iter().map(get));
