@@ -235,6 +235,63 @@ fn bench_reports_agent_months_per_second() {
     assert_eq!(line["units"], 3208);
 }
 
+#[test]
+fn bench_scaling_writes_its_curves_and_stops_where_told() {
+    let dir = temp("scaling");
+    let out = dir.join("curves");
+    let o = pioneer(&[
+        "bench",
+        "--scaling",
+        "--scenario",
+        "scenarios/classroom.toml",
+        "--months",
+        "2",
+        "--grid-runs",
+        "1",
+        "--max-seconds",
+        "1e-9",
+        "--out",
+        out.to_str().expect("utf8"),
+    ]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    // Each curve stops after its first batch, which took longer than a nanosecond.
+    assert!(
+        t.contains("runs: stopped after 1 runs") && t.contains("units: stopped after 110 units"),
+        "{t}"
+    );
+    let csv = std::fs::read_to_string(out.join("scaling.csv")).expect("scaling.csv");
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert_eq!(&rows[0][..5], ["curve", "world", "runs", "units", "months"], "{csv}");
+    assert_eq!(&rows[1][..5], ["runs", "classroom", "1", "39", "2"], "{csv}");
+    assert_eq!(&rows[2][2..5], ["1", "110", "2"], "{csv}");
+    for row in &rows[1..] {
+        let rate: f64 = row[6].parse().expect("agent-months/s");
+        let bytes: f64 = row[7].parse().expect("bytes per unit-run");
+        assert!(rate > 0.0 && bytes == 136.0, "{csv}");
+    }
+    let png = std::fs::metadata(out.join("scaling.png")).expect("scaling.png");
+    assert!(png.len() > 10_000, "a drawn chart: {} bytes", png.len());
+    for (flag, value) in [("--max-seconds", "0"), ("--grid-runs", "0"), ("--months", "0")] {
+        let o = pioneer(&["bench", "--scaling", "--out", out.to_str().expect("utf8"), flag, value]);
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+        assert!(text(&o).contains(flag), "{}", text(&o));
+    }
+}
+
+#[test]
+fn devices_reckon_the_largest_batch() {
+    let o = pioneer(&["devices", "--scenario", "scenarios/classroom.toml", "--memory-gib", "80"]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("runs of classroom (39 units, 240 months) at once"), "{t}");
+    assert!(t.contains("adapter 1:") == t.contains("in 80.0 GiB of device memory"), "{t}");
+    let o = pioneer(&["devices", "--memory-gib=-1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--memory-gib"), "{}", text(&o));
+}
+
 const GRID: &str = "months = 12\n[world]\nkind = \"grid\"\n";
 
 #[test]
