@@ -550,11 +550,10 @@ pub fn template_variant(prm: &Params, m: usize) -> u32 {
 // Phase B, steps 1–10 for each unit, is the WGSL twin `step_unit` (one thread per unit). The CPU
 // takes it in passes over the units, each unit's steps in the same order: the neighbour means
 // (`NeighbourLists::mean`) and `step_common` (steps 1–4) for every unit; `step_process` (steps
-// 5–9 and 13) only for the `BUSY` units, the others' process words tick; and `drift_all` (step 10)
-// for every unit. Within phase B a
-// unit reads only its own state and what other units had before month t (their P through the
-// neighbour mean, taken before any P changes, and their adoptions and rungs before t), so the
-// passes give the twin's results bit for bit.
+// 5–9 and 13) only for the `BUSY` units, the others' process words tick; and `drift_all` (step
+// 10) for every unit. Within phase B a unit reads only its own state and what other units had
+// before month t (their P through the neighbour mean, taken before any P changes, and their
+// adoptions and rungs before t), so the passes give the twin's results bit for bit.
 
 /// What `step_common` found of a unit: it may act in steps 5–9 or 13 (`step_process`).
 pub const BUSY: u8 = 1;
@@ -564,9 +563,9 @@ pub const LEAVES: u8 = 2;
 /// Steps 1–4 for every unit of the run: the leader ages; the incentive `inc`, the expectation and
 /// the gap `gaps` from the neighbours' mean performance `nbr` (`NeighbourLists::mean`). `flags`
 /// gets `BUSY` for a unit with a process under way, a mandate or pilot that could reach it, or a
-/// need that passed the threshold (step 5, before its draw); the process
-/// word of any other unit ticks, all that `step_process` would do. It gets `LEAVES` where the
-/// leader retires or ends a term. Part of the WGSL twin `step_unit`.
+/// need that passed the threshold (step 5, before its draw); the process word of any other unit
+/// ticks, all that `step_process` would do. It gets `LEAVES` where the leader retires or ends a
+/// term. Part of the WGSL twin `step_unit`.
 pub fn step_common(
     m: &Model,
     prm: &Params,
@@ -606,8 +605,8 @@ pub fn step_common(
     }
 }
 
-/// Steps 5–9 and 13 for a `BUSY` unit i, after `step_common` gave its incentive `inc` and gap `g`: the
-/// levers from above, then the stage of its process. Writes only unit i's own slots and the
+/// Steps 5–9 and 13 for a `BUSY` unit i, after `step_common` gave its incentive `inc` and gap
+/// `g`: the levers from above, then the stage of its process. Writes only unit i's own slots and the
 /// rung attempt and failure counters of the month's record `rec`. WGSL twin: `step_unit`, which
 /// takes steps 1–10 in one function and also writes the unit's promotion score (the CPU scores
 /// only the groups that rank this month, `rank_scores`).
