@@ -83,12 +83,17 @@ pub fn time_batch(
     Ok(times[times.len() / 2])
 }
 
+/// The scenario at `path`, or the bundled baseline without one.
+pub fn scenario_or_baseline(path: Option<&Path>) -> Result<Scenario> {
+    match path {
+        Some(p) => Ok(Scenario::load(p)?),
+        None => Ok(Scenario::parse(Path::new("scenarios/baseline.toml"), BASELINE.to_string())?),
+    }
+}
+
 pub fn bench(a: &BenchArgs) -> Result<BenchResult> {
     let t0 = Instant::now();
-    let mut sc = match &a.scenario {
-        Some(p) => Scenario::load(p)?,
-        None => Scenario::parse(Path::new("scenarios/baseline.toml"), BASELINE.to_string())?,
-    };
+    let mut sc = scenario_or_baseline(a.scenario.as_deref())?;
     for (flag, v) in [("--runs", a.runs), ("--reps", a.reps)] {
         if v == 0 {
             return Err(crate::error::InputError::new("must be at least 1").field(flag).into());
@@ -118,9 +123,7 @@ pub fn bench(a: &BenchArgs) -> Result<BenchResult> {
     // The batch lives twice (its start and its end) while it is timed; checked before building.
     let fp = Footprint::of(&sc)?;
     let runs = a.runs as u64;
-    let need = fp
-        .world_bytes()
-        .saturating_add(fp.state_bytes().saturating_add(fp.records_bytes()).saturating_mul(2 * runs));
+    let need = fp.world_bytes().saturating_add(fp.batch_run_bytes().saturating_mul(runs));
     budget::check(&sc, &fp, "runs", runs, need, "use fewer --runs or --months, or a smaller world")?;
     let (model, prm) = sc.build()?;
     let be = backend(&a.backend, a.threads)?;

@@ -52,6 +52,12 @@ impl Footprint {
         self.world.units.saturating_mul(per_unit)
     }
 
+    /// What one run holds while a batch is stepped and timed (`bench`, `bench --scaling`,
+    /// `devices`): its state and records, twice (the batch's start and its end).
+    pub fn batch_run_bytes(&self) -> u64 {
+        self.state_bytes().saturating_add(self.records_bytes()).saturating_mul(2)
+    }
+
     /// One run's monthly records.
     pub fn records_bytes(&self) -> u64 {
         self.months * agg::record_len(self.innov as usize) as u64 * 4
@@ -121,7 +127,7 @@ pub fn memory_total() -> u64 {
         .map_or(16 << 30, |kb| kb * 1024)
 }
 
-fn gib(b: u64) -> f64 {
+pub fn gib(b: u64) -> f64 {
     b as f64 / (1u64 << 30) as f64
 }
 

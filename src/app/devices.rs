@@ -6,7 +6,7 @@ use crate::backend::gpu::{list_adapters, AdapterInfoRow, NO_ADAPTER_HELP};
 use crate::backend::gpu::{runs_per_chunk, RunBytes};
 use crate::error::{InputError, Result};
 use crate::scenario::Scenario;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The batch whose fit `pioneer devices` reckons: a scenario's shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,8 +15,7 @@ pub struct Shape {
     pub units: u64,
     pub innov: u64,
     pub months: u32,
-    /// Bytes a run holds on the host while a batch runs: its state at the start and at the end,
-    /// and its records.
+    /// Bytes a run holds on the host while a batch runs (`Footprint::batch_run_bytes`).
     pub host_bytes_per_run: u64,
 }
 
@@ -28,7 +27,7 @@ impl Shape {
             units: fp.world.units,
             innov: fp.innov,
             months: sc.spec.months,
-            host_bytes_per_run: fp.state_bytes().saturating_mul(2).saturating_add(fp.records_bytes()),
+            host_bytes_per_run: fp.batch_run_bytes(),
         })
     }
 
@@ -74,15 +73,15 @@ pub fn describe(rows: &[AdapterInfoRow], shape: &Shape, device_memory: Option<u6
             let _ = writeln!(
                 s,
                 "  in {:.1} GiB of device memory: {} runs at once",
-                mem as f64 / (1u64 << 30) as f64,
+                budget::gib(mem),
                 mem / per_run.max(1)
             );
         }
     }
     let _ = writeln!(
         s,
-        "host: {:.1} GiB allowed (three quarters of its memory): {} runs of {what} at once (a run holds {:.2} MiB: its state at the start and the end, and its records)",
-        host_allowed as f64 / (1u64 << 30) as f64,
+        "host: {:.1} GiB allowed (three quarters of its memory): {} runs of {what} at once (a run holds {:.2} MiB: its state and records, at the batch's start and end)",
+        budget::gib(host_allowed),
         host_allowed / shape.host_bytes_per_run.max(1),
         mib(shape.host_bytes_per_run)
     );
@@ -91,10 +90,7 @@ pub fn describe(rows: &[AdapterInfoRow], shape: &Shape, device_memory: Option<u6
 
 /// `pioneer devices`: for `scenario` (default: the bundled china baseline).
 pub fn devices(scenario: Option<&PathBuf>, memory_gib: Option<f64>) -> Result<String> {
-    let sc = match scenario {
-        Some(p) => Scenario::load(p)?,
-        None => Scenario::parse(Path::new("scenarios/baseline.toml"), super::bench::BASELINE.to_string())?,
-    };
+    let sc = super::bench::scenario_or_baseline(scenario.map(PathBuf::as_path))?;
     let memory = match memory_gib {
         Some(g) if g.is_finite() && g > 0.0 => Some((g * (1u64 << 30) as f64) as u64),
         Some(g) => {

@@ -9,7 +9,7 @@ use crate::error::{Error, InputError, Result};
 use crate::model::RunId;
 use crate::plot::scaling::{scaling_chart, Curve, Point};
 use crate::scenario::Scenario;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Runs measured on the scenario's world, as far as memory and time allow.
 pub const RUNS: [u32; 9] = [1, 4, 16, 64, 256, 1024, 4096, 16_384, 65_536];
@@ -69,10 +69,7 @@ pub fn scaling(a: &ScalingArgs) -> Result<Scaling> {
     }
     std::fs::create_dir_all(&a.out).map_err(|e| Error::io(format!("cannot create {}", a.out.display()), e))?;
     let be = backend(&a.bench.backend, a.bench.threads)?;
-    let mut base = match &a.bench.scenario {
-        Some(p) => Scenario::load(p)?,
-        None => Scenario::parse(Path::new("scenarios/baseline.toml"), bench::BASELINE.to_string())?,
-    };
+    let mut base = bench::scenario_or_baseline(a.bench.scenario.as_deref())?;
     base.spec.months = a.months;
     base.set_by_flag("months");
     let mut out = Scaling {
@@ -114,18 +111,16 @@ pub fn scaling(a: &ScalingArgs) -> Result<Scaling> {
 /// and after one that took longer than `max_seconds`.
 fn curve(be: &dyn Backend, name: &'static str, sc: &Scenario, runs: &[u32], max_seconds: f64, out: &mut Scaling) -> Result<()> {
     let fp = Footprint::of(sc)?;
-    let per_run = fp.state_bytes().saturating_add(fp.records_bytes());
     let (model, prm) = sc.build()?;
     let units = model.world.len();
     let months = sc.spec.months;
     for &r in runs {
-        // The batch lives twice (its start and its end) while it is timed.
-        let need = fp.world_bytes().saturating_add(per_run.saturating_mul(2 * r as u64));
+        let need = fp.world_bytes().saturating_add(fp.batch_run_bytes().saturating_mul(r as u64));
         if need > budget::allowed() {
             out.stopped.push(format!(
                 "{name}: stopped before {r} runs × {units} units: they would need about {:.1} GiB, more than this machine allows ({:.1} GiB)",
-                need as f64 / (1u64 << 30) as f64,
-                budget::allowed() as f64 / (1u64 << 30) as f64
+                budget::gib(need),
+                budget::gib(budget::allowed())
             ));
             return Ok(());
         }

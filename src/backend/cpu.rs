@@ -97,7 +97,7 @@ pub fn run_months<T: Tracer>(
         for (i, slot) in nbr.iter_mut().enumerate() {
             *slot = m.nbr_lists.mean(&p16, run.p, i);
         }
-        rules::step_common(m, prm, &pre, run, &nbr, &mut inc, &mut gap, &mut flags);
+        rules::step_common(m, prm, &pre, span, run, &nbr, &mut inc, &mut gap, &mut flags);
         // The busy and the leaving units, in order, without a branch per unit.
         let (mut n_busy, mut n_leaving) = (0, 0);
         for (i, &f) in flags.iter().enumerate() {

@@ -15,7 +15,7 @@ use crate::world::{MAX_LEVELS, NO_PARENT};
 
 /// Per-run values of month `t` that every unit reads (computed before the units step).
 /// WGSL twin: `Prelude`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Prelude {
     /// Institutional space S(t).
     pub space: u32,
@@ -23,8 +23,6 @@ pub struct Prelude {
     pub signal: [u32; 8],
     /// Performance of the exemplar units (the highest over innovations), as of month t.
     pub ex_p: u32,
-    /// CPU only: `age_span(prm)`, for the incentive (the twin divides).
-    pub age_span: Recip,
 }
 
 /// `floor(a · 65536 / n)` capped at ONE, exact for `a, n < 2^24`. WGSL twin: `ratio_q`.
@@ -39,9 +37,7 @@ pub fn ratio_q(a: u32, n: u32) -> u32 {
 pub fn prelude_run(prm: &Params, run: &RunMut, t: u32) -> Prelude {
     let mut pre = Prelude {
         space: prm.space.at(t),
-        signal: [0; 8],
-        ex_p: 0,
-        age_span: age_span(prm),
+        ..Default::default()
     };
     for k in 0..prm.n_innov as usize {
         pre.signal[k] = (prm.innov[k].signal.at(t) + run.boost[k]).min(ONE);
@@ -560,8 +556,9 @@ pub const BUSY: u8 = 1;
 /// What `step_common` found of a unit: its leader retires or ends a term (`tournament_unit`).
 pub const LEAVES: u8 = 2;
 
-/// Steps 1–4 for every unit of the run: the leader ages; the incentive `inc`, the expectation and
-/// the gap `gaps` from the neighbours' mean performance `nbr` (`NeighbourLists::mean`). `flags`
+/// Steps 1–4 for every unit of the run (`span`: `age_span(prm)`): the leader ages; the incentive
+/// `inc`, the expectation and the gap `gaps` from the neighbours' mean performance `nbr`
+/// (`NeighbourLists::mean`). `flags`
 /// gets `BUSY` for a unit with a process under way, a mandate or pilot that could reach it, or a
 /// need that passed the threshold (step 5, before its draw); the process word of any other unit
 /// ticks, all that `step_process` would do. It gets `LEAVES` where the leader retires or ends a
@@ -570,6 +567,7 @@ pub fn step_common(
     m: &Model,
     prm: &Params,
     pre: &Prelude,
+    span: Recip,
     run: &mut RunMut,
     nbr: &[u32],
     inc: &mut [u32],
@@ -588,7 +586,7 @@ pub fn step_common(
         age[i] = a;
         tenure[i] = te;
         // 2–4. Incentive, expectation, gap.
-        let ic = incentive(prm, pre.age_span, ambition[i], a);
+        let ic = incentive(prm, span, ambition[i], a);
         let ei = expectation(prm, e[i], nbr[i], pre.ex_p);
         e[i] = ei;
         let g = gap(prm, p[i], ei, nbr[i]);
