@@ -120,10 +120,10 @@ struct Layout {
     w_sigmoid: u32,
     // scratch segments
     s_nbr_p: u32,
-    s_score: u32,
     s_prelude: u32,
     _pad0: u32,
     _pad1: u32,
+    _pad2: u32,
 }
 
 struct RunSlot {
@@ -145,7 +145,8 @@ struct Prelude {
 @group(0) @binding(4) var<storage, read> runs: array<RunSlot>;
 @group(0) @binding(5) var<storage, read_write> scratch: array<u32>;
 @group(0) @binding(6) var<storage, read_write> agg: array<atomic<u32>>;
-// Recognition work space per run: [count, candidates (units·innovations), picks in rank order].
+// Work lists per run: recognition's [count, candidates (units·innovations), picks in rank order],
+// then the leaving leaders' [count, units] (each unit i as 2i + promoted, see leave_base).
 @group(0) @binding(7) var<storage, read_write> recog: array<atomic<u32>>;
 
 // The run this invocation works on: index in the chunk, parameter point, random key.
@@ -615,8 +616,9 @@ fn template_variant(m: u32) -> u32 {
 }
 
 // Rust twin: model::rules::step_process (steps 1–10 for unit i; writes only unit i's slots, its
-// promotion score, and the month's rung attempts and failures straight to `agg`). The CPU takes
-// the same steps in three passes: step_common, step_process for the busy units, drift_all.
+// changes and sums to the month's record, and, when its leader leaves at step 11, its place on
+// the run's leaving list). The CPU takes the same steps in three passes: step_common,
+// step_process for the busy units, drift_all.
 fn step_unit(i: u32, t: u32) {
     // 1. Leader ages.
     let age = st[ui(L.c_age, i)] + 1u;
@@ -645,10 +647,13 @@ fn step_unit(i: u32, t: u32) {
             let md = params[PT].mandates[mi];
             let k = md.innov;
             let at = kat(k, i);
+            // The world's mask first: most units are never mandated, and need not read their depth.
+            if (world[L.w_mandate_mask + i] & (1u << mi)) == 0u || t < md.start || t > md.deadline
+                || t < params[PT].innov[k].available {
+                continue;
+            }
             let d = st[L.c_depth + at];
-            if (world[L.w_mandate_mask + i] & (1u << mi)) != 0u && t >= md.start && t <= md.deadline
-                && t >= params[PT].innov[k].available && d < md.depth
-                && chance(draw(KEY, i, 0u, sub(S_COMPLY, mi)), md.compliance) {
+            if d < md.depth && chance(draw(KEY, i, 0u, sub(S_COMPLY, mi)), md.compliance) {
                 b = pitch(b, ONE, l);
                 let flags = PR_MANDATED | with_required(md.depth);
                 if d == 0u {
@@ -788,7 +793,9 @@ fn step_unit(i: u32, t: u32) {
                         st[L.c_route + at] = proc_route(w0);
                         st[L.c_ad_leader + at] = st[ui(L.c_ambition, i)] | (st[ui(L.c_mu, i)] << 16u);
                         st[L.c_ad_extra + at] = ad_pack(inc, FATE_PENDING, proc_src_depth(w0));
+                        rec_add(t, rb + AG_BY_ROUTE + proc_route(w0), 1u);
                     }
+                    tally_rung(t, k, i, j);
                     let q = st[L.c_quality + at];
                     let plb = rung_reached(i, k, j, q, u, p, l, b, t);
                     p = plb.x;
@@ -810,136 +817,191 @@ fn step_unit(i: u32, t: u32) {
         }
     }
     st[ui(L.c_proc, i)] = w;
+    tally_moved(t, w0, w);
     // 10. Drift.
     let plb = drift(p, l, b);
     st[ui(L.c_p, i)] = plb.x;
     st[ui(L.c_l, i)] = plb.y;
     st[ui(L.c_b, i)] = plb.z;
-    scratch[L.s_score + R * L.units + i] = bitcast<u32>(score(plb.x, st[ui(L.c_p0, i)], st[ui(L.c_credit, i)], plb.y));
+    // The month's sums, as they stand unless the leader leaves (phase C adds the difference).
+    let gb = params[PT].n_innov * AG_PER_INNOV;
+    add_split(t, gb + AG_SUM_P, plb.x);
+    add_split(t, gb + AG_SUM_E, e);
+    add_split(t, gb + AG_SUM_L, plb.y);
+    add_split(t, gb + AG_SUM_I, inc);
+    add_split(t, gb + AG_SUM_B, plb.z);
+    // 11, its condition: a leader who retires or ends a term is ranked and replaced in phase C.
+    if age >= params[PT].age_retire || tenure >= params[PT].term {
+        let lb = leave_base();
+        let slot = atomicAdd(&recog[lb], 1u);
+        atomicStore(&recog[lb + 1u + slot], 2u * i);
+    }
 }
 
-// Rust twin: model::rules::tournament_unit (step 11 for unit i, then its record; the CPU keeps
-// the record in model::rules::Tally).
-fn tournament_unit(i: u32, t: u32) {
+// Rust twin: model::rules::tournament_unit (step 11's ranking, for a leaving leader not retiring:
+// whether unit i is promoted). Phase C1 only reads; phase C2 applies, so that every ranking sees
+// its peers' scores as phase B left them.
+fn tournament_rank(i: u32) -> bool {
+    let grp = world[L.w_group + i];
+    let ga = world[L.w_group_start + grp];
+    let gb = world[L.w_group_start + grp + 1u];
+    let mine = score(st[ui(L.c_p, i)], st[ui(L.c_p0, i)], st[ui(L.c_credit, i)], st[ui(L.c_l, i)]);
+    var higher = 0u;
+    for (var x = ga; x < gb; x++) {
+        let j = world[L.w_group_members + x];
+        let sj = score(st[ui(L.c_p, j)], st[ui(L.c_p0, j)], st[ui(L.c_credit, j)], st[ui(L.c_l, j)]);
+        if sj > mine || (sj == mine && j < i) {
+            higher += 1u;
+        }
+    }
+    return higher * ONE < params[PT].rho * (gb - ga);
+}
+
+// Rust twin: model::rules::tournament_unit (step 11 for a leaving leader of unit i, ranked by
+// tournament_rank; what the leaving changes in the month's record)
+fn tournament_unit(i: u32, promoted: bool, t: u32) {
     let retire = st[ui(L.c_age, i)] >= params[PT].age_retire;
-    let term_end = st[ui(L.c_tenure, i)] >= params[PT].term;
-    if retire || term_end {
-        var replace = retire;
-        var promoted = false;
-        let grp = world[L.w_group + i];
-        let ga = world[L.w_group_start + grp];
-        let gb = world[L.w_group_start + grp + 1u];
-        let len = gb - ga;
-        if !retire {
-            let mine = bitcast<i32>(scratch[L.s_score + R * L.units + i]);
-            var higher = 0u;
+    let replace = retire || promoted;
+    let grp = world[L.w_group + i];
+    let ga = world[L.w_group_start + grp];
+    let gb = world[L.w_group_start + grp + 1u];
+    let len = gb - ga;
+    // (v2) The leaders who adopted in this term learn their fate at this first ranking.
+    var fate = FATE_NOT_PROMOTED;
+    if retire {
+        fate = FATE_RETIRED;
+    } else if promoted {
+        fate = FATE_PROMOTED;
+    }
+    for (var k = 0u; k < params[PT].n_innov; k++) {
+        let at = kat(k, i);
+        if st[L.c_adopt_month + at] != NEVER && ad_fate(st[L.c_ad_extra + at]) == FATE_PENDING {
+            st[L.c_ad_extra + at] = ad_with_fate(st[L.c_ad_extra + at], fate);
+        }
+    }
+    let p = st[ui(L.c_p, i)];
+    st[ui(L.c_tenure, i)] = 0u;
+    st[ui(L.c_credit, i)] = 0u;
+    st[ui(L.c_p0, i)] = p;
+    if replace {
+        let g = params[PT].n_innov * AG_PER_INNOV;
+        sub_split(t, g + AG_SUM_I, incentive(st[ui(L.c_ambition, i)], st[ui(L.c_age, i)]));
+        sub_split(t, g + AG_SUM_B, st[ui(L.c_b, i)]);
+        st[ui(L.c_age, i)] = uniform_int(draw(KEY, i, t, S_LEADER_AGE), params[PT].appoint_lo, params[PT].appoint_hi);
+        st[ui(L.c_ambition, i)] = uniform_q(draw(KEY, i, t, S_LEADER_AMBITION), params[PT].ambition_lo, params[PT].ambition_hi);
+        st[ui(L.c_mu, i)] = uniform_q(draw(KEY, i, t, S_LEADER_PUBLICITY), params[PT].mu_lo, params[PT].mu_hi);
+        st[ui(L.c_b, i)] -= mul_q(st[ui(L.c_b, i)], params[PT].b_loss);
+        add_split(t, g + AG_SUM_I, incentive(st[ui(L.c_ambition, i)], st[ui(L.c_age, i)]));
+        add_split(t, g + AG_SUM_B, st[ui(L.c_b, i)]);
+        let transfer = len > 1u && chance(draw(KEY, i, t, S_TRANSFER), params[PT].p_transfer);
+        var from_ = NEVER;
+        if transfer {
+            // A random peer other than i: pick among the other len-1 members.
+            let pick = draw(KEY, i, t, S_TRANSFER_PEER) % (len - 1u);
+            var pos = 0u;
             for (var x = ga; x < gb; x++) {
-                let j = world[L.w_group_members + x];
-                let sj = bitcast<i32>(scratch[L.s_score + R * L.units + j]);
-                if sj > mine || (sj == mine && j < i) {
-                    higher += 1u;
+                if world[L.w_group_members + x] == i {
+                    pos = x - ga;
+                    break;
                 }
             }
-            promoted = higher * ONE < params[PT].rho * len;
-            replace = promoted;
-        }
-        // (v2) The leaders who adopted in this term learn their fate at this first ranking.
-        var fate = FATE_NOT_PROMOTED;
-        if retire {
-            fate = FATE_RETIRED;
-        } else if promoted {
-            fate = FATE_PROMOTED;
+            from_ = world[L.w_group_members + ga + pick + select(0u, 1u, pick >= pos)];
         }
         for (var k = 0u; k < params[PT].n_innov; k++) {
             let at = kat(k, i);
-            if st[L.c_adopt_month + at] != NEVER && ad_fate(st[L.c_ad_extra + at]) == FATE_PENDING {
-                st[L.c_ad_extra + at] = ad_with_fate(st[L.c_ad_extra + at], fate);
+            if from_ != NEVER && adopted_before(k, from_, t) {
+                st[L.c_know_q + at] = st[L.c_quality + kat(k, from_)];
+                st[L.c_know_v + at] = st[L.c_variant + kat(k, from_)];
+                st[L.c_know_d + at] = depth_before(k, from_, t);
+            } else {
+                st[L.c_know_q + at] = 0u;
+                st[L.c_know_v + at] = 0u;
+                st[L.c_know_d + at] = 0u;
             }
         }
-        let p = st[ui(L.c_p, i)];
-        st[ui(L.c_tenure, i)] = 0u;
-        st[ui(L.c_credit, i)] = 0u;
-        st[ui(L.c_p0, i)] = p;
-        if replace {
-            st[ui(L.c_age, i)] = uniform_int(draw(KEY, i, t, S_LEADER_AGE), params[PT].appoint_lo, params[PT].appoint_hi);
-            st[ui(L.c_ambition, i)] = uniform_q(draw(KEY, i, t, S_LEADER_AMBITION), params[PT].ambition_lo, params[PT].ambition_hi);
-            st[ui(L.c_mu, i)] = uniform_q(draw(KEY, i, t, S_LEADER_PUBLICITY), params[PT].mu_lo, params[PT].mu_hi);
-            st[ui(L.c_b, i)] -= mul_q(st[ui(L.c_b, i)], params[PT].b_loss);
-            let transfer = len > 1u && chance(draw(KEY, i, t, S_TRANSFER), params[PT].p_transfer);
-            var from_ = NEVER;
-            if transfer {
-                // A random peer other than i: pick among the other len-1 members.
-                let pick = draw(KEY, i, t, S_TRANSFER_PEER) % (len - 1u);
-                var pos = 0u;
-                for (var x = ga; x < gb; x++) {
-                    if world[L.w_group_members + x] == i {
-                        pos = x - ga;
-                        break;
-                    }
-                }
-                from_ = world[L.w_group_members + ga + pick + select(0u, 1u, pick >= pos)];
-            }
-            for (var k = 0u; k < params[PT].n_innov; k++) {
-                let at = kat(k, i);
-                if from_ != NEVER && adopted_before(k, from_, t) {
-                    st[L.c_know_q + at] = st[L.c_quality + kat(k, from_)];
-                    st[L.c_know_v + at] = st[L.c_variant + kat(k, from_)];
-                    st[L.c_know_d + at] = depth_before(k, from_, t);
-                } else {
-                    st[L.c_know_q + at] = 0u;
-                    st[L.c_know_v + at] = 0u;
-                    st[L.c_know_d + at] = 0u;
-                }
-            }
-            let w = st[ui(L.c_proc, i)];
-            let dropped = proc_stage(w) != ST_IDLE && chance(draw(KEY, i, t, S_DROP), params[PT].p_drop);
-            if dropped {
-                st[ui(L.c_proc, i)] = 0u;
-            }
-        }
-        if promoted {
-            rec_add(t, params[PT].n_innov * AG_PER_INNOV + AG_PROMOTIONS, 1u);
+        let w = st[ui(L.c_proc, i)];
+        let dropped = proc_stage(w) != ST_IDLE && chance(draw(KEY, i, t, S_DROP), params[PT].p_drop);
+        if dropped {
+            st[ui(L.c_proc, i)] = 0u;
+            tally_moved(t, w, 0u);
         }
     }
-    record_unit(i, t);
+    if promoted {
+        rec_add(t, params[PT].n_innov * AG_PER_INNOV + AG_PROMOTIONS, 1u);
+    }
 }
 
-// Rust twin: model::rules::Tally (integer atomics: the order of additions cannot matter; the CPU
-// keeps the counts from changes and sums the columns).
-fn record_unit(i: u32, t: u32) {
-    let kn = params[PT].n_innov;
-    let level = world[L.w_level + i];
-    for (var k = 0u; k < kn; k++) {
-        let at = kat(k, i);
-        let base = k * AG_PER_INNOV;
-        let d = st[L.c_depth + at];
-        if d >= 1u {
-            rec_add(t, base + AG_ADOPTERS, 1u);
-            if level < MAX_LEVELS {
-                rec_add(t, base + AG_BY_LEVEL + level, 1u);
-            }
-            if st[L.c_adopt_month + at] == t {
-                rec_add(t, base + AG_BY_ROUTE + st[L.c_route + at], 1u);
-            }
-            rec_add(t, base + AG_DEPTH + d - 1u, 1u);
-            if d == params[PT].innov[k].rungs {
-                rec_add(t, base + AG_COMPLETE, 1u);
-            }
+// ---- The month record (Rust twin: model::rules::Tally). ----
+// The counts of units by stage and by depth are kept from changes, as on the CPU: phase B and C
+// add each change to the month's record, k_tally_start adds the counts of the state a chunk
+// starts from to its first month, and k_levels turns the changes into counts (month t's count is
+// the sum of the changes up to t). The sums of P, E, L, I and B are added in phase B from the
+// values it holds, and phase C adds what a leader's leaving changes. Integer atomics on u32
+// wrap, so a month's change may be "negative"; only the finished counts are read.
+
+// Rust twin: model::agg::is_level
+fn is_level(w: u32, kn: u32) -> bool {
+    if w >= kn * AG_PER_INNOV {
+        return w == kn * AG_PER_INNOV + AG_IDLE;
+    }
+    let o = w % AG_PER_INNOV;
+    return o < AG_BY_ROUTE || (o >= AG_BY_STAGE && o <= AG_COMPLETE);
+}
+
+// Where a unit with process word w is counted: its stage of its innovation, or idle.
+// Rust twin: model::rules::Tally::stage_slot
+fn stage_slot(w: u32) -> u32 {
+    let s = proc_stage(w);
+    if s == ST_IDLE {
+        return params[PT].n_innov * AG_PER_INNOV + AG_IDLE;
+    }
+    return proc_innov(w) * AG_PER_INNOV + AG_BY_STAGE + s - 1u;
+}
+
+// A unit's process word went from w0 to w.
+// Rust twin: model::rules::Tally::moved
+fn tally_moved(t: u32, w0: u32, w: u32) {
+    if ((w0 ^ w) & 0x3fu) != 0u {
+        rec_add(t, stage_slot(w0), 0xffffffffu);
+        rec_add(t, stage_slot(w), 1u);
+    }
+}
+
+// Unit i reached rung j of innovation k (from depth j − 1).
+// Rust twin: model::rules::Tally::rung
+fn tally_rung(t: u32, k: u32, i: u32, j: u32) {
+    let base = k * AG_PER_INNOV;
+    if j == 1u {
+        rec_add(t, base + AG_ADOPTERS, 1u);
+        let level = world[L.w_level + i];
+        if level < MAX_LEVELS {
+            rec_add(t, base + AG_BY_LEVEL + level, 1u);
+        }
+    } else {
+        rec_add(t, base + AG_DEPTH + j - 2u, 0xffffffffu);
+    }
+    rec_add(t, base + AG_DEPTH + j - 1u, 1u);
+    if j == params[PT].innov[k].rungs {
+        rec_add(t, base + AG_COMPLETE, 1u);
+    }
+}
+
+// Unit i's counts in the state a chunk starts from, added to month t.
+// Rust twin: model::rules::Tally::of
+fn tally_unit(i: u32, t: u32) {
+    rec_add(t, stage_slot(st[ui(L.c_proc, i)]), 1u);
+    for (var k = 0u; k < params[PT].n_innov; k++) {
+        let d = st[L.c_depth + kat(k, i)];
+        for (var j = 1u; j <= d; j++) {
+            tally_rung(t, k, i, j);
         }
     }
-    let w = st[ui(L.c_proc, i)];
-    let s = proc_stage(w);
-    let g = kn * AG_PER_INNOV;
-    if s == ST_IDLE {
-        rec_add(t, g + AG_IDLE, 1u);
-    } else {
-        rec_add(t, proc_innov(w) * AG_PER_INNOV + AG_BY_STAGE + s - 1u, 1u);
-    }
-    add_split(t, g + AG_SUM_P, st[ui(L.c_p, i)]);
-    add_split(t, g + AG_SUM_E, st[ui(L.c_e, i)]);
-    add_split(t, g + AG_SUM_L, st[ui(L.c_l, i)]);
-    add_split(t, g + AG_SUM_I, incentive(st[ui(L.c_ambition, i)], st[ui(L.c_age, i)]));
-    add_split(t, g + AG_SUM_B, st[ui(L.c_b, i)]);
+}
+
+// Take value v back out of a split sum (wrapping: the month's total comes out exact).
+fn sub_split(t: u32, w: u32, v: u32) {
+    rec_add(t, w, 0u - (v & 255u));
+    rec_add(t, w + 1u, 0u - (v >> 8u));
 }
 
 // Rust twin: model::rules::ranks_before
@@ -955,7 +1017,12 @@ fn recognises(t: u32) -> bool {
 
 // First word of this run's recognition work space.
 fn recog_base() -> u32 {
-    return R * (1u + 2u * L.units * L.innov);
+    return R * (2u + 2u * L.units * L.innov + L.units);
+}
+
+// This run's list of leaving leaders, after its recognition space: a count, then the units.
+fn leave_base() -> u32 {
+    return recog_base() + 1u + 2u * L.units * L.innov;
 }
 
 // Part 1 of recognise_run's selection (per unit): list unit i's candidates of the window (the
@@ -1064,6 +1131,7 @@ fn k_prelude(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgro
     }
     scratch[b + 9u] = pre.ex_p;
     atomicStore(&recog[recog_base()], 0u);
+    atomicStore(&recog[leave_base()], 0u);
 }
 
 // Phase A, per unit.
@@ -1078,30 +1146,9 @@ fn k_neighbour(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
     scratch[L.s_nbr_p + idx] = neighbour_mean(i);
 }
 
-// Phase B, per unit.
-@compute @workgroup_size(64)
-fn k_step(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let idx = flat(gid, nwg);
-    if idx >= L.runs * L.units {
-        return;
-    }
-    set_run(idx / L.units);
-    load_prelude();
-    step_unit(idx % L.units, L.month);
-}
-
-// Phase C, per unit. Barriers need uniform control flow: no early return here.
-@compute @workgroup_size(64)
-fn k_tournament(
-    @builtin(global_invocation_id) gid: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
-    @builtin(workgroup_id) wid: vec3<u32>,
-    @builtin(local_invocation_index) lid: u32,
-) {
-    let idx = flat(gid, nwg);
-    let total = L.runs * L.units;
-    // First run this workgroup touches; with at least WG units a run spans it at most twice.
-    let run0 = ((wid.x + wid.y * nwg.x) * WG) / L.units;
+// The month's record is first summed per workgroup in `wrec`; these open and close that.
+// Barriers need uniform control flow: a kernel that calls them has no early return.
+fn wrec_open(lid: u32) {
     WG_SUM = L.units >= WG && L.rec_len <= MAX_REC;
     if WG_SUM {
         for (var j = lid; j < 2u * MAX_REC; j += WG) {
@@ -1109,11 +1156,10 @@ fn k_tournament(
         }
     }
     workgroupBarrier();
-    if idx < total {
-        set_run(idx / L.units);
-        WG_SLOT = R - run0;
-        tournament_unit(idx % L.units, L.month);
-    }
+}
+
+// run0: the first run this workgroup touches; with at least WG units a run spans it at most twice.
+fn wrec_close(lid: u32, run0: u32) {
     workgroupBarrier();
     if WG_SUM {
         for (var j = lid; j < 2u * L.rec_len; j += WG) {
@@ -1123,6 +1169,98 @@ fn k_tournament(
                 atomicAdd(&agg[(r * L.months + L.month - 1u) * L.rec_len + j % L.rec_len], v);
             }
         }
+    }
+}
+
+// Phase B, per unit: steps 1–10, and the month's record as they leave it.
+@compute @workgroup_size(64)
+fn k_step(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let idx = flat(gid, nwg);
+    let run0 = ((wid.x + wid.y * nwg.x) * WG) / L.units;
+    wrec_open(lid);
+    if idx < L.runs * L.units {
+        set_run(idx / L.units);
+        WG_SLOT = R - run0;
+        load_prelude();
+        step_unit(idx % L.units, L.month);
+    }
+    wrec_close(lid, run0);
+}
+
+// The leaving leader in slot `slot` of run r's list (phases C1 and C2), or NEVER.
+fn leaving(r: u32, slot: u32) -> u32 {
+    set_run(r);
+    let lb = leave_base();
+    if slot >= atomicLoad(&recog[lb]) {
+        return NEVER;
+    }
+    return atomicLoad(&recog[lb + 1u + slot]);
+}
+
+// Phase C1, per slot of the leaving list: rank the leaders at a term's end.
+@compute @workgroup_size(64)
+fn k_rank(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let idx = flat(gid, nwg);
+    if idx >= L.runs * L.units {
+        return;
+    }
+    let slot = idx % L.units;
+    let e = leaving(idx / L.units, slot);
+    if e == NEVER {
+        return;
+    }
+    let i = e >> 1u;
+    if st[ui(L.c_age, i)] < params[PT].age_retire && tournament_rank(i) {
+        atomicStore(&recog[leave_base() + 1u + slot], e | 1u);
+    }
+}
+
+// Phase C2, per slot of the leaving list: the leaders leave.
+@compute @workgroup_size(64)
+fn k_tournament(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let idx = flat(gid, nwg);
+    if idx >= L.runs * L.units {
+        return;
+    }
+    let e = leaving(idx / L.units, idx % L.units);
+    if e == NEVER {
+        return;
+    }
+    tournament_unit(e >> 1u, (e & 1u) != 0u, L.month);
+}
+
+// Before a chunk's first month, per unit: the counts of the state it starts from.
+@compute @workgroup_size(64)
+fn k_tally_start(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let idx = flat(gid, nwg);
+    if idx >= L.runs * L.units {
+        return;
+    }
+    set_run(idx / L.units);
+    tally_unit(idx % L.units, 1u);
+}
+
+// After a chunk's last month, per run and record word: a count's changes become the count.
+@compute @workgroup_size(64)
+fn k_levels(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let idx = flat(gid, nwg);
+    if idx >= L.runs * L.rec_len {
+        return;
+    }
+    set_run(idx / L.rec_len);
+    let w = idx % L.rec_len;
+    if !is_level(w, L.innov) {
+        return;
+    }
+    var sum = 0u;
+    for (var t = 1u; t <= L.months; t++) {
+        sum += atomicLoad(&agg[rec_at(t) + w]);
+        atomicStore(&agg[rec_at(t) + w], sum);
     }
 }
 

@@ -131,8 +131,7 @@ pub fn bench(a: &BenchArgs) -> Result<BenchResult> {
     let step = time_batch(be.as_ref(), &model, &prm, &ids, months, a.reps)?;
     let units = model.world.len();
     let agent_months_per_second = (units as f64 * ids.len() as f64 * months as f64) / step;
-    let mean_degree = model.world.nbr.len() as f64 / units.max(1) as f64;
-    let bytes = bytes_per_agent_month(units, sc.spec.innovation.len(), mean_degree);
+    let bytes = bytes_per_agent_month(units, sc.spec.innovation.len());
     let bandwidth_gbs = if a.bandwidth_gbs > 0.0 {
         a.bandwidth_gbs
     } else {

@@ -42,6 +42,18 @@ pub const fn global_base(k: usize) -> usize {
     PER_INNOV * k
 }
 
+/// True for the words of a record of `k` innovations that count units in a state (adopters, by
+/// level, by stage, by depth, complete, idle), false for the flows of the month (new adoptions by
+/// route, rung attempts and failures, promotions, recognitions) and the sums. The GPU adds the
+/// changes of a count and sums them over the months at the end. WGSL twin: `is_level`.
+pub const fn is_level(w: usize, k: usize) -> bool {
+    if w >= global_base(k) {
+        return w == global_base(k) + IDLE;
+    }
+    let o = w % PER_INNOV;
+    o < BY_ROUTE || (o >= BY_STAGE && o <= COMPLETE)
+}
+
 /// Add a column of Q16 values to a split sum at `at`. WGSL twin: `add_split`, one value at a
 /// time (atomics).
 #[inline]
@@ -54,4 +66,28 @@ pub fn add_split_column(rec: &mut [u32], at: usize, col: &[u32]) {
 /// The exact sum held in a split sum.
 pub fn split_sum(rec: &[u32], at: usize) -> u64 {
     rec[at] as u64 + 256 * rec[at + 1] as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The counts of units in a state are levels; the month's flows and the sums are not.
+    #[test]
+    fn levels_are_the_counts_of_units_in_a_state() {
+        let k = 3;
+        for i in 0..k {
+            let b = i * PER_INNOV;
+            let levels: Vec<usize> = (ADOPTERS..BY_ROUTE).chain(BY_STAGE..=COMPLETE).map(|o| b + o).collect();
+            for w in b..b + PER_INNOV {
+                assert_eq!(is_level(w, k), levels.contains(&w), "word {w}");
+            }
+            assert!(!is_level(b + BY_ROUTE + 7, k) && !is_level(b + RUNG_ATTEMPTS, k) && !is_level(b + RUNG_FAILURES, k));
+        }
+        let g = global_base(k);
+        assert!(is_level(g + IDLE, k));
+        for o in [SUM_P, SUM_P + 1, SUM_E, SUM_L, SUM_I, SUM_B + 1, PROMOTIONS, RECOGNITIONS] {
+            assert!(!is_level(g + o, k), "global word {o}");
+        }
+    }
 }

@@ -606,8 +606,8 @@ pub fn step_common(
 /// Steps 5–9 and 13 for a `BUSY` unit i, after `step_common` gave its incentive `inc` and gap
 /// `g`: the levers from above, then the stage of its process. Writes only unit i's own slots and the
 /// rung attempt and failure counters of the month's record `rec`. WGSL twin: `step_unit`, which
-/// takes steps 1–10 in one function and also writes the unit's promotion score (the CPU scores
-/// only the groups that rank this month, `rank_scores`).
+/// takes steps 1–10 in one function, adds the unit's changes and sums to the month's record, and
+/// puts a leaving leader on its run's list for phase C.
 pub fn step_process<T: Tracer>(
     m: &Model,
     prm: &Params,
@@ -973,8 +973,9 @@ pub fn rank_scores(
 
 /// Step 11 for unit i (phase C): term end, retirement, promotion by peer rank, replacement. A
 /// new leader's incentive replaces `inc[i]` (`span`: `age_span(prm)`); `scores` are those of
-/// `rank_scores`, in group order. The twin reads every unit's score by unit and also adds unit
-/// i's end-of-month state to the month's record; on the CPU, `Tally` keeps it.
+/// `rank_scores`, in group order. On the GPU this is two kernels over the run's list of leaving
+/// leaders, so that every ranking sees its peers as phase B left them. The ranking, reading only:
+/// WGSL twin: `tournament_rank`. The rest, with what the leaving changes in the month's record:
 /// WGSL twin: `tournament_unit`.
 #[inline]
 pub fn tournament_unit<T: Tracer>(
@@ -1098,15 +1099,17 @@ pub fn tournament_unit<T: Tracer>(
 /// The month record's counts of state (adopters, by level, by depth, complete, units by stage
 /// and idle), kept from the changes as the month goes rather than by counting every unit each
 /// month, and the sums of P, E, L, I and B taken column by column. The counts live in a record's
-/// layout (`agg`); the other words stay 0. WGSL twin: `record_unit`, which adds every unit's
-/// state with atomics (integer sums: the same record).
+/// layout (`agg`); the other words stay 0. The GPU keeps them the same way, with atomics
+/// (integer sums: the same record): phases B and C add each change to the month's record,
+/// `k_tally_start` the counts a chunk starts from, and `k_levels` turns the changes into counts
+/// after the last month (`agg::is_level` says which words are counts).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
     counts: Vec<u32>,
 }
 
 impl Tally {
-    /// The counts of `run`'s state as it stands.
+    /// The counts of `run`'s state as it stands. WGSL twin: `tally_unit` (per unit).
     pub fn of(m: &Model, prm: &Params, run: &RunMut) -> Self {
         let (n, kn) = (prm.n_units as usize, prm.n_innov as usize);
         let mut tally = Tally {
@@ -1124,6 +1127,7 @@ impl Tally {
     }
 
     /// Where a unit with process word `w` is counted: its stage of its innovation, or idle.
+    /// WGSL twin: `stage_slot`.
     #[inline(always)]
     fn stage_slot(kn: usize, w: u32) -> usize {
         match process::stage(w) {
@@ -1132,7 +1136,7 @@ impl Tally {
         }
     }
 
-    /// A unit's process word went from `w0` to `w`.
+    /// A unit's process word went from `w0` to `w`. WGSL twin: `tally_moved`.
     #[inline(always)]
     pub fn moved(&mut self, kn: usize, w0: u32, w: u32) {
         if (w0 ^ w) & 0x3F != 0 {
@@ -1141,7 +1145,7 @@ impl Tally {
         }
     }
 
-    /// Unit i reached rung j of innovation k (from depth j − 1).
+    /// Unit i reached rung j of innovation k (from depth j − 1). WGSL twin: `tally_rung`.
     #[inline]
     pub fn rung(&mut self, m: &Model, prm: &Params, k: usize, i: usize, j: u32) {
         let base = k * agg::PER_INNOV;

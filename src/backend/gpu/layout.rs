@@ -35,9 +35,8 @@ pub struct GpuLayout {
     /// group_start, group_members, mandate_mask, pilot_mask, sigmoid.
     pub world: [u32; 12],
     pub s_nbr_p: u32,
-    pub s_score: u32,
     pub s_prelude: u32,
-    pub _pad: [u32; 2],
+    pub _pad: [u32; 3],
 }
 
 /// The world, lever masks and logistic table in one word array, with segment offsets.
@@ -97,7 +96,7 @@ pub struct RunBytes {
     pub state: u64,
     pub scratch: u64,
     pub agg: u64,
-    /// Recognition work space: a count, the candidates and the picks.
+    /// Work lists: recognition's count, candidates and picks; the leaving leaders' count and units.
     pub recog: u64,
 }
 
@@ -106,9 +105,9 @@ impl RunBytes {
         let (n, k) = (units as u64, innov as u64);
         RunBytes {
             state: 4 * (n * (UNIT_COLUMNS as u64 + (INNOV_COLUMNS + RUNG_COLUMNS * RUNG_WORDS) as u64 * k) + RUN_COLUMNS as u64 * k),
-            scratch: 4 * (2 * n + PRE_LEN as u64),
+            scratch: 4 * (n + PRE_LEN as u64),
             agg: 4 * months as u64 * agg::record_len(innov) as u64,
-            recog: 4 * (1 + 2 * n * k),
+            recog: 4 * (2 + 2 * n * k + n),
         }
     }
     /// The largest of the four (the one that decides how many runs fit in a buffer).
@@ -127,22 +126,68 @@ pub fn shapes_agree(params: &[Params], units: usize, innov: usize) -> bool {
     params.iter().all(|p| p.n_units as usize == units && p.n_innov as usize == innov)
 }
 
-/// Bytes one agent-month must move at the least, by the count documented in `pioneer bench`:
-/// every unit column read and written once, every innovation column read once, the P and the
-/// adoption month of each neighbour read once, the scratch words (neighbour mean, score)
-/// written and read once, and the run's record words shared over its units.
-pub fn bytes_per_agent_month(units: usize, innov: usize, mean_degree: f64) -> f64 {
-    let k = innov as f64;
-    let state = (UNIT_COLUMNS as f64 * 2.0 + INNOV_COLUMNS as f64 * k) * 4.0;
-    let neighbours = mean_degree * (1.0 + k) * 4.0;
-    let scratch = 2.0 * 2.0 * 4.0;
-    let record = agg::record_len(innov) as f64 * 4.0 / units.max(1) as f64;
-    state + neighbours + scratch + record
+/// Unit columns phase B reads every month (age, tenure, ambition, θ, P, E, L, B, process word)
+/// and writes (age, tenure, E, P, L, B, process word), besides the neighbour mean it reads.
+pub const STEP_READS: usize = 9;
+pub const STEP_WRITES: usize = 7;
+
+/// What one agent-month moves to and from device memory in the common month: its process idle
+/// or waiting, its leader staying. Each item is (what, bytes). The rule of the count:
+/// - a unit's own words count once each way in each phase that touches them;
+/// - a neighbour's P is read from the cache: a run's P column (4 bytes a unit, 13 KB for the
+///   china world) is read once by phase A's gathers, which fall on nearby lines in both the china
+///   and grid orderings; the world's lists are shared by every run and stay cached;
+/// - a run's own words (its prelude, its list counts, its month's record, written once) are
+///   shared by its units.
+///
+/// Events move more: a stage change reads the innovation columns it needs, a rung reached writes
+/// them, a leaving leader (1 in 60 a month or fewer) is ranked and replaced in phase C. They are
+/// not in the floor's count; `docs/performance.md` itemises them.
+pub fn traffic(units: usize, innov: usize) -> [(&'static str, f64); 4] {
+    let n = units.max(1) as f64;
+    [
+        (
+            "phase A: the run's P column through the neighbour gathers, the mean written",
+            4.0 + 4.0,
+        ),
+        (
+            "phase B: unit words read and written, the mean read",
+            ((STEP_READS + STEP_WRITES) * 4 + 4) as f64,
+        ),
+        (
+            "the run's prelude and list counts, shared by its units",
+            ((2 * PRE_LEN + 4) * 4) as f64 / n,
+        ),
+        (
+            "the run's month record, written once, shared by its units",
+            agg::record_len(innov) as f64 * 4.0 / n,
+        ),
+    ]
+}
+
+/// Bytes one agent-month moves at the least: the sum of `traffic`, which `pioneer bench` divides
+/// into the bandwidth for its floor.
+pub fn bytes_per_agent_month(units: usize, innov: usize) -> f64 {
+    traffic(units, innov).iter().map(|(_, b)| b).sum()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The floor's count is the sum of its items; the run's own words are shared by its units,
+    /// so a bigger world moves fewer bytes per agent-month; the china baseline (3,208 units, one
+    /// innovation) stays within issue 12's 100 bytes.
+    #[test]
+    fn traffic_sums_its_items_and_shares_the_runs_words() {
+        let items = traffic(3208, 1);
+        let sum: f64 = items.iter().map(|(_, b)| b).sum();
+        assert_eq!(bytes_per_agent_month(3208, 1), sum);
+        assert!(sum <= 100.0, "{sum}");
+        assert!(bytes_per_agent_month(100, 1) > bytes_per_agent_month(10_000, 1));
+        assert!(bytes_per_agent_month(3208, 8) > bytes_per_agent_month(3208, 1));
+        assert!(items.iter().all(|(what, b)| !what.is_empty() && *b > 0.0));
+    }
 
     /// The column counts used for chunking and the bandwidth floor, and the `c_*` fields of the
     /// shader's `struct Layout`, follow `BatchState::columns()` — the one list of columns.

@@ -11,7 +11,7 @@ use crate::model::agg;
 use crate::model::params::Params;
 use crate::model::{Model, RunId};
 use crate::state::BatchState;
-use layout::{pack_state, pack_world, shapes_agree, unpack_state, PRE_LEN};
+use layout::{pack_state, pack_world, shapes_agree, unpack_state};
 use std::sync::{Arc, Mutex};
 use wgpu::util::DeviceExt;
 
@@ -30,16 +30,24 @@ pub const SHADER_SOURCE: &str = concat!(
 pub const WORKGROUP: u32 = 64;
 /// Months encoded per command buffer; the host waits for a block only after queueing the next.
 const MONTHS_PER_SUBMIT: u32 = 12;
-/// The kernels, in the order they run within a month.
-pub const ENTRY_POINTS: [&str; 7] = [
+/// The kernels: those of a month in the order they run (phases 0, A, B, C1, C2, D1–D3), then
+/// the record's counts at a chunk's start and end.
+pub const ENTRY_POINTS: [&str; 10] = [
     "k_prelude",
     "k_neighbour",
     "k_step",
+    "k_rank",
     "k_tournament",
     "k_recog_collect",
     "k_recog_rank",
     "k_recognise",
+    "k_tally_start",
+    "k_levels",
 ];
+/// Indices in `ENTRY_POINTS`: the first of recognition's three phases, and the two record kernels.
+const RECOG_FIRST: usize = 5;
+const TALLY_START: usize = 8;
+const LEVELS: usize = 9;
 
 /// What to do when there is no adapter.
 pub const NO_ADAPTER_HELP: &str = "no GPU adapter found: install the Vulkan driver of your GPU, or the software \
@@ -430,9 +438,8 @@ impl Gpu {
             cols,
             world: world_offs,
             s_nbr_p: 0,
-            s_score: (r * n) as u32,
-            s_prelude: (2 * r * n) as u32,
-            _pad: [0; 2],
+            s_prelude: (r * n) as u32,
+            _pad: [0; 3],
         };
         let mut uniform = vec![0u8; stride * months as usize];
         for t in 1..=months {
@@ -443,7 +450,7 @@ impl Gpu {
         let run_words: Vec<u32> = runs.iter().flat_map(|id| [id.point, id.key]).collect();
         let state_bytes = words.len() as u64 * 4;
         let agg_bytes = (r * months as usize * rl) as u64 * 4;
-        let scratch_bytes = (2 * r * n + PRE_LEN * r) as u64 * 4;
+        let scratch_bytes = rb.scratch * r as u64;
         let recog_bytes = rb.recog * r as u64;
 
         let scopes = Scopes::push(&self.device);
@@ -524,6 +531,7 @@ impl Gpu {
         let per_run = self.groups(r as u64);
         let per_unit = self.groups((r * n) as u64);
         let per_slot = self.groups((r * n * k) as u64);
+        let per_word = self.groups((r * rl) as u64);
         let scopes = Scopes::push(&self.device);
         let mut pending: Option<(wgpu::SubmissionIndex, u32)> = None;
         let mut first = 1;
@@ -535,24 +543,26 @@ impl Gpu {
                     label: Some("months"),
                     timestamp_writes: None,
                 });
+                let pipes = &self.pipelines;
+                let dispatch = |pass: &mut wgpu::ComputePass, p: usize, (x, y): (u32, u32)| {
+                    pass.set_pipeline(&pipes[p]);
+                    pass.dispatch_workgroups(x, y, 1);
+                };
                 for t in first..=last {
                     pass.set_bind_group(0, &bind, &[(t - 1) * stride as u32]);
-                    let phases = [
-                        (0, per_run),
-                        (1, per_unit),
-                        (2, per_unit),
-                        (3, per_unit),
-                        (4, per_unit),
-                        (5, per_slot),
-                        (6, per_run),
-                    ];
-                    for (p, (x, y)) in phases {
-                        if (4..=6).contains(&p) && !recognises(t) {
+                    if t == 1 {
+                        dispatch(&mut pass, TALLY_START, per_unit);
+                    }
+                    let phases = [per_run, per_unit, per_unit, per_unit, per_unit, per_unit, per_slot, per_run];
+                    for (p, groups) in phases.into_iter().enumerate() {
+                        if p >= RECOG_FIRST && !recognises(t) {
                             continue;
                         }
-                        pass.set_pipeline(&self.pipelines[p]);
-                        pass.dispatch_workgroups(x, y, 1);
+                        dispatch(&mut pass, p, groups);
                     }
+                }
+                if last == months {
+                    dispatch(&mut pass, LEVELS, per_word);
                 }
             }
             if last == months {
