@@ -135,14 +135,14 @@ pub const STEP_WRITES: usize = 7;
 /// or waiting, its leader staying. Each item is (what, bytes). The rule of the count:
 /// - a unit's own words count once each way in each phase that touches them;
 /// - a neighbour's P is read from the cache: a run's P column (4 bytes a unit, 13 KB for the
-///   china world) is read once by phase A's gathers, which fall on nearby lines in both the china
-///   and grid orderings; the world's lists are shared by every run and stay cached;
+///   china world) stays in L2 while phase A gathers from it, so it is read from memory once; the
+///   world's lists are shared by every run and stay cached;
 /// - a run's own words (its prelude, its list counts, its month's record, written once) are
 ///   shared by its units.
 ///
 /// Events move more: a stage change reads the innovation columns it needs, a rung reached writes
-/// them, a leaving leader (1 in 60 a month or fewer) is ranked and replaced in phase C. They are
-/// not in the floor's count; `docs/performance.md` itemises them.
+/// them, a leaving leader (about 1 in 60 a month in the baseline) is ranked and replaced in
+/// phase C. They are not in the floor's count; `docs/performance.md` itemises them.
 pub fn traffic(units: usize, innov: usize) -> [(&'static str, f64); 4] {
     let n = units.max(1) as f64;
     [
