@@ -94,9 +94,7 @@ pub fn run_months<T: Tracer>(
         let pre = rules::prelude_run(prm, run, t);
         // Phase A and B in passes (see `rules::step_common`).
         rules::p_sixteenths(run.p, &mut p16);
-        for (i, slot) in nbr.iter_mut().enumerate() {
-            *slot = m.nbr_lists.mean(&p16, run.p, i);
-        }
+        m.nbr_lists.means(&p16, run.p, &mut nbr);
         rules::step_common(m, prm, &pre, span, run, &nbr, &mut inc, &mut gap, &mut flags);
         // The busy and the leaving units, in order, without a branch per unit.
         let (mut n_busy, mut n_leaving) = (0, 0);

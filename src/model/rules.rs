@@ -92,6 +92,8 @@ impl NeighbourLists {
         lists.start.push(0);
         for i in 0..n {
             let nb = w.neighbours(i);
+            // `means` reads p16 at these indices unchecked: they must be the world's units.
+            assert!(nb.iter().all(|&j| (j as usize) < n), "unit {i} has a neighbour outside the world");
             lists.idx.extend_from_slice(nb);
             let pad = nb.len().next_multiple_of(Self::WIDTH) - nb.len();
             lists.idx.extend(std::iter::repeat_n(n as u32, pad));
@@ -101,20 +103,31 @@ impl NeighbourLists {
         lists
     }
 
-    /// `neighbour_mean` for unit i, from `p16`: every unit's P/16 and a 0 after them.
-    #[inline(always)]
-    pub fn mean(&self, p16: &[u32], p: &[u32], i: usize) -> u32 {
-        let (a, b) = (self.start[i] as usize, self.start[i + 1] as usize);
-        if a == b {
-            return p[i];
-        }
-        let mut sum = 0u32;
-        for chunk in self.idx[a..b].chunks_exact(Self::WIDTH) {
-            for &j in chunk {
-                sum += p16[j as usize];
+    /// `neighbour_mean` of every unit into `out`, from `p16`: every unit's P/16 and a 0 after
+    /// them (`p_sixteenths`).
+    pub fn means(&self, p16: &[u32], p: &[u32], out: &mut [u32]) {
+        let n = self.count.len();
+        // Every index is at most n (n is the padding's), so this one check covers every gather.
+        assert!(
+            p16.len() == n + 1 && p.len() == n && out.len() == n,
+            "neighbour lists of another world"
+        );
+        for (i, slot) in out.iter_mut().enumerate() {
+            let (a, b) = (self.start[i] as usize, self.start[i + 1] as usize);
+            if a == b {
+                *slot = p[i];
+                continue;
             }
+            let mut sum = 0u32;
+            for chunk in self.idx[a..b].chunks_exact(Self::WIDTH) {
+                for &j in chunk {
+                    // SAFETY: `new` writes only the indices of the world's units (< n) and the
+                    // padding n, and p16 has n + 1 entries (asserted above).
+                    sum += unsafe { *p16.get_unchecked(j as usize) };
+                }
+            }
+            *slot = (self.count[i].divide(sum) << 4).min(ONE);
         }
-        (self.count[i].divide(sum) << 4).min(ONE)
     }
 }
 
