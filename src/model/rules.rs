@@ -50,7 +50,7 @@ pub fn prelude_run(prm: &Params, run: &RunMut, t: u32) -> Prelude {
 }
 
 /// Phase A (per unit): mean performance of the neighbours as of month t; own P without any.
-/// The CPU's month reads it from `NeighbourLists::mean`, the same integer.
+/// The CPU's month reads it from `NeighbourLists::means`, the same integer.
 /// WGSL twin: `neighbour_mean`.
 #[inline(always)]
 pub fn neighbour_mean(m: &Model, p: &[u32], i: usize) -> u32 {
@@ -131,7 +131,7 @@ impl NeighbourLists {
     }
 }
 
-/// `p16` for `NeighbourLists::mean`: P/16 of every unit of `p`, then a 0.
+/// `p16` for `NeighbourLists::means`: P/16 of every unit of `p`, then a 0.
 pub fn p_sixteenths(p: &[u32], p16: &mut Vec<u32>) {
     p16.clear();
     p16.extend(p.iter().map(|&v| v >> 4));
@@ -558,7 +558,7 @@ pub fn template_variant(prm: &Params, m: usize) -> u32 {
 
 // Phase B, steps 1–10 for each unit, is the WGSL twin `step_unit` (one thread per unit). The CPU
 // takes it in passes over the units, each unit's steps in the same order: the neighbour means
-// (`NeighbourLists::mean`) and `step_common` (steps 1–4) for every unit; `step_process` (steps
+// (`NeighbourLists::means`) and `step_common` (steps 1–4) for every unit; `step_process` (steps
 // 5–9 and 13) only for the `BUSY` units, the others' process words tick; and `drift_all` (step
 // 10) for every unit. Within phase B a unit reads only its own state and what other units had
 // before month t (their P through the neighbour mean, taken before any P changes, and their
@@ -571,7 +571,7 @@ pub const LEAVES: u8 = 2;
 
 /// Steps 1–4 for every unit of the run (`span`: `age_span(prm)`): the leader ages; the incentive
 /// `inc`, the expectation and the gap `gaps` from the neighbours' mean performance `nbr`
-/// (`NeighbourLists::mean`). `flags`
+/// (`NeighbourLists::means`). `flags`
 /// gets `BUSY` for a unit with a process under way, a mandate or pilot that could reach it, or a
 /// need that passed the threshold (step 5, before its draw); the process word of any other unit
 /// ticks, all that `step_process` would do. It gets `LEAVES` where the leader retires or ends a
@@ -1280,4 +1280,39 @@ fn recognise_window<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32], 
         }
     }
     rec[agg::global_base(kn) + agg::RECOGNITIONS] += count;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::rng::mix32;
+    use std::path::Path;
+
+    /// The CPU's pass gives `neighbour_mean`'s integer (the twin's rule) for every unit of the
+    /// china baseline's world, some of whose units have more neighbours than one chunk of
+    /// `WIDTH`, with P anywhere in 0..=ONE, its ends included.
+    #[test]
+    fn the_neighbour_pass_is_the_neighbour_mean() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/baseline.toml");
+        let sc = crate::scenario::Scenario::load(Path::new(path)).expect("baseline");
+        let (m, _) = sc.build().expect("builds");
+        let n = m.world.len();
+        assert!((0..n).any(|i| m.world.neighbours(i).len() > NeighbourLists::WIDTH));
+        for seed in 0..4u32 {
+            let p: Vec<u32> = (0..n as u32)
+                .map(|i| match mix32(i ^ seed.wrapping_mul(0x9e37_79b9)) % 7 {
+                    0 => ONE,
+                    1 => 0,
+                    h => (mix32(h ^ i) % (ONE + 1)).min(ONE),
+                })
+                .collect();
+            let mut p16 = Vec::new();
+            p_sixteenths(&p, &mut p16);
+            let mut out = vec![0; n];
+            m.nbr_lists.means(&p16, &p, &mut out);
+            for (i, &got) in out.iter().enumerate() {
+                assert_eq!(got, neighbour_mean(&m, &p, i), "unit {i}");
+            }
+        }
+    }
 }
