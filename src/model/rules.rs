@@ -67,39 +67,53 @@ pub fn neighbour_mean(m: &Model, p: &[u32], i: usize) -> u32 {
     ((sum / (b - a) as u32) << 4).min(ONE)
 }
 
-/// The neighbour lists as the CPU reads them for `neighbour_mean`: each unit's list padded to a
-/// multiple of `NeighbourLists::WIDTH` with the index n, which reads a 0, so a whole chunk is
-/// summed without a test per neighbour (the order of an integer sum cannot matter); the count of
-/// each as an exact reciprocal.
+/// The neighbour lists as the CPU reads them for `neighbour_mean`. Every unit has a row of
+/// `WIDTH` indices, its first neighbours padded with the index n, which reads a 0, so the main
+/// pass sums a whole row without a test or a loop per unit (the order of an integer sum cannot
+/// matter). The neighbours past a row's end, of the few units with more, are summed in a pass of
+/// their own; the units with none read their own P. The count of each as an exact reciprocal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NeighbourLists {
-    start: Vec<u32>,
-    idx: Vec<u32>,
+    rows: Vec<[u32; NeighbourLists::WIDTH]>,
+    /// The units with more than `WIDTH` neighbours, and where their further ones start in `rest`.
+    more: Vec<(u32, u32)>,
+    rest: Vec<u32>,
+    /// The units without neighbours.
+    alone: Vec<u32>,
     count: Vec<Recip>,
 }
 
 impl NeighbourLists {
-    /// Neighbours summed per chunk: most units of the china world have 6 to 8.
+    /// Neighbours in a unit's row: most units of the china world have 6 to 8.
     pub const WIDTH: usize = 8;
 
     pub fn new(w: &crate::world::World) -> Self {
         let n = w.len();
         let mut lists = NeighbourLists {
-            start: Vec::with_capacity(n + 1),
-            idx: Vec::new(),
+            rows: Vec::with_capacity(n),
+            more: Vec::new(),
+            rest: Vec::new(),
+            alone: Vec::new(),
             count: Vec::with_capacity(n),
         };
-        lists.start.push(0);
         for i in 0..n {
             let nb = w.neighbours(i);
             // `means` reads p16 at these indices unchecked: they must be the world's units.
             assert!(nb.iter().all(|&j| (j as usize) < n), "unit {i} has a neighbour outside the world");
-            lists.idx.extend_from_slice(nb);
-            let pad = nb.len().next_multiple_of(Self::WIDTH) - nb.len();
-            lists.idx.extend(std::iter::repeat_n(n as u32, pad));
-            lists.start.push(lists.idx.len() as u32);
+            let mut row = [n as u32; Self::WIDTH];
+            let head = nb.len().min(Self::WIDTH);
+            row[..head].copy_from_slice(&nb[..head]);
+            lists.rows.push(row);
+            if nb.len() > Self::WIDTH {
+                lists.more.push((i as u32, lists.rest.len() as u32));
+                lists.rest.extend_from_slice(&nb[Self::WIDTH..]);
+            }
+            if nb.is_empty() {
+                lists.alone.push(i as u32);
+            }
             lists.count.push(Recip::new(nb.len() as u32));
         }
+        lists.more.push((n as u32, lists.rest.len() as u32));
         lists
     }
 
@@ -112,21 +126,23 @@ impl NeighbourLists {
             p16.len() == n + 1 && p.len() == n && out.len() == n,
             "neighbour lists of another world"
         );
-        for (i, slot) in out.iter_mut().enumerate() {
-            let (a, b) = (self.start[i] as usize, self.start[i + 1] as usize);
-            if a == b {
-                *slot = p[i];
-                continue;
+        // The sums past the rows first, then each row added and the sum divided.
+        out.fill(0);
+        for pair in self.more.windows(2) {
+            let (i, a, b) = (pair[0].0 as usize, pair[0].1 as usize, pair[1].1 as usize);
+            out[i] = self.rest[a..b].iter().map(|&j| p16[j as usize]).sum();
+        }
+        for ((slot, row), count) in out.iter_mut().zip(&self.rows).zip(&self.count) {
+            let mut sum = *slot;
+            for &j in row {
+                // SAFETY: `new` writes only the indices of the world's units (< n) and the
+                // padding n, and p16 has n + 1 entries (asserted above).
+                sum += unsafe { *p16.get_unchecked(j as usize) };
             }
-            let mut sum = 0u32;
-            for chunk in self.idx[a..b].chunks_exact(Self::WIDTH) {
-                for &j in chunk {
-                    // SAFETY: `new` writes only the indices of the world's units (< n) and the
-                    // padding n, and p16 has n + 1 entries (asserted above).
-                    sum += unsafe { *p16.get_unchecked(j as usize) };
-                }
-            }
-            *slot = (self.count[i].divide(sum) << 4).min(ONE);
+            *slot = (count.divide(sum) << 4).min(ONE);
+        }
+        for &i in &self.alone {
+            out[i as usize] = p[i as usize];
         }
     }
 }
@@ -1296,8 +1312,36 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/baseline.toml");
         let sc = crate::scenario::Scenario::load(Path::new(path)).expect("baseline");
         let (m, _) = sc.build().expect("builds");
-        let n = m.world.len();
-        assert!((0..n).any(|i| m.world.neighbours(i).len() > NeighbourLists::WIDTH));
+        assert!((0..m.world.len()).any(|i| m.world.neighbours(i).len() > NeighbourLists::WIDTH));
+        same_means(&m.world);
+        // A hub with more than two rows of neighbours, a unit with none, and the rest in pairs.
+        let mut units = String::from("id,name,level,parent,x,y\nhub,,0,,0.5,0.5\nalone,,0,,0.9,0.9\n");
+        let mut edges = String::from("a,b\n");
+        for u in 0..20 {
+            units += &format!("u{u},,0,,0.{u:02},0.1\n");
+            edges += &if u < 19 { format!("hub,u{u}\n") } else { format!("u{u},u0\n") };
+        }
+        let draws = crate::world::Draws {
+            capacity: (0, ONE),
+            firms: (0, ONE),
+            seed: 1,
+        };
+        let w = crate::world::from_bytes(
+            (Path::new("units.csv"), units.as_bytes()),
+            (Path::new("edges.csv"), edges.as_bytes()),
+            &draws,
+        )
+        .expect("world");
+        assert_eq!(w.neighbours(0).len(), 19);
+        assert!(w.neighbours(1).is_empty());
+        same_means(&w);
+    }
+
+    /// `NeighbourLists::means` gives `neighbour_mean`'s integer for every unit of `w`, with P at
+    /// 0 and ONE among its values.
+    fn same_means(w: &crate::world::World) {
+        let m = Model::new(w.clone());
+        let n = w.len();
         for seed in 0..4u32 {
             let p: Vec<u32> = (0..n as u32)
                 .map(|i| match mix32(i ^ seed.wrapping_mul(0x9e37_79b9)) % 7 {

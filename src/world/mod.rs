@@ -8,7 +8,7 @@ mod grid;
 
 pub use china::china;
 pub use china_real::china_real;
-pub use file::from_files;
+pub use file::{from_bytes, from_files};
 pub use grid::grid;
 
 use crate::error::InputError;
