@@ -706,8 +706,14 @@ fn step_unit(i: u32, t: u32) {
             // 6. Agenda (P2), and (v2) the pitch for upper backing.
             let u = upper_signal(i, k, w0, t);
             let d = demand(p, e, world[L.w_firms + i]);
-            let pr = mul_q(params[PT].r_agenda, geo_mean(u, d));
-            if chance(draw(KEY, i, t, S_AGENDA), pr) {
+            // pr <= r_agenda: a draw that fails r_agenda fails pr, so the root is taken only
+            // where it can matter (pr = 0 gives the same failure).
+            let h = draw(KEY, i, t, S_AGENDA);
+            var pr = 0u;
+            if chance(h, params[PT].r_agenda) {
+                pr = mul_q(params[PT].r_agenda, geo_mean(u, d));
+            }
+            if chance(h, pr) {
                 b = pitch(b, u, l);
                 let at = kat(k, i);
                 if st[L.c_depth + at] >= 1u {
@@ -748,9 +754,16 @@ fn step_unit(i: u32, t: u32) {
                     done = true;
                 }
             } else {
-                let src = best_source(i, k, t);
+                // The draw first: where it completes neither a learned nor an invented design,
+                // no source can matter, and best_source is skipped.
+                let h = draw(KEY, i, t, S_DESIGN);
+                let p_invent = mul_q(params[PT].r_invent, c);
+                var src = Source(RT_NONE, 0u, 0u, 0u, NEVER);
+                if chance(h, params[PT].r_learn) || chance(h, p_invent) {
+                    src = best_source(i, k, t);
+                }
                 if src.route != RT_NONE {
-                    if chance(draw(KEY, i, t, S_DESIGN), params[PT].r_learn) {
+                    if chance(h, params[PT].r_learn) {
                         let copy = mul_q(src.quality, params[PT].absorb + mul_q(ONE - params[PT].absorb, c));
                         let delta = mul_q(mul_q(inc, params[PT].delta_max), unit_q(draw(KEY, i, t, S_IMPROVE)));
                         let q = min(copy + delta, ONE);
@@ -760,7 +773,7 @@ fn step_unit(i: u32, t: u32) {
                         w = proc_pack(ST_IMPLEMENT, k, src.route, flags | with_src(src.depth));
                         done = true;
                     }
-                } else if chance(draw(KEY, i, t, S_DESIGN), mul_q(params[PT].r_invent, c)) {
+                } else if chance(h, p_invent) {
                     let q = mul_q(c, uniform_q(draw(KEY, i, t, S_QUALITY), params[PT].q_lo, params[PT].q_hi));
                     let v = new_variant(i);
                     st[ui(L.c_cand_q, i)] = q;

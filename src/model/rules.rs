@@ -331,6 +331,17 @@ pub struct Source {
     pub unit: u32,
 }
 
+impl Source {
+    /// No source: invent.
+    pub const NONE: Source = Source {
+        route: route::NONE,
+        quality: 0,
+        variant: 0,
+        depth: 0,
+        unit: NEVER,
+    };
+}
+
 /// The best design unit i can learn for innovation k. Order among equal quality: neighbour,
 /// exemplar, parent, leader. WGSL twin: `best_source`.
 pub fn best_source(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k: usize, t: u32) -> Source {
@@ -345,13 +356,7 @@ pub fn best_source(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k:
 pub fn best_source_among(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k: usize, t: u32, routes: u32, only: u32) -> Source {
     let wants = |r: u32, unit: u32| routes & (1 << r) != 0 && (only == NEVER || unit == only);
     let n = prm.n_units as usize;
-    let mut src = Source {
-        route: route::NONE,
-        quality: 0,
-        variant: 0,
-        depth: 0,
-        unit: NEVER,
-    };
+    let mut src = Source::NONE;
     for &j in m.world.neighbours(i) {
         let j = j as usize;
         if wants(route::NEIGHBOUR, j as u32) && adopted_before(run, n, k, j, t) {
@@ -759,8 +764,15 @@ pub fn step_process<T: Tracer>(
                 // 6. Agenda (P2), and (v2) the pitch for upper backing.
                 let u = upper_signal(m, prm, pre, run, i, k, w0, t);
                 let d = demand(prm, p, e, m.world.firms[i]);
-                let pr = mul_q(prm.r_agenda, geo_mean(u, d));
-                if tr.agenda(i, chance(draw(key, iu, t, stream::AGENDA), pr)) {
+                // pr ≤ r_agenda: a draw that fails r_agenda fails pr, so the root is taken only
+                // where it can matter (pr = 0 gives the same failure).
+                let h = draw(key, iu, t, stream::AGENDA);
+                let pr = if T::ON || chance(h, prm.r_agenda) {
+                    mul_q(prm.r_agenda, geo_mean(u, d))
+                } else {
+                    0
+                };
+                if tr.agenda(i, chance(h, pr)) {
                     let b_before = b;
                     b = pitch(prm, b, u, l);
                     let at = k * n + i;
@@ -823,16 +835,24 @@ pub fn step_process<T: Tracer>(
                         }
                     }
                 } else {
-                    let mut src = best_source(m, prm, key, run, i, k, t);
-                    // A player's pick among the visible sources (the model's best if none of that kind).
-                    if let Some((routes, only)) = tr.learn(i) {
-                        let mine = best_source_among(m, prm, key, run, i, k, t, routes, only);
-                        if mine.route != route::NONE {
-                            src = mine;
+                    // The draw first: where it completes neither a learned nor an invented design,
+                    // no source can matter, and `best_source` is skipped (the tracer's hooks
+                    // answer without side effects).
+                    let h = draw(key, iu, t, stream::DESIGN);
+                    let p_invent = mul_q(prm.r_invent, c);
+                    let mut src = Source::NONE;
+                    if chance(h, prm.r_learn) || chance(h, p_invent) {
+                        src = best_source(m, prm, key, run, i, k, t);
+                        // A player's pick among the visible sources (the model's best if none of that kind).
+                        if let Some((routes, only)) = tr.learn(i) {
+                            let mine = best_source_among(m, prm, key, run, i, k, t, routes, only);
+                            if mine.route != route::NONE {
+                                src = mine;
+                            }
                         }
                     }
                     if src.route != route::NONE && !tr.invent(i) {
-                        if chance(draw(key, iu, t, stream::DESIGN), prm.r_learn) {
+                        if chance(h, prm.r_learn) {
                             let copy = mul_q(src.quality, prm.absorb + mul_q(ONE - prm.absorb, c));
                             let delta = mul_q(mul_q(inc, prm.delta_max), unit_q(draw(key, iu, t, stream::IMPROVE)));
                             let q = (copy + delta).min(ONE);
@@ -848,7 +868,7 @@ pub fn step_process<T: Tracer>(
                                 tr.event(ev.to(stage::IMPLEMENT, "design: learned from a source and improved"));
                             }
                         }
-                    } else if chance(draw(key, iu, t, stream::DESIGN), mul_q(prm.r_invent, c)) {
+                    } else if chance(h, p_invent) {
                         let q = mul_q(c, uniform_q(draw(key, iu, t, stream::QUALITY), prm.q_lo, prm.q_hi));
                         let v = new_variant(i);
                         run.cand_q[i] = q;

@@ -97,7 +97,9 @@ impl Event {
 
 /// Receives events while a run is stepped, and may make a player's choices (the classroom): each
 /// choice hook gets what the model drew and returns what happens. The tracers of batch runs keep
-/// the model's draws, so their runs are the shaders' to the bit.
+/// the model's draws, so their runs are the shaders' to the bit. The hooks answer without side
+/// effects: the step does not ask them where no answer could change what happens (a design whose
+/// draw completes neither a learned nor an invented design).
 pub trait Tracer {
     /// False for the no-op tracer: event building is skipped at compile time.
     const ON: bool;
