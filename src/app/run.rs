@@ -87,7 +87,7 @@ pub fn backend(name: &str, threads: Option<usize>) -> Result<Box<dyn Backend>> {
         }
     }
     match name {
-        "cpu" => Ok(Box::new(Cpu { threads })),
+        "cpu" => Ok(Box::new(Cpu { threads, isa: None })),
         "gpu" => match Gpu::new(None) {
             Ok(g) => Ok(Box::new(g)),
             Err(e) => Err(InputError::new(e.to_string()).field("--backend").into()),
@@ -95,11 +95,11 @@ pub fn backend(name: &str, threads: Option<usize>) -> Result<Box<dyn Backend>> {
         "" | "auto" => match Gpu::new_auto() {
             Ok(g) => {
                 eprintln!("pioneer: using GPU adapter {} ({})", g.adapter_name(), g.api());
-                Ok(Box::new(Auto::new(g, Cpu { threads })))
+                Ok(Box::new(Auto::new(g, Cpu { threads, isa: None })))
             }
             Err(why) => {
                 eprintln!("pioneer: {why}, using the CPU");
-                Ok(Box::new(Cpu { threads }))
+                Ok(Box::new(Cpu { threads, isa: None }))
             }
         },
         other => Err(InputError::new(format!("`{other}`: allowed `cpu`, `gpu` or `auto`"))

@@ -10,16 +10,18 @@ use crate::model::{agg, Model, RunId};
 use crate::state::{process, stage, BatchState, RunMut};
 use rayon::prelude::*;
 
-/// The CPU backend, on rayon's global pool (or `threads` threads when set).
+/// The CPU backend, on rayon's global pool (or `threads` threads when set), with the fastest
+/// build of the month this CPU runs (or `isa` when set).
 #[derive(Debug, Clone, Default)]
 pub struct Cpu {
     pub threads: Option<usize>,
+    pub isa: Option<Isa>,
 }
 
 impl Backend for Cpu {
     fn describe(&self) -> String {
         let n = self.threads.unwrap_or_else(rayon::current_num_threads);
-        format!("cpu (rayon, {n} threads)")
+        format!("cpu (rayon, {n} threads, {})", self.isa.unwrap_or_else(Isa::detect).name())
     }
 
     fn run_batch(
@@ -31,6 +33,7 @@ impl Backend for Cpu {
         months: u32,
         progress: Progress,
     ) -> Result<BatchOutput> {
+        let isa = self.isa.unwrap_or_else(Isa::detect);
         let work = |mut state: BatchState| {
             let rl = agg::record_len(state.innov);
             let mut aggs = vec![0u32; runs.len() * months as usize * rl];
@@ -41,7 +44,7 @@ impl Backend for Cpu {
                 .zip(runs.par_iter())
                 .for_each(|((mut run, out), id)| {
                     let prm = &params[id.point as usize];
-                    run_months(m, prm, id.key, &mut run, out, 1, months, &mut NoTrace, progress);
+                    run_months_on(isa, m, prm, id.key, &mut run, out, 1, months, &mut NoTrace, progress);
                 });
             BatchOutput {
                 agg: aggs,
@@ -63,9 +66,99 @@ impl Backend for Cpu {
     }
 }
 
-/// Step one run through months `first..=last`, writing one record per month into `out`.
+/// Which build of the month `run_months` runs: the portable one, or the same source compiled for
+/// AVX2, which the compiler vectorises (`step_common`, drift, scores, sums). Chosen at run time,
+/// where the CPU has it. The results are the same bits: the step is integer arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isa {
+    Portable,
+    Avx2,
+}
+
+impl Isa {
+    /// The fastest build this CPU runs.
+    pub fn detect() -> Isa {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Isa::Avx2;
+        }
+        Isa::Portable
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Portable => "portable",
+            Isa::Avx2 => "avx2",
+        }
+    }
+}
+
+/// Step one run through months `first..=last`, writing one record per month into `out`, with
+/// the fastest build this CPU runs (`Isa::detect`).
 #[allow(clippy::too_many_arguments)]
 pub fn run_months<T: Tracer>(
+    m: &Model,
+    prm: &Params,
+    key: u32,
+    run: &mut RunMut,
+    out: &mut [u32],
+    first: u32,
+    last: u32,
+    tr: &mut T,
+    progress: Progress,
+) {
+    run_months_on(Isa::detect(), m, prm, key, run, out, first, last, tr, progress);
+}
+
+/// `run_months` with the build `isa`. Panics if the CPU cannot run it.
+#[allow(clippy::too_many_arguments)]
+pub fn run_months_on<T: Tracer>(
+    isa: Isa,
+    m: &Model,
+    prm: &Params,
+    key: u32,
+    run: &mut RunMut,
+    out: &mut [u32],
+    first: u32,
+    last: u32,
+    tr: &mut T,
+    progress: Progress,
+) {
+    match isa {
+        Isa::Portable => months(m, prm, key, run, out, first, last, tr, progress),
+        Isa::Avx2 => {
+            assert_eq!(Isa::detect(), Isa::Avx2, "this CPU cannot run the AVX2 build");
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: the CPU has AVX2 (asserted above).
+            unsafe {
+                months_avx2(m, prm, key, run, out, first, last, tr, progress)
+            }
+        }
+    }
+}
+
+/// `months` compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn months_avx2<T: Tracer>(
+    m: &Model,
+    prm: &Params,
+    key: u32,
+    run: &mut RunMut,
+    out: &mut [u32],
+    first: u32,
+    last: u32,
+    tr: &mut T,
+    progress: Progress,
+) {
+    months(m, prm, key, run, out, first, last, tr, progress);
+}
+
+/// The month's passes, inlined into each of `run_months_on`'s builds.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn months<T: Tracer>(
     m: &Model,
     prm: &Params,
     key: u32,

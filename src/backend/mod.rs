@@ -35,7 +35,7 @@ pub type Progress<'a> = &'a (dyn Fn(u64) + Sync);
 
 /// A way to run batches.
 pub trait Backend {
-    /// Short name for the manifest and messages (e.g. "cpu (rayon, 2 threads)").
+    /// Short name for the manifest and messages (e.g. "cpu (rayon, 2 threads, avx2)").
     fn describe(&self) -> String;
     /// Run `runs` (each with `params[run.point]`) from the initial state `init` for `months`.
     fn run_batch(

@@ -119,6 +119,7 @@ impl NeighbourLists {
 
     /// `neighbour_mean` of every unit into `out`, from `p16`: every unit's P/16 and a 0 after
     /// them (`p_sixteenths`).
+    #[inline(always)]
     pub fn means(&self, p16: &[u32], p: &[u32], out: &mut [u32]) {
         let n = self.count.len();
         // Every index is at most n (n is the padding's), so this one check covers every gather.
@@ -148,6 +149,7 @@ impl NeighbourLists {
 }
 
 /// `p16` for `NeighbourLists::means`: P/16 of every unit of `p`, then a 0.
+#[inline(always)]
 pub fn p_sixteenths(p: &[u32], p16: &mut Vec<u32>) {
     p16.clear();
     p16.extend(p.iter().map(|&v| v >> 4));
@@ -597,6 +599,7 @@ pub const LEAVES: u8 = 2;
 /// need that passed the threshold (step 5, before its draw); the process word of any other unit
 /// ticks, all that `step_process` would do. It gets `LEAVES` where the leader retires or ends a
 /// term. Part of the WGSL twin `step_unit`.
+#[inline(always)]
 pub fn step_common(
     m: &Model,
     prm: &Params,
@@ -642,6 +645,7 @@ pub fn step_common(
 /// rung attempt and failure counters of the month's record `rec`. WGSL twin: `step_unit`, which
 /// takes steps 1–10 in one function, adds the unit's changes and sums to the month's record, and
 /// puts a leaving leader on its run's list for phase C.
+#[inline(always)]
 pub fn step_process<T: Tracer>(
     m: &Model,
     prm: &Params,
@@ -971,6 +975,7 @@ pub fn step_process<T: Tracer>(
 
 /// Step 10 for every unit of the run: drift of P, L and B (`drift`), the last part of the WGSL
 /// twin `step_unit`.
+#[inline(always)]
 pub fn drift_all(prm: &Params, run: &mut RunMut) {
     for ((p, l), b) in run.p.iter_mut().zip(run.l.iter_mut()).zip(run.b.iter_mut()) {
         (*p, *l, *b) = drift(prm, *p, *l, *b);
@@ -984,6 +989,7 @@ pub fn drift_all(prm: &Params, run: &mut RunMut) {
 /// the other entries of `scores` are stale; `every` is scratch (a score per unit). `ending` lists (at least) the units whose leader's
 /// term ends or who retire this month; `marks` has one entry per peer group, none equal to `t`
 /// (month t ≥ 1) before the month.
+#[inline(always)]
 pub fn rank_scores(
     m: &Model,
     prm: &Params,
@@ -1026,7 +1032,7 @@ pub fn rank_scores(
 /// leaders, so that every ranking sees its peers as phase B left them. The ranking, reading only:
 /// WGSL twin: `tournament_rank`. The rest, with what the leaving changes in the month's record:
 /// WGSL twin: `tournament_unit`.
-#[inline]
+#[inline(always)]
 pub fn tournament_unit<T: Tracer>(
     m: &Model,
     prm: &Params,
@@ -1195,7 +1201,7 @@ impl Tally {
     }
 
     /// Unit i reached rung j of innovation k (from depth j − 1). WGSL twin: `tally_rung`.
-    #[inline]
+    #[inline(always)]
     pub fn rung(&mut self, m: &Model, prm: &Params, k: usize, i: usize, j: u32) {
         let base = k * agg::PER_INNOV;
         let c = &mut self.counts;
@@ -1216,6 +1222,7 @@ impl Tally {
 
     /// Add the counts and the end-of-month sums of P, E, L, B and the incentives `inc` to the
     /// month's record (before recognition, as the twin records at the end of phase C).
+    #[inline(always)]
     pub fn record(&self, run: &RunMut, inc: &[u32], rec: &mut [u32]) {
         for (r, c) in rec.iter_mut().zip(&self.counts) {
             *r += c;
@@ -1246,6 +1253,7 @@ fn ranks_before(mi: u32, i: usize, k: usize, mj: u32, j: usize, kj: usize) -> bo
 /// the same picks in the same order; the GPU finds them in parallel (`recog_collect` lists the
 /// candidates, `recog_rank` ranks each by `ranks_before`, a total order, so the first M ranks are
 /// the picks; the CPU sorts them by it).
+#[inline(always)]
 pub fn recognise_run<T: Tracer>(prm: &Params, run: &mut RunMut, rec: &mut [u32], t: u32, tr: &mut T) {
     if prm.recog_every == 0 || !t.is_multiple_of(prm.recog_every) {
         return;

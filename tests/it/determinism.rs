@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use pioneer::app::run::run_chunked;
-use pioneer::backend::cpu::Cpu;
+use pioneer::backend::cpu::{Cpu, Isa};
 use pioneer::backend::{Backend, BatchOutput};
 use pioneer::model::{init_batch, RunId};
 
@@ -37,9 +37,12 @@ fn thread_count_does_not_matter() {
     let ids: Vec<RunId> = (0..4).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
     let go = |threads| {
         let init = init_batch(&model, &[prm], &ids);
-        Cpu { threads: Some(threads) }
-            .run_batch(&model, &[prm], &ids, init, 60, &|_| {})
-            .expect("runs")
+        Cpu {
+            threads: Some(threads),
+            isa: None,
+        }
+        .run_batch(&model, &[prm], &ids, init, 60, &|_| {})
+        .expect("runs")
     };
     let one = go(1);
     assert!(
@@ -48,6 +51,71 @@ fn thread_count_does_not_matter() {
     );
     assert_eq!(one, go(2), "1 vs 2 threads");
     assert_eq!(one, go(3), "1 vs 3 threads");
+}
+
+#[test]
+fn the_avx2_build_gives_the_portable_bits() {
+    if Isa::detect() != Isa::Avx2 {
+        if std::env::var("PIONEER_REQUIRE_AVX2").as_deref() == Ok("1") {
+            panic!("PIONEER_REQUIRE_AVX2=1 but this CPU has no AVX2");
+        }
+        // Straight to stderr (not eprintln!, which the test harness captures): a skip is seen.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: this CPU has no AVX2, so the CPU backend runs its portable build only"
+        );
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    for name in [
+        "baseline",
+        "jdistrict",
+        "mandate",
+        "two-reforms",
+        "championship",
+        "classroom",
+        "remote",
+        "baseline-real",
+    ] {
+        let mut sc = pioneer::scenario::Scenario::load(&dir.join(format!("{name}.toml"))).expect("loads");
+        sc.spec.months = sc.spec.months.min(120);
+        let (model, prm) = sc.build().expect("builds");
+        let ids: Vec<RunId> = (0..3).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
+        let go = |isa| {
+            let init = init_batch(&model, &[prm], &ids);
+            Cpu {
+                threads: None,
+                isa: Some(isa),
+            }
+            .run_batch(&model, &[prm], &ids, init, sc.spec.months, &|_| {})
+            .expect("runs")
+        };
+        let portable = go(Isa::Portable);
+        assert!(
+            portable.state.adopt_month.iter().any(|&m| m != u32::MAX),
+            "{name}: something happens"
+        );
+        let avx2 = go(Isa::Avx2);
+        if let Some(diff) = first_difference(&portable, &avx2) {
+            panic!("{name}: the portable and AVX2 builds differ: {diff}");
+        }
+        assert_eq!(portable, avx2);
+    }
+}
+
+/// Where two batch outputs first differ (the record word or the state column and index), if they do.
+fn first_difference(a: &BatchOutput, b: &BatchOutput) -> Option<String> {
+    let at = |x: &[u32], y: &[u32]| (0..x.len().max(y.len())).find(|&i| x.get(i) != y.get(i));
+    if let Some(i) = at(&a.agg, &b.agg) {
+        return Some(format!("record word {i}: {:?} vs {:?}", a.agg.get(i), b.agg.get(i)));
+    }
+    for ((name, x), (_, y)) in a.state.columns().into_iter().zip(b.state.columns()) {
+        if let Some(i) = at(x, y) {
+            return Some(format!("state {name}[{i}]: {:?} vs {:?}", x.get(i), y.get(i)));
+        }
+    }
+    None
 }
 
 #[test]

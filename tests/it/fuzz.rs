@@ -279,7 +279,18 @@ fn exercise(sc: &Scenario, most_months: u32) -> pioneer::error::Result<Outcome> 
     let (model, prm) = sc.build()?;
     let ids = [RunId::new(sc.spec.seed, 0, 0)];
     let months = sc.spec.months.min(most_months);
-    pioneer::app::run::run_chunked(&Cpu { threads: Some(1) }, &model, &[prm], &ids, months, 1, &|_| {})?;
+    pioneer::app::run::run_chunked(
+        &Cpu {
+            threads: Some(1),
+            isa: None,
+        },
+        &model,
+        &[prm],
+        &ids,
+        months,
+        1,
+        &|_| {},
+    )?;
     Ok(Outcome::Ran)
 }
 
