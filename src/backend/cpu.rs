@@ -177,7 +177,7 @@ fn months<T: Tracer>(
     // units that act and those whose leader leaves the post, the scores the rankings read.
     let (mut nbr, mut inc, mut gap) = (vec![0u32; n], vec![0u32; n], vec![0u32; n]);
     let mut flags = vec![0u8; n];
-    let (mut busy, mut leaving) = (vec![0u32; n], vec![0u32; n]);
+    let (mut busy, mut leaving, mut act) = (vec![0u32; n], vec![0u32; n], vec![0u32; n]);
     let (mut every, mut scores) = (vec![0i32; n], vec![0i32; n]);
     let mut marks = vec![0u32; m.world.n_groups()];
     let mut tally = rules::Tally::of(m, prm, run);
@@ -198,7 +198,8 @@ fn months<T: Tracer>(
             n_leaving += (f & rules::LEAVES != 0) as usize;
         }
         let (busy, leaving) = (&busy[..n_busy], &leaving[..n_leaving]);
-        for &i in busy {
+        let n_act = rules::gate_draws(m, prm, key, &pre, run, busy, t, &mut act);
+        for &i in &act[..n_act] {
             let i = i as usize;
             let w0 = run.proc_[i];
             // A unit climbing a ladder may reach a rung: its depth before the step.

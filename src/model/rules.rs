@@ -640,6 +640,38 @@ pub fn step_common(
     }
 }
 
+/// Of the `BUSY` units `busy`, those whose month a single draw decides: an idle unit past its
+/// need threshold (step 5's draw) and one implementing (step 8's draw), with no lever from
+/// above in reach. Where that draw fails, `step_process` would only tick the process word: this
+/// pass ticks it, without a branch per unit, and leaves in `act` (returning their number) the
+/// units `step_process` must still step, in order. CPU only: the WGSL twin `step_unit` takes
+/// the same draws in its stages.
+#[inline(always)]
+pub fn gate_draws(m: &Model, prm: &Params, key: u32, pre: &Prelude, run: &mut RunMut, busy: &[u32], t: u32, act: &mut [u32]) -> usize {
+    let p_need = mul_q(pre.space, prm.r_need);
+    let (proc_, levers) = (&mut *run.proc_, (&m.mandate_mask, &m.pilot_mask));
+    let mut n_act = 0;
+    for &i in busy {
+        let iu = i;
+        let i = i as usize;
+        let w0 = proc_[i];
+        let s = process::stage(w0);
+        let (idle, implementing) = (s == stage::IDLE, s == stage::IMPLEMENT);
+        let free = (levers.0[i] | levers.1[i]) == 0;
+        let gated = implementing | (idle & free);
+        let (st, p) = if idle {
+            (stream::NEED, p_need)
+        } else {
+            (stream::IMPL_DONE, prm.r_impl)
+        };
+        let go = !gated | chance(draw(key, iu, t, st), p);
+        act[n_act] = iu;
+        n_act += go as usize;
+        proc_[i] = if go { w0 } else { process::tick(w0) };
+    }
+    n_act
+}
+
 /// Steps 5–9 and 13 for a `BUSY` unit i, after `step_common` gave its incentive `inc` and gap
 /// `g`: the levers from above, then the stage of its process. Writes only unit i's own slots and the
 /// rung attempt and failure counters of the month's record `rec`. WGSL twin: `step_unit`, which
@@ -1363,6 +1395,63 @@ mod tests {
         assert_eq!(w.neighbours(0).len(), 19);
         assert!(w.neighbours(1).is_empty());
         same_means(&w);
+    }
+
+    /// `gate_draws` then `step_process` for the units it leaves gives the state and record of
+    /// `step_process` for every busy unit, month by month, with levers (mandate) and without.
+    #[test]
+    fn the_gate_leaves_every_unit_whose_step_does_more_than_tick() {
+        use crate::model::trace::NoTrace;
+        use crate::model::{init_batch, RunId};
+        let mut gated_out = 0;
+        for name in ["baseline", "mandate"] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("scenarios/{name}.toml"));
+            let sc = crate::scenario::Scenario::load(&path).expect("loads");
+            let (m, prm) = sc.build().expect("builds");
+            let id = RunId::new(sc.spec.seed, 0, 1);
+            let mut state = init_batch(&m, &[prm], &[id]);
+            let (n, rl) = (m.world.len(), agg::record_len(state.innov));
+            let span = age_span(&prm);
+            let (mut nbr, mut inc, mut gap, mut flags) = (vec![0; n], vec![0; n], vec![0; n], vec![0u8; n]);
+            for t in 1..=48 {
+                // The month up to its busy units, as `backend::cpu` runs it.
+                let mut a = state.clone();
+                let busy: Vec<u32>;
+                let pre;
+                {
+                    let run = &mut a.runs_mut()[0];
+                    pre = prelude_run(&prm, run, t);
+                    let mut p16 = Vec::new();
+                    p_sixteenths(run.p, &mut p16);
+                    m.nbr_lists.means(&p16, run.p, &mut nbr);
+                    step_common(&m, &prm, &pre, span, run, &nbr, &mut inc, &mut gap, &mut flags);
+                    busy = (0..n as u32).filter(|&i| flags[i as usize] & BUSY != 0).collect();
+                }
+                let mut b = a.clone();
+                let (mut rec_a, mut rec_b) = (vec![0; rl], vec![0; rl]);
+                let run = &mut a.runs_mut()[0];
+                for &i in &busy {
+                    let i = i as usize;
+                    step_process(&m, &prm, id.key, &pre, run, inc[i], gap[i], &mut rec_a, i, t, &mut NoTrace);
+                }
+                let run = &mut b.runs_mut()[0];
+                let mut act = vec![0; n];
+                let n_act = gate_draws(&m, &prm, id.key, &pre, run, &busy, t, &mut act);
+                for &i in &act[..n_act] {
+                    let i = i as usize;
+                    step_process(&m, &prm, id.key, &pre, run, inc[i], gap[i], &mut rec_b, i, t, &mut NoTrace);
+                }
+                gated_out += busy.len() - n_act;
+                assert_eq!(rec_a, rec_b, "{name}, month {t}: the record");
+                for ((col, x), (_, y)) in a.columns().into_iter().zip(b.columns()) {
+                    let at = x.iter().zip(y).position(|(p, q)| p != q);
+                    assert!(at.is_none(), "{name}, month {t}: state {col}[{at:?}] differs");
+                }
+                let mut rec = vec![0; rl];
+                crate::backend::cpu::run_months(&m, &prm, id.key, &mut state.runs_mut()[0], &mut rec, t, t, &mut NoTrace, &|_| {});
+            }
+        }
+        assert!(gated_out > 0, "the gate ticked no unit");
     }
 
     /// `NeighbourLists::means` gives `neighbour_mean`'s integer for every unit of `w`, with P at
