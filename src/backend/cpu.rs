@@ -189,14 +189,8 @@ fn months<T: Tracer>(
         rules::p_sixteenths(run.p, &mut p16);
         m.nbr_lists.means(&p16, run.p, &mut nbr);
         rules::step_common(m, prm, &pre, span, run, &nbr, &mut inc, &mut gap, &mut flags);
-        // The busy and the leaving units, in order, without a branch per unit.
-        let (mut n_busy, mut n_leaving) = (0, 0);
-        for (i, &f) in flags.iter().enumerate() {
-            busy[n_busy] = i as u32;
-            n_busy += (f & rules::BUSY != 0) as usize;
-            leaving[n_leaving] = i as u32;
-            n_leaving += (f & rules::LEAVES != 0) as usize;
-        }
+        // The busy and the leaving units, in order.
+        let (n_busy, n_leaving) = rules::flagged(&flags, &mut busy, &mut leaving);
         let (busy, leaving) = (&busy[..n_busy], &leaving[..n_leaving]);
         let n_act = rules::gate_draws(m, prm, key, &pre, run, busy, t, &mut act);
         for &i in &act[..n_act] {

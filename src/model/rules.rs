@@ -640,6 +640,43 @@ pub fn step_common(
     }
 }
 
+/// The units flagged `BUSY` and those flagged `LEAVES` by `step_common`, in order, into `busy`
+/// and `leaving`; returns how many of each. Eight flags are read as one word and their bits
+/// gathered by a multiply, so the work goes with the flagged units, not with every unit.
+#[inline(always)]
+pub fn flagged(flags: &[u8], busy: &mut [u32], leaving: &mut [u32]) -> (usize, usize) {
+    // Bit 0 of each of eight bytes, times this, gathers them into the top byte, byte i at bit i.
+    const GATHER: u64 = 0x0102_0408_1020_4080;
+    const LOW: u64 = 0x0101_0101_0101_0101;
+    let (mut n_busy, mut n_leaving) = (0, 0);
+    let push = |mut bits: u64, base: usize, out: &mut [u32], n: &mut usize| {
+        while bits != 0 {
+            out[*n] = (base + bits.trailing_zeros() as usize) as u32;
+            *n += 1;
+            bits &= bits - 1;
+        }
+    };
+    let mut chunks = flags.chunks_exact(64);
+    for (c, chunk) in chunks.by_ref().enumerate() {
+        let (mut b, mut l) = (0u64, 0u64);
+        for (k, eight) in chunk.chunks_exact(8).enumerate() {
+            let x = u64::from_le_bytes(eight.try_into().expect("8 bytes"));
+            b |= ((x & LOW).wrapping_mul(GATHER) >> 56) << (8 * k);
+            l |= (((x >> 1) & LOW).wrapping_mul(GATHER) >> 56) << (8 * k);
+        }
+        push(b, c * 64, busy, &mut n_busy);
+        push(l, c * 64, leaving, &mut n_leaving);
+    }
+    let base = flags.len() - chunks.remainder().len();
+    for (j, &f) in chunks.remainder().iter().enumerate() {
+        busy[n_busy] = (base + j) as u32;
+        n_busy += (f & BUSY != 0) as usize;
+        leaving[n_leaving] = (base + j) as u32;
+        n_leaving += (f & LEAVES != 0) as usize;
+    }
+    (n_busy, n_leaving)
+}
+
 /// Of the `BUSY` units `busy`, those whose month a single draw decides: an idle unit past its
 /// need threshold (step 5's draw) and one implementing (step 8's draw), with no lever from
 /// above in reach. Where that draw fails, `step_process` would only tick the process word: this
@@ -1397,6 +1434,18 @@ mod tests {
         same_means(&w);
     }
 
+    #[test]
+    fn flagged_lists_the_flagged_units_in_order() {
+        for n in [0usize, 1, 7, 63, 64, 65, 200, 3208] {
+            let flags: Vec<u8> = (0..n as u32).map(|i| (mix32(i ^ n as u32) % 4) as u8).collect();
+            let (mut busy, mut leaving) = (vec![0; n], vec![0; n]);
+            let (nb, nl) = flagged(&flags, &mut busy, &mut leaving);
+            let want = |bit: u8| (0..n as u32).filter(|&i| flags[i as usize] & bit != 0).collect::<Vec<_>>();
+            assert_eq!(busy[..nb], want(BUSY), "{n} units: busy");
+            assert_eq!(leaving[..nl], want(LEAVES), "{n} units: leaving");
+        }
+    }
+
     /// `gate_draws` then `step_process` for the units it leaves gives the state and record of
     /// `step_process` for every busy unit, month by month, with levers (mandate) and without.
     #[test]
@@ -1430,19 +1479,26 @@ mod tests {
                 let mut b = a.clone();
                 let (mut rec_a, mut rec_b) = (vec![0; rl], vec![0; rl]);
                 let run = &mut a.runs_mut()[0];
+                let mut tally_a = Tally::of(&m, &prm, run);
+                let mut tally_b = tally_a.clone();
                 for &i in &busy {
                     let i = i as usize;
+                    let w0 = run.proc_[i];
                     step_process(&m, &prm, id.key, &pre, run, inc[i], gap[i], &mut rec_a, i, t, &mut NoTrace);
+                    tally_a.moved(state.innov, w0, run.proc_[i]);
                 }
                 let run = &mut b.runs_mut()[0];
                 let mut act = vec![0; n];
                 let n_act = gate_draws(&m, &prm, id.key, &pre, run, &busy, t, &mut act);
                 for &i in &act[..n_act] {
                     let i = i as usize;
+                    let w0 = run.proc_[i];
                     step_process(&m, &prm, id.key, &pre, run, inc[i], gap[i], &mut rec_b, i, t, &mut NoTrace);
+                    tally_b.moved(state.innov, w0, run.proc_[i]);
                 }
                 gated_out += busy.len() - n_act;
                 assert_eq!(rec_a, rec_b, "{name}, month {t}: the record");
+                assert_eq!(tally_a, tally_b, "{name}, month {t}: the tally of stages");
                 for ((col, x), (_, y)) in a.columns().into_iter().zip(b.columns()) {
                     let at = x.iter().zip(y).position(|(p, q)| p != q);
                     assert!(at.is_none(), "{name}, month {t}: state {col}[{at:?}] differs");
