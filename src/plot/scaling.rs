@@ -95,6 +95,8 @@ fn panel_chart<DB: DrawingBackend>(
         .y_desc(what)
         .x_label_formatter(&|v| format!("{v:.0}"))
         .y_label_formatter(&|v| format!("{v:.1e}"))
+        // Few minor lines: the log scale's crowd of them near the top read as a grey band.
+        .max_light_lines(2)
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 15))
         .draw()
