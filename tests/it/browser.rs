@@ -45,14 +45,7 @@ fn driver_or_skip() -> Option<Driver> {
     };
     if !(found("chromedriver") && found("chromium")) {
         let why = "no chromium and chromedriver (Debian's packages chromium and chromium-driver)";
-        if std::env::var("PIONEER_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!("PIONEER_REQUIRE_BROWSER=1 but {why}");
-        }
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: {why} (set PIONEER_REQUIRE_BROWSER=1 to make this a failure)"
-        );
+        crate::common::skip_unless_required("PIONEER_REQUIRE_BROWSER", why);
         return None;
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -26,14 +26,7 @@ fn a_sweep_on_slurm_merges_to_the_unsharded_bytes() {
         } else {
             "not root, so the Slurm daemons cannot start".to_string()
         };
-        if std::env::var("PIONEER_REQUIRE_SLURM").as_deref() == Ok("1") {
-            panic!("PIONEER_REQUIRE_SLURM=1 but the cluster test cannot run: {why}");
-        }
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: the Slurm cluster test ({why}; set PIONEER_REQUIRE_SLURM=1 to make this a failure)"
-        );
+        crate::common::skip_unless_required("PIONEER_REQUIRE_SLURM", &format!("the Slurm cluster test cannot run: {why}"));
         return;
     }
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cluster/slurm.sh");

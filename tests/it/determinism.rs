@@ -56,14 +56,9 @@ fn thread_count_does_not_matter() {
 #[test]
 fn the_avx2_build_gives_the_portable_bits() {
     if Isa::detect() != Isa::Avx2 {
-        if std::env::var("PIONEER_REQUIRE_AVX2").as_deref() == Ok("1") {
-            panic!("PIONEER_REQUIRE_AVX2=1 but this CPU has no AVX2");
-        }
-        // Straight to stderr (not eprintln!, which the test harness captures): a skip is seen.
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: this CPU has no AVX2, so the CPU backend runs its portable build only"
+        skip_unless_required(
+            "PIONEER_REQUIRE_AVX2",
+            "this CPU has no AVX2, so the CPU backend runs its portable build only",
         );
         return;
     }
