@@ -105,6 +105,12 @@ pub mod process {
             w + (1 << 20)
         }
     }
+    /// `tick(w)` where `cond` holds, else `w`, with no branch for a compiler to make of it (CPU
+    /// only: the gate's `cond` is a draw, which a branch would mispredict).
+    #[inline(always)]
+    pub fn tick_if(w: u32, cond: bool) -> u32 {
+        w + (((cond & (w >> 20 != 0xFFF)) as u32) << 20)
+    }
 }
 
 /// What the adopting leader did and became, packed in the `ad_extra` column: the incentive at
@@ -300,5 +306,20 @@ impl BatchState {
         self.adopt_month.fill(NEVER);
         self.ex_unit.fill(NEVER);
         self.rung_m.fill(NEVER);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::process;
+
+    #[test]
+    fn tick_if_ticks_where_told_and_saturates_as_tick() {
+        let full = 0xFFF << 20 | 3;
+        for w in [0, 4, 1 << 20 | 2, 0xFFE << 20 | 1, full, u32::MAX] {
+            assert_eq!(process::tick_if(w, true), process::tick(w), "{w:#x}");
+            assert_eq!(process::tick_if(w, false), w, "{w:#x}");
+        }
+        assert_eq!(process::tick(full), full);
     }
 }

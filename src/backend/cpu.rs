@@ -4,6 +4,7 @@
 use super::{Backend, BatchOutput, Progress};
 use crate::error::Result;
 use crate::model::params::Params;
+use crate::model::rng::Draws;
 use crate::model::rules;
 use crate::model::trace::{NoTrace, Tracer};
 use crate::model::{agg, Model, RunId};
@@ -177,10 +178,11 @@ fn months<T: Tracer>(
     // units that act and those whose leader leaves the post, the scores the rankings read.
     let (mut nbr, mut inc, mut gap) = (vec![0u32; n], vec![0u32; n], vec![0u32; n]);
     let mut flags = vec![0u8; n];
-    let (mut busy, mut leaving, mut act) = (vec![0u32; n], vec![0u32; n], vec![0u32; n]);
+    let (mut busy, mut leaving, mut act) = (vec![0u32; n], vec![0u32; n], rules::Acting::new(n));
     let (mut every, mut scores) = (vec![0i32; n], vec![0i32; n]);
     let mut marks = vec![0u32; m.world.n_groups()];
     let mut tally = rules::Tally::of(m, prm, run);
+    let draws = Draws::new(key, n);
     let mut p16 = Vec::with_capacity(n + 1);
     for t in first..=last {
         let rec = &mut out[(t - first) as usize * rl..(t - first + 1) as usize * rl];
@@ -192,15 +194,16 @@ fn months<T: Tracer>(
         // The busy and the leaving units, in order.
         let (n_busy, n_leaving) = rules::flagged(&flags, &mut busy, &mut leaving);
         let (busy, leaving) = (&busy[..n_busy], &leaving[..n_leaving]);
-        let n_act = rules::gate_draws(m, prm, key, &pre, run, busy, t, &mut act);
-        for &i in &act[..n_act] {
+        // Grouped by stage, but for a tracer, whose events come in unit order.
+        let act = rules::gate_draws(m, prm, &draws, &pre, run, busy, t, &mut act, !T::ON);
+        for &i in act.into_iter().flatten() {
             let i = i as usize;
             let w0 = run.proc_[i];
             // A unit climbing a ladder may reach a rung: its depth before the step.
             let climbing = process::stage(w0) == stage::IMPLEMENT;
             let k = process::innov(w0) as usize;
             let d0 = if climbing { run.depth[k * n + i] } else { 0 };
-            rules::step_process(m, prm, key, &pre, run, inc[i], gap[i], rec, i, t, tr);
+            rules::step_process(m, prm, &draws, &pre, run, inc[i], gap[i], rec, i, t, tr);
             tally.moved(kn, w0, run.proc_[i]);
             if climbing && run.depth[k * n + i] != d0 {
                 let at = k * n + i;
@@ -216,7 +219,7 @@ fn months<T: Tracer>(
         for &i in leaving {
             let i = i as usize;
             let w0 = run.proc_[i];
-            rules::tournament_unit(m, prm, key, run, &scores, span, &mut inc, rec, i, t, tr);
+            rules::tournament_unit(m, prm, &draws, run, &scores, span, &mut inc, rec, i, t, tr);
             tally.moved(kn, w0, run.proc_[i]);
         }
         tally.record(run, &inc, rec);

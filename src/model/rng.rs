@@ -25,8 +25,41 @@ pub fn run_key(seed: u64, point: u32, replicate: u32) -> u32 {
 /// WGSL twin: `draw`.
 #[inline(always)]
 pub fn draw(key: u32, unit: u32, month: u32, stream: u32) -> u32 {
-    let h = mix32(key ^ unit.wrapping_mul(0x9e37_79b9));
-    mix32(h ^ month.wrapping_mul(0x85eb_ca6b) ^ stream.wrapping_mul(0x27d4_eb2f))
+    draw_from(unit_seed(key, unit), month, stream)
+}
+
+/// The first half of `draw`: what a run's key gives one unit, the same every month.
+#[inline(always)]
+pub fn unit_seed(key: u32, unit: u32) -> u32 {
+    mix32(key ^ unit.wrapping_mul(0x9e37_79b9))
+}
+
+/// The second half of `draw`, from the unit's `unit_seed`.
+#[inline(always)]
+pub fn draw_from(seed: u32, month: u32, stream: u32) -> u32 {
+    mix32(seed ^ month.wrapping_mul(0x85eb_ca6b) ^ stream.wrapping_mul(0x27d4_eb2f))
+}
+
+/// A run's draws as the CPU takes them: every unit's `unit_seed` computed once, so that a draw
+/// is one `mix32`, not two. `draw` gives the same number.
+#[derive(Debug, Clone)]
+pub struct Draws {
+    seeds: Vec<u32>,
+}
+
+impl Draws {
+    /// The draws of the run with this key, for units `0..n`.
+    pub fn new(key: u32, n: usize) -> Self {
+        Draws {
+            seeds: (0..n as u32).map(|i| unit_seed(key, i)).collect(),
+        }
+    }
+
+    /// `draw(key, unit, month, stream)`.
+    #[inline(always)]
+    pub fn draw(&self, unit: u32, month: u32, stream: u32) -> u32 {
+        draw_from(self.seeds[unit as usize], month, stream)
+    }
 }
 
 /// Stream ids: one per decision, so no two decisions share a draw.
@@ -85,6 +118,18 @@ mod tests {
         assert_ne!(a, run_key(1, 1, 0));
         assert_ne!(a, run_key(2, 0, 0));
         assert_eq!(a, run_key(1, 0, 0));
+    }
+
+    #[test]
+    fn draws_are_the_draw_of_the_key() {
+        for key in [0, 1, run_key(7, 0, 0), u32::MAX] {
+            let draws = Draws::new(key, 300);
+            for unit in (0..300).step_by(7) {
+                for (month, stream) in [(0, stream::NEED), (1, stream::SUCCESS), (479, stream::sub(stream::COMPLY, 3))] {
+                    assert_eq!(draws.draw(unit, month, stream), draw(key, unit, month, stream));
+                }
+            }
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use super::agg;
 use super::fixed::*;
 use super::params::{Params, MAX_LEVERS, NEVER};
-use super::rng::{draw, stream, stream::sub};
+use super::rng::{stream, stream::sub, Draws};
 use super::trace::{Event, Tracer};
 use super::Model;
 use crate::state::{outcome, process, route, stage, RunMut, RUNG_WORDS};
@@ -70,17 +70,34 @@ pub fn neighbour_mean(m: &Model, p: &[u32], i: usize) -> u32 {
 /// The neighbour lists as the CPU reads them for `neighbour_mean`. Every unit has a row of
 /// `WIDTH` indices, its first neighbours padded with the index n, which reads a 0, so the main
 /// pass sums a whole row without a test or a loop per unit (the order of an integer sum cannot
-/// matter). The neighbours past a row's end, of the few units with more, are summed in a pass of
-/// their own; the units with none read their own P. The count of each as an exact reciprocal.
+/// matter). The row's indices are read two to a 64-bit word, half the loads of one by one. The
+/// division by the count is a 32-bit multiply and shift (`narrow_mult`).
+/// The few units with more neighbours than a row are summed and divided again, exactly, in a pass
+/// of their own; the units with none read their own P.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NeighbourLists {
-    rows: Vec<[u32; NeighbourLists::WIDTH]>,
-    /// The units with more than `WIDTH` neighbours, and where their further ones start in `rest`.
-    more: Vec<(u32, u32)>,
+    /// Each unit's row: index 2k in the low half of word k, index 2k + 1 in the high half.
+    rows: Vec<[u64; NeighbourLists::WIDTH / 2]>,
+    /// `narrow_mult` of each unit's count.
+    mult: Vec<u32>,
+    /// The units with more than `WIDTH` neighbours, where their further ones start in `rest`,
+    /// and their count; then n and the end of `rest`.
+    more: Vec<(u32, u32, Recip)>,
     rest: Vec<u32>,
     /// The units without neighbours.
     alone: Vec<u32>,
-    count: Vec<Recip>,
+}
+
+/// A sum of `d` values P/16 (each at most 4095) divided by `d` is `(sum · m) >> NARROW_SHIFT`
+/// for `m = narrow_mult(d)`, in 32 bits, for every `d` up to 16 (the rows hold 8). With
+/// `m = ⌈2^s / d⌉ = (2^s + e) / d`, `e < d`, the quotient is right while `sum · e < 2^s`, which
+/// holds since `sum · e ≤ 4095 · d · (d − 1) < 2^20` for `d ≤ 16`; and `sum · m ≤ 4095 · 2^20
+/// + sum < 2^32`. A test checks every sum of every such d.
+pub const NARROW_SHIFT: u32 = 20;
+
+/// The multiplier of `NARROW_SHIFT` for a count `d` (0 is taken as 1).
+pub fn narrow_mult(d: u32) -> u32 {
+    (1u32 << NARROW_SHIFT).div_ceil(d.max(1))
 }
 
 impl NeighbourLists {
@@ -91,10 +108,10 @@ impl NeighbourLists {
         let n = w.len();
         let mut lists = NeighbourLists {
             rows: Vec::with_capacity(n),
+            mult: Vec::with_capacity(n),
             more: Vec::new(),
             rest: Vec::new(),
             alone: Vec::new(),
-            count: Vec::with_capacity(n),
         };
         for i in 0..n {
             let nb = w.neighbours(i);
@@ -103,17 +120,19 @@ impl NeighbourLists {
             let mut row = [n as u32; Self::WIDTH];
             let head = nb.len().min(Self::WIDTH);
             row[..head].copy_from_slice(&nb[..head]);
-            lists.rows.push(row);
+            lists
+                .rows
+                .push(std::array::from_fn(|k| row[2 * k] as u64 | (row[2 * k + 1] as u64) << 32));
+            lists.mult.push(narrow_mult(head as u32));
             if nb.len() > Self::WIDTH {
-                lists.more.push((i as u32, lists.rest.len() as u32));
+                lists.more.push((i as u32, lists.rest.len() as u32, Recip::new(nb.len() as u32)));
                 lists.rest.extend_from_slice(&nb[Self::WIDTH..]);
             }
             if nb.is_empty() {
                 lists.alone.push(i as u32);
             }
-            lists.count.push(Recip::new(nb.len() as u32));
         }
-        lists.more.push((n as u32, lists.rest.len() as u32));
+        lists.more.push((n as u32, lists.rest.len() as u32, Recip::new(1)));
         lists
     }
 
@@ -121,26 +140,23 @@ impl NeighbourLists {
     /// them (`p_sixteenths`).
     #[inline(always)]
     pub fn means(&self, p16: &[u32], p: &[u32], out: &mut [u32]) {
-        let n = self.count.len();
+        let n = self.mult.len();
         // Every index is at most n (n is the padding's), so this one check covers every gather.
         assert!(
             p16.len() == n + 1 && p.len() == n && out.len() == n,
             "neighbour lists of another world"
         );
-        // The sums past the rows first, then each row added and the sum divided.
-        out.fill(0);
-        for pair in self.more.windows(2) {
-            let (i, a, b) = (pair[0].0 as usize, pair[0].1 as usize, pair[1].1 as usize);
-            out[i] = self.rest[a..b].iter().map(|&j| p16[j as usize]).sum();
+        // SAFETY: `new` writes only the indices of the world's units (< n) and the padding n,
+        // and p16 has n + 1 entries (asserted above).
+        let at = |j: u64| unsafe { *p16.get_unchecked(j as u32 as usize) };
+        let row_sum = |row: &[u64; Self::WIDTH / 2]| row.iter().map(|&two| at(two) + at(two >> 32)).sum::<u32>();
+        for ((slot, row), &mult) in out.iter_mut().zip(&self.rows).zip(&self.mult) {
+            *slot = ((row_sum(row) * mult) >> NARROW_SHIFT) << 4;
         }
-        for ((slot, row), count) in out.iter_mut().zip(&self.rows).zip(&self.count) {
-            let mut sum = *slot;
-            for &j in row {
-                // SAFETY: `new` writes only the indices of the world's units (< n) and the
-                // padding n, and p16 has n + 1 entries (asserted above).
-                sum += unsafe { *p16.get_unchecked(j as usize) };
-            }
-            *slot = (count.divide(sum) << 4).min(ONE);
+        for pair in self.more.windows(2) {
+            let ((i, a, count), b) = (pair[0], pair[1].1);
+            let sum = row_sum(&self.rows[i as usize]) + self.rest[a as usize..b as usize].iter().map(|&j| p16[j as usize]).sum::<u32>();
+            out[i as usize] = (count.divide(sum) << 4).min(ONE);
         }
         for &i in &self.alone {
             out[i as usize] = p[i as usize];
@@ -346,8 +362,8 @@ impl Source {
 
 /// The best design unit i can learn for innovation k. Order among equal quality: neighbour,
 /// exemplar, parent, leader. WGSL twin: `best_source`.
-pub fn best_source(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k: usize, t: u32) -> Source {
-    best_source_among(m, prm, key, run, i, k, t, u32::MAX, NEVER)
+pub fn best_source(m: &Model, prm: &Params, draws: &Draws, run: &RunMut, i: usize, k: usize, t: u32) -> Source {
+    best_source_among(m, prm, draws, run, i, k, t, u32::MAX, NEVER)
 }
 
 /// The best design among the source kinds whose route bit is set in `routes`, from unit `only`
@@ -355,7 +371,17 @@ pub fn best_source(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k:
 /// to learn from, where `best_source` looks at every one. The exemplar's visibility is the same
 /// counter-based draw either way.
 #[inline(always)]
-pub fn best_source_among(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usize, k: usize, t: u32, routes: u32, only: u32) -> Source {
+pub fn best_source_among(
+    m: &Model,
+    prm: &Params,
+    draws: &Draws,
+    run: &RunMut,
+    i: usize,
+    k: usize,
+    t: u32,
+    routes: u32,
+    only: u32,
+) -> Source {
     let wants = |r: u32, unit: u32| routes & (1 << r) != 0 && (only == NEVER || unit == only);
     let n = prm.n_units as usize;
     let mut src = Source::NONE;
@@ -378,7 +404,7 @@ pub fn best_source_among(m: &Model, prm: &Params, key: u32, run: &RunMut, i: usi
     if wants(route::EXEMPLAR, ex)
         && ex != NEVER
         && ex as usize != i
-        && chance(draw(key, i as u32, t, sub(stream::VISIBLE, k as u32)), prm.nu)
+        && chance(draws.draw(i as u32, t, sub(stream::VISIBLE, k as u32)), prm.nu)
     {
         let q = run.ex_q[k];
         if src.route == route::NONE || q > src.quality {
@@ -634,7 +660,7 @@ pub fn step_common(
         // Step 5's test (the draw is `step_process`'s: drawing here for every unit costs more).
         let need = (drive > 0) & (drive >= theta[i] * theta[i]);
         let busy = (process::stage(w0) != stage::IDLE) | ((mandated[i] | piloted[i]) != 0) | need;
-        proc_[i] = if busy { w0 } else { process::tick(w0) };
+        proc_[i] = process::tick_if(w0, !busy);
         let leaves = (a >= prm.age_retire) | (te >= prm.term);
         flags[i] = (busy as u8 * BUSY) | (leaves as u8 * LEAVES);
     }
@@ -677,17 +703,47 @@ pub fn flagged(flags: &[u8], busy: &mut [u32], leaving: &mut [u32]) -> (usize, u
     (n_busy, n_leaving)
 }
 
+/// Scratch for `gate_draws`, for a world of n units: a list per group of stages.
+#[derive(Debug, Clone)]
+pub struct Acting {
+    groups: [Vec<u32>; 3],
+}
+
+impl Acting {
+    pub fn new(n: usize) -> Self {
+        Acting {
+            groups: std::array::from_fn(|_| vec![0; n]),
+        }
+    }
+}
+
 /// Of the `BUSY` units `busy`, those whose month a single draw decides: an idle unit past its
 /// need threshold (step 5's draw) and one implementing (step 8's draw), with no lever from
 /// above in reach. Where that draw fails, `step_process` would only tick the process word: this
-/// pass ticks it, without a branch per unit, and leaves in `act` (returning their number) the
-/// units `step_process` must still step, in order. CPU only: the WGSL twin `step_unit` takes
-/// the same draws in its stages.
+/// pass ticks it, without a branch per unit, and leaves the units `step_process` must still
+/// step in `act`, whose lists it returns. With `by_stage`, in three lists: the units in need,
+/// those at the agenda or designing, and the rest (idle or implementing), so that the branches
+/// on the stage in `step_process` seldom mispredict. A unit's step reads only what other units
+/// had before month t (as on the GPU, where all step at once), so the order changes nothing but
+/// the order of a tracer's events. Without, all in one list in unit order. CPU only: the WGSL
+/// twin `step_unit` takes the same draws in its stages.
 #[inline(always)]
-pub fn gate_draws(m: &Model, prm: &Params, key: u32, pre: &Prelude, run: &mut RunMut, busy: &[u32], t: u32, act: &mut [u32]) -> usize {
+pub fn gate_draws<'a>(
+    m: &Model,
+    prm: &Params,
+    draws: &Draws,
+    pre: &Prelude,
+    run: &mut RunMut,
+    busy: &[u32],
+    t: u32,
+    act: &'a mut Acting,
+    by_stage: bool,
+) -> [&'a [u32]; 3] {
     let p_need = mul_q(pre.space, prm.r_need);
     let (proc_, levers) = (&mut *run.proc_, (&m.mandate_mask, &m.pilot_mask));
-    let mut n_act = 0;
+    let [need, design, rest] = &mut act.groups;
+    let (need, design, rest) = (&mut need[..busy.len()], &mut design[..busy.len()], &mut rest[..busy.len()]);
+    let mut count = [0usize; 3];
     for &i in busy {
         let iu = i;
         let i = i as usize;
@@ -701,12 +757,19 @@ pub fn gate_draws(m: &Model, prm: &Params, key: u32, pre: &Prelude, run: &mut Ru
         } else {
             (stream::IMPL_DONE, prm.r_impl)
         };
-        let go = !gated | chance(draw(key, iu, t, st), p);
-        act[n_act] = iu;
-        n_act += go as usize;
-        proc_[i] = if go { w0 } else { process::tick(w0) };
+        let go = !gated | chance(draws.draw(iu, t, st), p);
+        // Every list is written, and only one count moves: no branch on the stage.
+        let (in_need, in_design) = (by_stage & (s == stage::NEED), by_stage & (s == stage::AGENDA || s == stage::DESIGN));
+        need[count[0]] = iu;
+        design[count[1]] = iu;
+        rest[count[2]] = iu;
+        count[0] += (go & in_need) as usize;
+        count[1] += (go & in_design) as usize;
+        count[2] += (go & !in_need & !in_design) as usize;
+        proc_[i] = process::tick_if(w0, !go);
     }
-    n_act
+    let [need, design, rest] = &act.groups;
+    [&need[..count[0]], &design[..count[1]], &rest[..count[2]]]
 }
 
 /// Steps 5–9 and 13 for a `BUSY` unit i, after `step_common` gave its incentive `inc` and gap
@@ -718,7 +781,7 @@ pub fn gate_draws(m: &Model, prm: &Params, key: u32, pre: &Prelude, run: &mut Ru
 pub fn step_process<T: Tracer>(
     m: &Model,
     prm: &Params,
-    key: u32,
+    draws: &Draws,
     pre: &Prelude,
     run: &mut RunMut,
     inc: u32,
@@ -753,7 +816,7 @@ pub fn step_process<T: Tracer>(
                 && t <= md.deadline
                 && t >= prm.innov[k].available
                 && d < md.depth
-                && chance(draw(key, iu, 0, sub(stream::COMPLY, mi as u32)), md.compliance)
+                && chance(draws.draw(iu, 0, sub(stream::COMPLY, mi as u32)), md.compliance)
             {
                 let b_before = b;
                 b = pitch(prm, b, ONE, l);
@@ -817,7 +880,7 @@ pub fn step_process<T: Tracer>(
                 let drive = inc * g;
                 let theta = run.theta[i];
                 let pr = mul_q(pre.space, prm.r_need);
-                if drive > 0 && drive >= theta * theta && chance(draw(key, iu, t, stream::NEED), pr) {
+                if drive > 0 && drive >= theta * theta && chance(draws.draw(iu, t, stream::NEED), pr) {
                     let mut kk = most_visible(m, prm, run, i, t);
                     if kk == NEVER {
                         kk = shallowest(prm, run, i);
@@ -839,7 +902,7 @@ pub fn step_process<T: Tracer>(
                 let d = demand(prm, p, e, m.world.firms[i]);
                 // pr ≤ r_agenda: a draw that fails r_agenda fails pr, so the root is taken only
                 // where it can matter (pr = 0 gives the same failure).
-                let h = draw(key, iu, t, stream::AGENDA);
+                let h = draws.draw(iu, t, stream::AGENDA);
                 let pr = if T::ON || chance(h, prm.r_agenda) {
                     mul_q(prm.r_agenda, geo_mean(u, d))
                 } else {
@@ -874,7 +937,7 @@ pub fn step_process<T: Tracer>(
                         };
                         tr.event(ev.to(process::stage(w), what));
                     }
-                } else if chance(draw(key, iu, t, stream::LAPSE), prm.r_lapse) {
+                } else if chance(draws.draw(iu, t, stream::LAPSE), prm.r_lapse) {
                     w = 0;
                     if T::ON {
                         ev.k = k as u32;
@@ -889,7 +952,7 @@ pub fn step_process<T: Tracer>(
                 let c = run.cap[i];
                 let mut done = false;
                 if w0 & process::MANDATED != 0 {
-                    if chance(draw(key, iu, t, stream::DESIGN), prm.r_learn) {
+                    if chance(draws.draw(iu, t, stream::DESIGN), prm.r_learn) {
                         let mi = run.cand_v[i] as usize;
                         let ex = run.ex_unit[k];
                         let (q, v, d) = if ex != NEVER {
@@ -911,14 +974,14 @@ pub fn step_process<T: Tracer>(
                     // The draw first: where it completes neither a learned nor an invented design,
                     // no source can matter, and `best_source` is skipped (the tracer's hooks
                     // answer without side effects).
-                    let h = draw(key, iu, t, stream::DESIGN);
+                    let h = draws.draw(iu, t, stream::DESIGN);
                     let p_invent = mul_q(prm.r_invent, c);
                     let mut src = Source::NONE;
                     if chance(h, prm.r_learn) || chance(h, p_invent) {
-                        src = best_source(m, prm, key, run, i, k, t);
+                        src = best_source(m, prm, draws, run, i, k, t);
                         // A player's pick among the visible sources (the model's best if none of that kind).
                         if let Some((routes, only)) = tr.learn(i) {
-                            let mine = best_source_among(m, prm, key, run, i, k, t, routes, only);
+                            let mine = best_source_among(m, prm, draws, run, i, k, t, routes, only);
                             if mine.route != route::NONE {
                                 src = mine;
                             }
@@ -927,7 +990,7 @@ pub fn step_process<T: Tracer>(
                     if src.route != route::NONE && !tr.invent(i) {
                         if chance(h, prm.r_learn) {
                             let copy = mul_q(src.quality, prm.absorb + mul_q(ONE - prm.absorb, c));
-                            let delta = mul_q(mul_q(inc, prm.delta_max), unit_q(draw(key, iu, t, stream::IMPROVE)));
+                            let delta = mul_q(mul_q(inc, prm.delta_max), unit_q(draws.draw(iu, t, stream::IMPROVE)));
                             let q = (copy + delta).min(ONE);
                             let v = if delta >= prm.delta_new { new_variant(i) } else { src.variant };
                             run.cand_q[i] = q;
@@ -942,7 +1005,7 @@ pub fn step_process<T: Tracer>(
                             }
                         }
                     } else if chance(h, p_invent) {
-                        let q = mul_q(c, uniform_q(draw(key, iu, t, stream::QUALITY), prm.q_lo, prm.q_hi));
+                        let q = mul_q(c, uniform_q(draws.draw(iu, t, stream::QUALITY), prm.q_lo, prm.q_hi));
                         let v = new_variant(i);
                         run.cand_q[i] = q;
                         run.cand_v[i] = v;
@@ -970,7 +1033,7 @@ pub fn step_process<T: Tracer>(
             }
             _ => {
                 // 8. Implementation (P4), one rung at a time.
-                if chance(draw(key, iu, t, stream::IMPL_DONE), prm.r_impl) {
+                if chance(draws.draw(iu, t, stream::IMPL_DONE), prm.r_impl) {
                     let at = k * n + i;
                     let j = run.depth[at] + 1;
                     let r = prm.innov[k].rungs;
@@ -985,7 +1048,7 @@ pub fn step_process<T: Tracer>(
                         (ev.signal, ev.prob, ev.rung, ev.hurdle, ev.resistance) = (u, sp, j, h, phi);
                         ev.backing_before = b;
                     }
-                    if chance(draw(key, iu, t, stream::SUCCESS), sp) {
+                    if chance(draws.draw(iu, t, stream::SUCCESS), sp) {
                         // 9. A rung reached; at rung 1 the adoption.
                         if j == 1 {
                             let ro = process::route(w0);
@@ -999,7 +1062,7 @@ pub fn step_process<T: Tracer>(
                         let q = run.quality[at];
                         let gains = rung_reached(m, prm, run, i, k, j, q, u, p, l, b, t);
                         (p, l, b) = (gains.p, gains.l, gains.b);
-                        let push = j < r && (j < process::required(w0) || tr.push(i, chance(draw(key, iu, t, stream::CONTINUE), inc)));
+                        let push = j < r && (j < process::required(w0) || tr.push(i, chance(draws.draw(iu, t, stream::CONTINUE), inc)));
                         w = if push {
                             process::pack(
                                 stage::IMPLEMENT,
@@ -1105,7 +1168,7 @@ pub fn rank_scores(
 pub fn tournament_unit<T: Tracer>(
     m: &Model,
     prm: &Params,
-    key: u32,
+    draws: &Draws,
     run: &mut RunMut,
     scores: &[i32],
     span: Recip,
@@ -1160,17 +1223,17 @@ pub fn tournament_unit<T: Tracer>(
         run.credit[i] = 0;
         run.p0[i] = p;
         if replace {
-            run.age[i] = uniform_int(draw(key, iu, t, stream::LEADER_AGE), prm.appoint_lo, prm.appoint_hi);
-            run.ambition[i] = uniform_q(draw(key, iu, t, stream::LEADER_AMBITION), prm.ambition_lo, prm.ambition_hi);
-            run.mu[i] = uniform_q(draw(key, iu, t, stream::LEADER_PUBLICITY), prm.mu_lo, prm.mu_hi);
+            run.age[i] = uniform_int(draws.draw(iu, t, stream::LEADER_AGE), prm.appoint_lo, prm.appoint_hi);
+            run.ambition[i] = uniform_q(draws.draw(iu, t, stream::LEADER_AMBITION), prm.ambition_lo, prm.ambition_hi);
+            run.mu[i] = uniform_q(draws.draw(iu, t, stream::LEADER_PUBLICITY), prm.mu_lo, prm.mu_hi);
             inc[i] = incentive(prm, span, run.ambition[i], run.age[i]);
             run.b[i] -= mul_q(run.b[i], prm.b_loss);
             let peers = m.world.peers(i);
-            let transfer = peers.len() > 1 && chance(draw(key, iu, t, stream::TRANSFER), prm.p_transfer);
+            let transfer = peers.len() > 1 && chance(draws.draw(iu, t, stream::TRANSFER), prm.p_transfer);
             let mut from = NEVER;
             if transfer {
                 // A random peer other than i: pick among the other len-1 members.
-                let pick = draw(key, iu, t, stream::TRANSFER_PEER) % (peers.len() as u32 - 1);
+                let pick = draws.draw(iu, t, stream::TRANSFER_PEER) % (peers.len() as u32 - 1);
                 let pos = peers.iter().position(|&j| j as usize == i).unwrap_or(0) as u32;
                 from = peers[(pick + (pick >= pos) as u32) as usize];
             }
@@ -1187,7 +1250,7 @@ pub fn tournament_unit<T: Tracer>(
                 }
             }
             let w = run.proc_[i];
-            let dropped = process::stage(w) != stage::IDLE && chance(draw(key, iu, t, stream::DROP), prm.p_drop);
+            let dropped = process::stage(w) != stage::IDLE && chance(draws.draw(iu, t, stream::DROP), prm.p_drop);
             if dropped {
                 run.proc_[i] = 0;
             }
@@ -1401,6 +1464,24 @@ mod tests {
     use crate::model::rng::mix32;
     use std::path::Path;
 
+    /// `narrow_mult` divides exactly every sum of d values P/16 for every count d up to 16, twice
+    /// a row, in 32 bits; not so for 19.
+    #[test]
+    fn the_narrow_multiplier_divides_every_sum_of_p_sixteenths() {
+        let top = ONE >> 4;
+        for d in 1..=16 {
+            let m = narrow_mult(d);
+            for x in 0..=top * d {
+                let q = x.checked_mul(m).map(|y| y >> NARROW_SHIFT);
+                assert_eq!(q, Some(x / d), "{x} / {d}");
+            }
+        }
+        // The bound is the proof's (`NARROW_SHIFT`); past it the multiplier soon fails.
+        let d = 19;
+        let wrong = (0..=top * d).any(|x| x.checked_mul(narrow_mult(d)).map(|y| y >> NARROW_SHIFT) != Some(x / d));
+        assert!(wrong, "19 neighbours divided by the narrow multiplier");
+    }
+
     /// The CPU's pass gives `neighbour_mean`'s integer (the twin's rule) for every unit of the
     /// china baseline's world, some of whose units have more neighbours than one chunk of
     /// `WIDTH`, with P anywhere in 0..=ONE, its ends included.
@@ -1446,8 +1527,9 @@ mod tests {
         }
     }
 
-    /// `gate_draws` then `step_process` for the units it leaves gives the state and record of
-    /// `step_process` for every busy unit, month by month, with levers (mandate) and without.
+    /// `gate_draws` then `step_process` for the units it leaves, in unit order or grouped by
+    /// stage, gives the state and record of `step_process` for every busy unit, month by month,
+    /// with levers (mandate) and without.
     #[test]
     fn the_gate_leaves_every_unit_whose_step_does_more_than_tick() {
         use crate::model::trace::NoTrace;
@@ -1461,6 +1543,7 @@ mod tests {
             let mut state = init_batch(&m, &[prm], &[id]);
             let (n, rl) = (m.world.len(), agg::record_len(state.innov));
             let span = age_span(&prm);
+            let draws = Draws::new(id.key, n);
             let (mut nbr, mut inc, mut gap, mut flags) = (vec![0; n], vec![0; n], vec![0; n], vec![0u8; n]);
             for t in 1..=48 {
                 // The month up to its busy units, as `backend::cpu` runs it.
@@ -1476,32 +1559,56 @@ mod tests {
                     step_common(&m, &prm, &pre, span, run, &nbr, &mut inc, &mut gap, &mut flags);
                     busy = (0..n as u32).filter(|&i| flags[i as usize] & BUSY != 0).collect();
                 }
-                let mut b = a.clone();
-                let (mut rec_a, mut rec_b) = (vec![0; rl], vec![0; rl]);
+                let start = a.clone();
+                let mut rec_a = vec![0; rl];
                 let run = &mut a.runs_mut()[0];
                 let mut tally_a = Tally::of(&m, &prm, run);
-                let mut tally_b = tally_a.clone();
+                let tally_start = tally_a.clone();
                 for &i in &busy {
                     let i = i as usize;
                     let w0 = run.proc_[i];
-                    step_process(&m, &prm, id.key, &pre, run, inc[i], gap[i], &mut rec_a, i, t, &mut NoTrace);
+                    step_process(&m, &prm, &draws, &pre, run, inc[i], gap[i], &mut rec_a, i, t, &mut NoTrace);
                     tally_a.moved(state.innov, w0, run.proc_[i]);
                 }
-                let run = &mut b.runs_mut()[0];
-                let mut act = vec![0; n];
-                let n_act = gate_draws(&m, &prm, id.key, &pre, run, &busy, t, &mut act);
-                for &i in &act[..n_act] {
-                    let i = i as usize;
-                    let w0 = run.proc_[i];
-                    step_process(&m, &prm, id.key, &pre, run, inc[i], gap[i], &mut rec_b, i, t, &mut NoTrace);
-                    tally_b.moved(state.innov, w0, run.proc_[i]);
-                }
-                gated_out += busy.len() - n_act;
-                assert_eq!(rec_a, rec_b, "{name}, month {t}: the record");
-                assert_eq!(tally_a, tally_b, "{name}, month {t}: the tally of stages");
-                for ((col, x), (_, y)) in a.columns().into_iter().zip(b.columns()) {
-                    let at = x.iter().zip(y).position(|(p, q)| p != q);
-                    assert!(at.is_none(), "{name}, month {t}: state {col}[{at:?}] differs");
+                // The gate's units in unit order, then grouped by stage.
+                let mut in_order = Vec::new();
+                for by_stage in [false, true] {
+                    let (mut b, mut rec_b, mut tally_b) = (start.clone(), vec![0; rl], tally_start.clone());
+                    let run = &mut b.runs_mut()[0];
+                    let mut scratch = Acting::new(n);
+                    let act = gate_draws(&m, &prm, &draws, &pre, run, &busy, t, &mut scratch, by_stage).concat();
+                    let n_act = act.len();
+                    let stages: Vec<u32> = act.iter().map(|&i| process::stage(run.proc_[i as usize])).collect();
+                    for &i in &act {
+                        let i = i as usize;
+                        let w0 = run.proc_[i];
+                        step_process(&m, &prm, &draws, &pre, run, inc[i], gap[i], &mut rec_b, i, t, &mut NoTrace);
+                        tally_b.moved(state.innov, w0, run.proc_[i]);
+                    }
+                    if by_stage {
+                        let group = |&s: &u32| match s {
+                            stage::NEED => 0,
+                            stage::AGENDA | stage::DESIGN => 1,
+                            _ => 2,
+                        };
+                        assert!(stages.iter().map(group).is_sorted(), "{name}, month {t}: not grouped by stage");
+                        let mut units = act[..n_act].to_vec();
+                        units.sort();
+                        assert_eq!(units, in_order, "{name}, month {t}: other units by stage");
+                    } else {
+                        assert!(act[..n_act].is_sorted(), "{name}, month {t}: not in unit order");
+                        in_order = act[..n_act].to_vec();
+                        gated_out += busy.len() - n_act;
+                    }
+                    assert_eq!(rec_a, rec_b, "{name}, month {t}: the record");
+                    assert_eq!(tally_a, tally_b, "{name}, month {t}: the tally of stages");
+                    for ((col, x), (_, y)) in a.columns().into_iter().zip(b.columns()) {
+                        let at = x.iter().zip(y).position(|(p, q)| p != q);
+                        assert!(
+                            at.is_none(),
+                            "{name}, month {t}: state {col}[{at:?}] differs (by stage: {by_stage})"
+                        );
+                    }
                 }
                 let mut rec = vec![0; rl];
                 crate::backend::cpu::run_months(&m, &prm, id.key, &mut state.runs_mut()[0], &mut rec, t, t, &mut NoTrace, &|_| {});
