@@ -116,6 +116,22 @@ pub fn chance(h: u32, p: u32) -> bool {
     (h >> 16) < p + (p >> 15)
 }
 
+/// `chance(h, mul_q(r, isqrt(x)))` without the root: the draw passes the least probability
+/// `p_min` it can pass, which needs a root of at least `⌈p_min · 2^16 / r⌉`, and
+/// `isqrt(x) ≥ s ⟺ x ≥ s²`. CPU only (the WGSL twin takes the root): a division where the
+/// root's 16 dependent rounds were.
+#[inline(always)]
+pub fn chance_of_root(h: u32, r: u32, x: u32) -> bool {
+    // chance(h, p) ⟺ h/2^16 < p + p/2^15, which is p for p < 2^15 and p + 1 above.
+    let hh = h >> 16;
+    let p_min = if hh < 32767 { hh + 1 } else { hh.max(32768) };
+    if r == 0 {
+        return false;
+    }
+    let s_min = ((p_min as u64) << 16).div_ceil(r as u64);
+    s_min <= 65535 && x as u64 >= s_min * s_min
+}
+
 /// Uniform Q16 value from a 32-bit draw. WGSL twin: `unit_q`.
 #[inline(always)]
 pub fn unit_q(h: u32) -> u32 {
@@ -185,6 +201,11 @@ mod tests {
             let r = isqrt(x) as u64;
             prop_assert!(r * r <= x as u64);
             prop_assert!((r + 1) * (r + 1) > x as u64);
+        }
+
+        #[test]
+        fn chance_of_root_is_the_chance_of_the_root(h in any::<u32>(), r in 0u32..=ONE, x in any::<u32>()) {
+            prop_assert_eq!(chance_of_root(h, r, x), chance(h, mul_q(r, isqrt(x))));
         }
 
         #[test]
@@ -262,5 +283,24 @@ mod tests {
         // p = 0.5: about half of a sweep of draws succeeds.
         let hits = (0..65536u32).filter(|&i| chance(i << 16, ONE / 2)).count();
         assert!((hits as i64 - 32768).abs() <= 2, "{hits}");
+    }
+
+    /// `chance_of_root` against the chance of the root for every draw's top 16 bits, with
+    /// probabilities and products at their edges: 0, 1, the ends of Q16, squares and their
+    /// neighbours, and where chance's `p + p/2^15` steps.
+    #[test]
+    fn chance_of_root_at_every_draw() {
+        let mut xs = vec![0u32, 1, 2, 3, u32::MAX, ONE * ONE, ONE * ONE - 1];
+        for s in [1u32, 2, 181, 32767, 32768, 46340, 65534, 65535] {
+            xs.extend([s * s - 1, s * s, s.saturating_mul(s).saturating_add(1)]);
+        }
+        for r in [0, 1, 2, 255, 256, 32767, 32768, 32769, 40000, ONE - 1, ONE] {
+            for hh in 0..=0xFFFFu32 {
+                let h = hh << 16 | (hh.wrapping_mul(0x9e37) & 0xFFFF);
+                for &x in &xs {
+                    assert_eq!(chance_of_root(h, r, x), chance(h, mul_q(r, isqrt(x))), "h {h:#x}, r {r}, x {x}");
+                }
+            }
+        }
     }
 }

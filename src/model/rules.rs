@@ -900,15 +900,17 @@ pub fn step_process<T: Tracer>(
                 // 6. Agenda (P2), and (v2) the pitch for upper backing.
                 let u = upper_signal(m, prm, pre, run, i, k, w0, t);
                 let d = demand(prm, p, e, m.world.firms[i]);
-                // pr ≤ r_agenda: a draw that fails r_agenda fails pr, so the root is taken only
-                // where it can matter (pr = 0 gives the same failure).
+                // pr ≤ r_agenda: a draw that fails r_agenda fails pr. One that passes it is
+                // compared with the root squared (`chance_of_root`, the same outcome); only a
+                // trace, which shows pr, takes the root.
                 let h = draws.draw(iu, t, stream::AGENDA);
-                let pr = if T::ON || chance(h, prm.r_agenda) {
-                    mul_q(prm.r_agenda, geo_mean(u, d))
+                let pr = if T::ON { mul_q(prm.r_agenda, geo_mean(u, d)) } else { 0 };
+                let passed = if T::ON {
+                    chance(h, pr)
                 } else {
-                    0
+                    chance(h, prm.r_agenda) && chance_of_root(h, prm.r_agenda, u * d)
                 };
-                if tr.agenda(i, chance(h, pr)) {
+                if tr.agenda(i, passed) {
                     let b_before = b;
                     b = pitch(prm, b, u, l);
                     let at = k * n + i;
