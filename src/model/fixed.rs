@@ -116,10 +116,10 @@ pub fn chance(h: u32, p: u32) -> bool {
     (h >> 16) < p + (p >> 15)
 }
 
-/// `chance(h, mul_q(r, isqrt(x)))` without the root: the draw passes the least probability
-/// `p_min` it can pass, which needs a root of at least `⌈p_min · 2^16 / r⌉`, and
-/// `isqrt(x) ≥ s ⟺ x ≥ s²`. CPU only (the WGSL twin takes the root): a division where the
-/// root's 16 dependent rounds were.
+/// `chance(h, mul_q(r, isqrt(x)))` without the root. The draw passes every probability from
+/// `p_min` up and none below, so it passes where the root is at least `⌈p_min · 2^16 / r⌉`; and
+/// `isqrt(x) ≥ s ⟺ x ≥ s²`. CPU only (the WGSL twin takes the root): one division where the
+/// root took 16 dependent rounds.
 #[inline(always)]
 pub fn chance_of_root(h: u32, r: u32, x: u32) -> bool {
     // chance(h, p) ⟺ h/2^16 < p + p/2^15, which is p for p < 2^15 and p + 1 above.
