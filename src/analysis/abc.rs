@@ -21,7 +21,7 @@ impl Prior {
     pub fn dims(&self) -> usize {
         self.lo.len()
     }
-    fn contains(&self, x: &[f64]) -> bool {
+    pub fn contains(&self, x: &[f64]) -> bool {
         x.iter().zip(self.lo.iter().zip(&self.hi)).all(|(v, (l, h))| (l..=h).contains(&v))
     }
 }

@@ -124,6 +124,8 @@ struct Simulator<'a> {
     innovation: usize,
     runs: u64,
     seconds: f64,
+    /// Asked before each batch: its error (a signal) stops the calibration.
+    go_on: &'a dyn Fn() -> Result<()>,
 }
 
 impl Simulator<'_> {
@@ -131,12 +133,19 @@ impl Simulator<'_> {
     /// r of point p; runs are keyed by (the seed, `salt`, `first + p`, r) alone. Salts: generation
     /// g is g + 1, the posterior predictive 0 (at most 2^24 of them).
     fn curves(&mut self, points: &[Vec<f64>], salt: u64, first: usize, replicates: u32) -> Result<Vec<Vec<Vec<f64>>>> {
+        let mut out = Vec::with_capacity(points.len());
+        self.each(points, salt, first, replicates, &mut |c| out.push(c))?;
+        Ok(out)
+    }
+
+    /// The curves of each point in turn, handed to `f` (in the points' order) as a batch of them
+    /// finishes: only a batch's runs are held at a time.
+    fn each(&mut self, points: &[Vec<f64>], salt: u64, first: usize, replicates: u32, f: &mut dyn FnMut(Vec<Vec<f64>>)) -> Result<()> {
         let t0 = Instant::now();
         let seed = self.seed ^ (salt << 40);
-        let mut out = Vec::with_capacity(points.len());
         let mut p = 0;
         while p < points.len() {
-            // Consecutive points with the same model run as one batch.
+            // Consecutive points with the same model run as one group.
             let sc = self.varied.scenario(&points[p]).map_err(|e| self.at(e, &points[p]))?;
             let key = sweep::model_key(&sc.spec);
             if self.cache.as_ref().is_none_or(|(k, _)| *k != key) {
@@ -157,16 +166,6 @@ impl Simulator<'_> {
                 params.push(sc.params(&sc.spec.params, units)?);
                 q += 1;
             }
-            let ids: Vec<RunId> = (p..q)
-                .enumerate()
-                .flat_map(|(local, gp)| {
-                    (0..replicates).map(move |r| RunId {
-                        point: local as u32,
-                        replicate: r,
-                        key: rng::run_key(seed, (first + gp) as u32, r),
-                    })
-                })
-                .collect();
             let fp = Footprint {
                 world: crate::scenario::Planned {
                     units: units as u64,
@@ -176,24 +175,38 @@ impl Simulator<'_> {
                 innov: params[0].n_innov as u64,
                 months: self.months as u64,
             };
-            let batch = sweep::batch_size(&fp, "none", None, ids.len());
-            let o = run_chunked(self.be, model, &params, &ids, self.months, batch, &|_| {})?;
+            // Whole points per batch: their runs fit the batch that memory allows.
+            let group_runs = (q - p) * replicates as usize;
+            let batch = sweep::batch_size(&fp, "none", None, group_runs);
+            let per = (batch / replicates as usize).max(1);
             let at = self.innovation * agg::PER_INNOV + agg::ADOPTERS;
-            for local in 0..q - p {
-                out.push(
-                    (0..replicates as usize)
+            for lo in (0..q - p).step_by(per) {
+                (self.go_on)()?;
+                let hi = (lo + per).min(q - p);
+                let ids: Vec<RunId> = (lo..hi)
+                    .flat_map(|local| {
+                        (0..replicates).map(move |r| RunId {
+                            point: local as u32,
+                            replicate: r,
+                            key: rng::run_key(seed, (first + p + local) as u32, r),
+                        })
+                    })
+                    .collect();
+                let o = run_chunked(self.be, model, &params, &ids, self.months, ids.len(), &|_| {})?;
+                for n in 0..hi - lo {
+                    f((0..replicates as usize)
                         .map(|r| {
-                            let run = local * replicates as usize + r;
+                            let run = n * replicates as usize + r;
                             (1..=self.months).map(|t| o.record(run, t)[at] as f64 / units as f64).collect()
                         })
-                        .collect(),
-                );
+                        .collect());
+                }
+                self.runs += ids.len() as u64;
             }
-            self.runs += ids.len() as u64;
             p = q;
         }
         self.seconds += t0.elapsed().as_secs_f64();
-        Ok(out)
+        Ok(())
     }
 
     /// A proposal's scenario error, said as the `--vary` values that made it.
@@ -208,6 +221,49 @@ impl Simulator<'_> {
             .field(field)
             .into()
     }
+}
+
+/// Refuse, from the numbers alone, a calibration whose particles, proposals, generations or
+/// predictive draws would not fit in memory beside the world and a batch of runs, naming the
+/// flag to change.
+fn check_memory(sc: &crate::scenario::Scenario, a: &CalibrateArgs, k: usize) -> Result<()> {
+    let fp = Footprint::of(sc)?;
+    crate::app::budget::check_world(sc, &fp)?;
+    let n = a.particles as u64;
+    // A particle: its values (a vector), weight and distance; a proposal the same while a round
+    // is judged (up to 8 × particles of them).
+    let particle = 8 * k as u64 + 24 + 16;
+    let particles = n
+        .saturating_mul(8)
+        .saturating_mul(particle)
+        .saturating_add((a.generations as u64).saturating_mul(n).saturating_mul(particle));
+    // The predictive draws' curves, held for their quantiles (twice, as the bands are made).
+    let predictive = (a.predictive as u64).saturating_mul(fp.months).saturating_mul(16);
+    let batch = (crate::app::budget::memory_total() / 4).min(2 << 30);
+    let need = fp
+        .world_bytes()
+        .saturating_add(batch)
+        .saturating_add(particles)
+        .saturating_add(predictive);
+    let have = crate::app::budget::allowed();
+    if need > have {
+        let (flag, what) = if predictive > particles {
+            ("--predictive", format!("{} predictive draws of {} months", a.predictive, fp.months))
+        } else {
+            (
+                "--particles",
+                format!("{} particles over {} generations", a.particles, a.generations),
+            )
+        };
+        return Err(InputError::new(format!(
+            "{what} need about {:.1} GiB with the world and a batch of runs, more than this machine's {:.1} GiB allows; ask for fewer",
+            crate::app::budget::gib(need),
+            crate::app::budget::gib(have)
+        ))
+        .field(flag)
+        .into());
+    }
+    Ok(())
 }
 
 /// The distance of a mean curve from the observed one: the root mean square of the difference
@@ -264,8 +320,10 @@ fn particle_rows(g: &Generation, s: &mut String) {
 }
 
 /// Read back a generation written by `particle_rows` (with its simulations in the file's last
-/// line, `# simulations N`).
-fn read_generation(path: &Path, g: usize, k: usize) -> Result<Generation> {
+/// line, `# simulations N`), checking it is one this calibration could have made: `particles`
+/// particles of `k` values inside the prior, weights that sum to 1, distances within the
+/// tolerance.
+fn read_generation(path: &Path, g: usize, k: usize, particles: usize, prior: &Prior) -> Result<Generation> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
     let bad = |line: usize, m: &str| -> Error {
         InputError::new(format!("{m}; the calibration's folder was changed: start over with --force"))
@@ -273,11 +331,18 @@ fn read_generation(path: &Path, g: usize, k: usize) -> Result<Generation> {
             .line(line)
             .into()
     };
-    let mut particles = Vec::new();
+    let mut out = Vec::new();
     let (mut tolerance, mut simulations) = (f64::NAN, None);
+    let lines = text.lines().count();
+    if !text.ends_with('\n') {
+        return Err(bad(lines.max(1), "the file is cut short"));
+    }
     for (n, line) in text.lines().enumerate().skip(1) {
         if let Some(s) = line.strip_prefix("# simulations ") {
-            simulations = s.trim().parse().ok();
+            simulations = s.trim().parse::<usize>().ok();
+            if simulations.is_none() || n + 1 != lines {
+                return Err(bad(n + 1, "not the closing `# simulations N` line"));
+            }
             continue;
         }
         let v: Vec<f64> = line
@@ -285,28 +350,50 @@ fn read_generation(path: &Path, g: usize, k: usize) -> Result<Generation> {
             .map(|x| x.parse::<f64>())
             .collect::<std::result::Result<_, _>>()
             .map_err(|_| bad(n + 1, "not a number"))?;
-        if v.len() != k + 5 || v[0] as usize != g {
-            return Err(bad(n + 1, "not a particle of this generation"));
+        if v.len() != k + 5 || v[0] != g as f64 || v[1] != out.len() as f64 {
+            return Err(bad(n + 1, "not the next particle of this generation"));
         }
-        tolerance = v[k + 4];
-        particles.push(Particle {
-            theta: v[2..2 + k].to_vec(),
-            weight: v[k + 2],
-            distance: v[k + 3],
-        });
+        let theta = v[2..2 + k].to_vec();
+        let (weight, distance, tol) = (v[k + 2], v[k + 3], v[k + 4]);
+        if !prior.contains(&theta) || theta.iter().any(|x| !x.is_finite()) {
+            return Err(bad(n + 1, "a particle outside the prior"));
+        }
+        let sound = weight.is_finite() && weight >= 0.0 && distance.is_finite() && distance >= 0.0;
+        if !sound || distance > tol {
+            return Err(bad(n + 1, "a weight or distance no generation gives"));
+        }
+        if !out.is_empty() && tol.to_bits() != tolerance.to_bits() {
+            return Err(bad(n + 1, "a tolerance unlike its generation's"));
+        }
+        tolerance = tol;
+        out.push(Particle { theta, weight, distance });
     }
-    let simulations = simulations.ok_or_else(|| bad(text.lines().count(), "no `# simulations` line"))?;
+    let simulations = simulations.ok_or_else(|| bad(lines, "no `# simulations` line"))?;
+    if out.len() != particles || simulations < particles {
+        return Err(bad(
+            lines,
+            &format!(
+                "{} particles from {simulations} simulations; this calibration keeps {particles}",
+                out.len()
+            ),
+        ));
+    }
+    let total: f64 = out.iter().map(|p| p.weight).sum();
+    if (total - 1.0).abs() > 1e-6 {
+        return Err(bad(lines, &format!("weights that sum to {total}, not 1")));
+    }
     Ok(Generation {
         index: g,
         tolerance,
-        particles,
+        particles: out,
         simulations,
     })
 }
 
 /// Make `dir` ready: new, or holding this calibration to resume, or (with `force`) a pioneer
 /// output to replace. Returns the generations found to resume from.
-fn prepare(dir: &Path, me: &Info, a: &CalibrateArgs, k: usize) -> Result<Vec<Generation>> {
+fn prepare(dir: &Path, me: &Info, a: &CalibrateArgs, prior: &Prior) -> Result<Vec<Generation>> {
+    let k = prior.dims();
     let refuse = |m: String| -> Result<Vec<Generation>> { Err(InputError::new(m).field("--out").into()) };
     match holds(dir, "--out")? {
         Holds::Nothing => {}
@@ -327,7 +414,23 @@ fn prepare(dir: &Path, me: &Info, a: &CalibrateArgs, k: usize) -> Result<Vec<Gen
             } else if same && a.resume {
                 let mut gens = Vec::new();
                 while gen_path(dir, gens.len()).is_file() {
-                    gens.push(read_generation(&gen_path(dir, gens.len()), gens.len(), k)?);
+                    gens.push(read_generation(&gen_path(dir, gens.len()), gens.len(), k, a.particles, prior)?);
+                }
+                // A finished calibration's manifest counts the generations its tables hold.
+                let manifest = dir.join("manifest.json");
+                let said = std::fs::read_to_string(&manifest)
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+                if let Some(m) = said.filter(|m| m["status"] == "done") {
+                    let n = m["generations"].as_u64().unwrap_or(u64::MAX);
+                    if n > gens.len() as u64 {
+                        return Err(InputError::new(format!(
+                            "the manifest says {n} generations are done, the folder holds {}; the calibration's folder was changed: start over with --force",
+                            gens.len()
+                        ))
+                        .file(&manifest)
+                        .into());
+                    }
                 }
                 return Ok(gens);
             } else if same {
@@ -425,6 +528,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
     let units = sc.planned()?.units as usize;
     let obs = observed::read(&a.observed, units)?;
     observed::check_years(&obs, start_year, months)?;
+    check_memory(&sc, a, fields.len())?;
     let varied = Varied::new(sc.clone(), fields.clone())
         .map_err(|(i, m)| InputError::new(format!("{m} (in {})", a.scenario.display())).field(format!("--vary {}", fields[i])))?;
     // Every corner of the prior's box must make a valid scenario (for up to 10 fields; beyond,
@@ -485,9 +589,20 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
         innovation: a.innovation,
     };
     // Every input is checked before the folder is touched and a backend (a GPU driver) opened.
-    let mut gens = prepare(&dir, &me, a, k)?;
+    let mut gens = prepare(&dir, &me, a, &prior)?;
     let resumed = gens.len();
     let be = backend(&a.backend, a.threads)?;
+    // Ctrl-C or SIGTERM: the calibration stops before its next batch; the generations finished
+    // are on disk and `--resume` goes on from them.
+    let signals = crate::app::signals::Signals::listen()?;
+    let go_on = || {
+        signals.check(|| {
+            format!(
+                "interrupted: the finished generations are in {}; `--resume` (with the same flags) goes on from them",
+                dir.display()
+            )
+        })
+    };
     let settings = Settings {
         particles: a.particles,
         quantile: a.quantile,
@@ -503,13 +618,17 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
         innovation: a.innovation as usize,
         runs: 0,
         seconds: 0.0,
+        go_on: &go_on,
     };
     let mut stopped = None;
     while gens.len() < a.generations {
         let g = gens.len();
         let mut simulate = |xs: &[Vec<f64>], first: usize| -> Result<Vec<f64>> {
-            let curves = sim.curves(xs, g as u64 + 1, first, a.replicates)?;
-            Ok(curves.iter().map(|c| distance(&obs, start_year, months, c)).collect())
+            let mut d = Vec::with_capacity(xs.len());
+            sim.each(xs, g as u64 + 1, first, a.replicates, &mut |c| {
+                d.push(distance(&obs, start_year, months, &c))
+            })?;
+            Ok(d)
         };
         match abc::generation(&prior, gens.last(), &settings, &mut simulate)? {
             Outcome::Done(gen) => {
@@ -563,16 +682,41 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
         seconds: 0.0,
         generations: gens,
     };
-    write_outputs(&res, a, &obs, &runs, &sc.name())?;
+    // The tables, charts and manifest are one transaction: staged beside the folder with the
+    // calibration's record and generations, then swapped in whole, so a kill leaves the old
+    // calibration or the new one, never a mixture.
+    let staged = crate::output::folder::Staged::begin(&dir, "--out")?;
+    carry_over(&dir, staged.path())?;
+    write_outputs(&res, a, &obs, &runs, &sc.name(), staged.path())?;
+    go_on()?;
+    staged.commit()?;
     Ok(Calibration {
         seconds: t0.elapsed().as_secs_f64(),
         ..res
     })
 }
 
-/// The tables, the charts and the manifest of a finished calibration.
-fn write_outputs(res: &Calibration, a: &CalibrateArgs, obs: &Observed, runs: &[Vec<f64>], name: &str) -> Result<()> {
-    let dir = &res.dir;
+/// Copy the calibration's record and its generations from `dir` into the staging folder.
+fn carry_over(dir: &Path, stage: &Path) -> Result<()> {
+    let copy = |from: &Path, to: &Path| -> Result<()> {
+        std::fs::copy(from, to)
+            .map(|_| ())
+            .map_err(|e| Error::io(format!("cannot copy {} to {}", from.display(), to.display()), e))
+    };
+    copy(&dir.join(INFO), &stage.join(INFO))?;
+    let gens = stage.join("generations");
+    std::fs::create_dir_all(&gens).map_err(|e| Error::io(format!("cannot create {}", gens.display()), e))?;
+    let mut g = 0;
+    while gen_path(dir, g).is_file() {
+        copy(&gen_path(dir, g), &gen_path(stage, g))?;
+        g += 1;
+    }
+    Ok(())
+}
+
+/// The tables, the charts and the manifest of a finished calibration, into `dir` (its staging
+/// folder).
+fn write_outputs(res: &Calibration, a: &CalibrateArgs, obs: &Observed, runs: &[Vec<f64>], name: &str, dir: &Path) -> Result<()> {
     let k = res.fields.len();
     let mut s = particles_header(&res.fields);
     for g in &res.generations {
@@ -683,6 +827,8 @@ fn write_outputs(res: &Calibration, a: &CalibrateArgs, obs: &Observed, runs: &[V
         "runs": res.runs,
         "simulation_seconds": res.sim_seconds,
         "predictive_rmse": res.predictive.rmse,
+        "commit": env!("PIONEER_GIT_HASH"),
+        "tables": crate::output::table::digests(dir)?,
         "files": ["particles.csv", "particles.parquet", "generations.csv", "posterior.csv", "predictive.csv", "predictive.png", "predictive.svg", "pairs.png", "pairs.svg"],
     });
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::Backend(format!("internal: {e}")))?;

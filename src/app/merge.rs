@@ -66,17 +66,15 @@ pub fn merge(a: &MergeArgs) -> Result<usize> {
             );
         }
     }
-    let mut sources = Vec::new();
-    for d in &a.dirs {
-        sources.push((d.clone(), ledger::read_ledger(d)?));
-    }
-    check_coverage(&first, &sources)?;
+    // The sweep itself says what each shard's record must hold: a record that disagrees
+    // (a damaged or edited sweep.json) is refused before anything is sized from it.
     let sw = Sweep::load(
         Path::new(&first.sweep_file),
         Some(first.replicates),
         Some(first.months),
         first.points_flag,
-    )?;
+    )
+    .map_err(|e| InputError::new(format!("the sweep its record names cannot be read again: {e}")).file(ledger::info_path(&a.dirs[0])))?;
     if sw.identity() != first.identity {
         return Err(
             InputError::new("the sweep file or its base scenario changed since the shards ran; run them again")
@@ -84,6 +82,47 @@ pub fn merge(a: &MergeArgs) -> Result<usize> {
                 .into(),
         );
     }
+    for (d, i) in a.dirs.iter().zip(&infos) {
+        let want = [
+            ("points", sw.n_points(), i.points),
+            ("blocks", sw.blocks(), i.blocks),
+            ("points_per_block", sw.points_per_block(), i.points_per_block),
+            ("replicates", sw.replicates as usize, i.replicates as usize),
+            ("months", sw.months as usize, i.months as usize),
+        ];
+        if let Some((field, w, h)) = want.iter().find(|(_, w, h)| w != h) {
+            return Err(InputError::new(format!(
+                "{h}, but the sweep it names has {w}: the shard's record was changed or damaged; run the shard again"
+            ))
+            .file(ledger::info_path(d))
+            .field(*field)
+            .into());
+        }
+        let s = &i.shard;
+        if s.count == 0
+            || s.index == 0
+            || s.index > s.count
+            || s.count > ledger::MAX_SHARDS
+            || *s != Shard::new(s.index, s.count, sw.blocks())
+        {
+            return Err(InputError::new(format!(
+                "shard {}/{} with blocks {}..{} is not a shard of this sweep's {} blocks: the shard's record was changed or damaged",
+                s.index,
+                s.count,
+                s.first_block,
+                s.end_block,
+                sw.blocks()
+            ))
+            .file(ledger::info_path(d))
+            .field("shard")
+            .into());
+        }
+    }
+    let mut sources = Vec::new();
+    for d in &a.dirs {
+        sources.push((d.clone(), ledger::read_ledger(d)?));
+    }
+    check_coverage(&first, &sources, 0..first.blocks)?;
     let mut me = first.clone();
     me.shard = Shard::new(1, 1, first.blocks);
     finalize(&sw, &me, &sources, &a.out, false, "merged from shards", t0)?;

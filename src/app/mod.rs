@@ -16,6 +16,7 @@ pub mod scaling;
 pub mod sensitivity;
 #[cfg(feature = "serve")]
 pub mod serve;
+pub mod signals;
 pub mod sweep;
 pub mod trace;
 

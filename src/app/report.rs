@@ -187,6 +187,10 @@ fn read_csv(path: &Path) -> Result<Vec<std::collections::HashMap<String, String>
             None => err,
         }
     };
+    // A table is read only as the command wrote it.
+    if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
+        crate::output::table::verify(dir, &name.to_string_lossy())?;
+    }
     let mut rdr = csv::Reader::from_path(path).map_err(bad)?;
     let headers = rdr.headers().map_err(bad)?.clone();
     let mut rows = Vec::new();

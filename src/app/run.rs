@@ -129,10 +129,26 @@ pub fn run_chunked(
     batch: usize,
     progress: crate::backend::Progress,
 ) -> Result<BatchOutput> {
+    run_chunked_until(be, model, params, ids, months, batch, progress, &|| Ok(()))
+}
+
+/// `run_chunked`, asking `go_on` before each chunk (its error stops the run).
+#[allow(clippy::too_many_arguments)]
+pub fn run_chunked_until(
+    be: &dyn Backend,
+    model: &Model,
+    params: &[Params],
+    ids: &[RunId],
+    months: u32,
+    batch: usize,
+    progress: crate::backend::Progress,
+    go_on: &dyn Fn() -> Result<()>,
+) -> Result<BatchOutput> {
     let mut aggs = Vec::new();
     let mut states = Vec::new();
     let mut record_len = agg::record_len(params.first().map_or(0, |p| p.n_innov as usize));
     for chunk in ids.chunks(batch.max(1)) {
+        go_on()?;
         let init = init_batch(model, params, chunk);
         let out = be.run_batch(model, params, chunk, init, months, progress)?;
         record_len = out.record_len;
@@ -243,6 +259,10 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     };
     // Every input is checked before a backend (and a GPU driver) is touched.
     let be = backend(&a.backend, a.threads)?;
+    // Ctrl-C or SIGTERM: the run stops before its next chunk, or before its files are swapped
+    // in, and leaves the output folder as it was.
+    let signals = super::signals::Signals::listen()?;
+    let untouched = format!("interrupted: nothing was written; {} is as it was", out_dir.display());
     let ids: Vec<RunId> = (0..sc.spec.replicates).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
     let total = ids.len() as u64 * months as u64;
     let bar = if a.progress {
@@ -267,8 +287,11 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
                 state,
             }
         }
-        None => run_chunked(be.as_ref(), &model, &[prm], &ids, months, batch, &tick)?,
+        None => run_chunked_until(be.as_ref(), &model, &[prm], &ids, months, batch, &tick, &|| {
+            signals.check(|| untouched.clone())
+        })?,
     };
+    signals.check(|| untouched.clone())?;
     let seconds = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let observed = obs.map(|o| {
@@ -294,7 +317,9 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         seconds,
         observed,
     };
-    write_outputs(&res, a.units, frames, period, a.report, staged)?;
+    write_outputs_with(&res, a.units, frames, period, a.report, staged, |_| {
+        signals.check(|| untouched.clone())
+    })?;
     Ok(res)
 }
 
@@ -390,6 +415,7 @@ fn write_files(res: &RunResult, units: bool, frames: Option<u32>, panel: Option<
     )
     .map_err(|e| Error::Backend(e.to_string()))?;
     let charts = draw_run_charts(res, dir, frames)?;
+    let tables = output::table::digests(dir)?;
     let manifest = serde_json::json!({
         "pioneer": env!("CARGO_PKG_VERSION"),
         "commit": env!("PIONEER_GIT_HASH"),
@@ -412,6 +438,7 @@ fn write_files(res: &RunResult, units: bool, frames: Option<u32>, panel: Option<
             "report": report.then_some("report.html"),
             "panel": panel.map(|_| ["panel.csv", "panel.parquet"]),
         },
+        "tables": tables,
         "observed": res.observed.as_ref().map(|(o, c)| serde_json::json!({
             "file": o.path.display().to_string(),
             "start_year": res.scenario.spec.start_year,

@@ -72,37 +72,33 @@ pub fn sensitivity(dir: &Path, metrics: &[String], innovation: u32) -> Result<Se
                 .into());
         }
     }
-    // The runs: per point, each metric's values over the replicates.
-    let runs_path = dir.join("runs.csv");
-    let mut rdr = csv::Reader::from_path(&runs_path).map_err(|e| InputError::new(format!("cannot read the runs: {e}")).file(&runs_path))?;
-    let headers = rdr
-        .headers()
-        .map_err(|e| InputError::new(e.to_string()).file(&runs_path).line(1))?
-        .clone();
-    let col = |name: &str| {
-        headers.iter().position(|h| h == name).ok_or_else(|| {
-            InputError::new(format!("missing column `{name}`"))
-                .file(&runs_path)
-                .line(1)
-                .field(name)
-        })
-    };
-    let (c_point, c_innov) = (col("point")?, col("innovation")?);
-    let cols: Vec<usize> = metrics.iter().map(|mt| col(mt)).collect::<std::result::Result<_, _>>()?;
+    // The runs: per point, each metric's values over the replicates, read as the sweep wrote
+    // them (a month never reached, an empty cell, counts as the months + 1, as in the charts).
+    crate::output::table::verify(dir, "runs.csv")?;
+    let runs = crate::output::table::Table::open(&dir.join("runs.csv"))?;
+    let (c_point, c_innov) = (runs.col("point")?, runs.col("innovation")?);
+    let cols: Vec<usize> = metrics.iter().map(|mt| runs.col(mt)).collect::<Result<_>>()?;
     let mut values: BTreeMap<usize, Vec<Vec<f64>>> = BTreeMap::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| InputError::new(e.to_string()).file(&runs_path))?;
-        if rec.get(c_innov) != Some(innovation.to_string().as_str()) {
-            continue;
+    let runs_path = runs.path.clone();
+    runs.rows(|r| {
+        if r.index(c_innov)? != innovation as usize {
+            return Ok(());
         }
-        let p: usize = rec.get(c_point).and_then(|v| v.parse().ok()).unwrap_or(usize::MAX);
+        let p = r.index(c_point)?;
+        if p >= points {
+            return Err(r.error(c_point, format!("point {p}: the design has {points} points")));
+        }
         let slot = values.entry(p).or_insert_with(|| vec![Vec::new(); metrics.len()]);
-        for (j, &c) in cols.iter().enumerate() {
-            // A month never reached counts as the months + 1 (as in the sweep's charts).
-            let v = rec.get(c).and_then(|v| v.parse::<f64>().ok()).unwrap_or(months + 1.0);
+        for (j, (&c, metric)) in cols.iter().zip(metrics).enumerate() {
+            let v = match r.opt_num(c)? {
+                Some(v) => v,
+                None if metric.starts_with('t') => months + 1.0,
+                None => return Err(r.error(c, "an empty cell where a number is due")),
+            };
             slot[j].push(v);
         }
-    }
+        Ok(())
+    })?;
     if values.len() != points || values.keys().next_back() != Some(&(points - 1)) {
         return Err(InputError::new(format!(
             "runs of {} points for innovation {innovation}, the design has {points}: is the sweep finished (and merged)?",
@@ -112,6 +108,14 @@ pub fn sensitivity(dir: &Path, metrics: &[String], innovation: u32) -> Result<Se
         .into());
     }
     let replicates = values.values().next().map_or(0, |v| v[0].len());
+    if let Some((p, v)) = values.iter().find(|(_, v)| v[0].len() != replicates) {
+        return Err(InputError::new(format!(
+            "point {p} has {} runs of innovation {innovation}, point 0 has {replicates}: rows are missing",
+            v[0].len()
+        ))
+        .file(&runs_path)
+        .into());
+    }
     let mut out = Vec::new();
     for (j, metric) in metrics.iter().enumerate() {
         let means: Vec<f64> = values.values().map(|v| v[j].iter().sum::<f64>() / v[j].len() as f64).collect();

@@ -3,6 +3,7 @@
 
 use super::budget::{self, Footprint};
 use super::run::{backend, run_chunked};
+use super::signals::Signals;
 use crate::error::{Error, InputError, Result};
 use crate::experiment::ledger::{self, Done, Shard, SweepInfo};
 use crate::experiment::Sweep;
@@ -12,8 +13,6 @@ use crate::output::folder::{holds, Holds, Staged};
 use crate::output::sweep as table;
 use crate::output::AtomicFile;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::Arc;
 use std::time::Instant;
 
 /// Options of `pioneer sweep`.
@@ -57,8 +56,7 @@ pub struct SweepResult {
     pub already_complete: bool,
 }
 
-/// The tables of a sweep, in the order they are written.
-const TABLES: [&str; 5] = ["points", "runs", "stats", "steps", "panel"];
+use ledger::TABLES;
 
 /// The sweep's steps output.
 fn steps_mode(s: Option<&str>) -> Result<&'static str> {
@@ -96,7 +94,7 @@ fn info(sw: &Sweep, shard: Shard, steps: &str, panel: Option<u32>) -> SweepInfo 
             .unwrap_or_else(|_| sw.path.clone())
             .display()
             .to_string(),
-        points: sw.points.len(),
+        points: sw.n_points(),
         points_flag: sw.points_flag,
         replicates: sw.replicates,
         months: sw.months,
@@ -106,36 +104,6 @@ fn info(sw: &Sweep, shard: Shard, steps: &str, panel: Option<u32>) -> SweepInfo 
         steps: steps.to_string(),
         panel,
         shard,
-    }
-}
-
-/// Ctrl-C and SIGTERM set a flag that the sweep reads between batches (a second Ctrl-C stops
-/// at once); the signal's number is kept for the exit code.
-struct Signals {
-    flag: Arc<AtomicBool>,
-    which: Arc<AtomicI32>,
-}
-
-impl Signals {
-    fn register() -> Result<Signals> {
-        use signal_hook::consts::{SIGINT, SIGTERM};
-        let flag = Arc::new(AtomicBool::new(false));
-        let which = Arc::new(AtomicI32::new(0));
-        for sig in [SIGINT, SIGTERM] {
-            let fail = |e: std::io::Error| Error::io("cannot listen for signals", e);
-            signal_hook::flag::register_conditional_shutdown(sig, 130, flag.clone()).map_err(fail)?;
-            signal_hook::flag::register(sig, flag.clone()).map_err(fail)?;
-            let w = which.clone();
-            // SAFETY: the handler only stores an integer.
-            unsafe { signal_hook::low_level::register(sig, move || w.store(sig, Ordering::SeqCst)) }.map_err(fail)?;
-        }
-        Ok(Signals { flag, which })
-    }
-    fn raised(&self) -> bool {
-        self.flag.load(Ordering::SeqCst)
-    }
-    fn signal(&self) -> i32 {
-        self.which.load(Ordering::SeqCst)
     }
 }
 
@@ -156,7 +124,7 @@ pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
     prepare_folder(&out_dir, &me, a.resume, a.force)?;
     let result = |ran, skipped, backend: String, already| SweepResult {
         name: sw.name.clone(),
-        points: sw.points.len(),
+        points: sw.n_points(),
         replicates: sw.replicates,
         blocks,
         shard,
@@ -175,7 +143,7 @@ pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
     let skipped = (shard.end_block - shard.first_block) - todo.len();
     // Every input is checked before a backend is touched.
     let be = backend(&a.backend, a.threads)?;
-    let signals = Signals::register()?;
+    let signals = Signals::listen()?;
     let runs_todo: u64 = todo.iter().map(|&b| sw.block_points(b).len() as u64 * sw.replicates as u64).sum();
     let bar = if a.progress {
         indicatif::ProgressBar::new(runs_todo)
@@ -196,34 +164,31 @@ pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
         points_done += sw.block_points(b).len();
         if !finished {
             bar.abandon();
-            let sig = signals.signal();
-            return Err(Error::Interrupted {
-                signal: if sig == 0 { 2 } else { sig },
-                message: format!(
-                    "interrupted: {} of {} blocks of this {}are on disk in {}; `pioneer sweep {} --resume{}` runs the rest",
-                    skipped + n,
-                    shard.end_block - shard.first_block,
-                    if shard.count > 1 { "shard " } else { "sweep " },
-                    out_dir.display(),
-                    a.sweep.display(),
-                    [
-                        a.replicates.map(|r| format!(" --replicates {r}")),
-                        a.months.map(|m| format!(" --months {m}")),
-                        a.points.map(|p| format!(" --points {p}")),
-                        a.steps.as_ref().map(|s| format!(" --steps {s}")),
-                        a.panel.as_ref().map(|s| format!(" --panel {s}")),
-                        a.shard.as_ref().map(|s| format!(" --shard {s}")),
-                        a.out.as_ref().map(|o| format!(" --out {}", o.display())),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect::<String>(),
-                ),
-            });
+            return Err(signals.stopped(format!(
+                "interrupted: {} of {} blocks of this {}are on disk in {}; `pioneer sweep {} --resume{}` runs the rest",
+                skipped + n,
+                shard.end_block - shard.first_block,
+                if shard.count > 1 { "shard " } else { "sweep " },
+                out_dir.display(),
+                a.sweep.display(),
+                [
+                    a.replicates.map(|r| format!(" --replicates {r}")),
+                    a.months.map(|m| format!(" --months {m}")),
+                    a.points.map(|p| format!(" --points {p}")),
+                    a.steps.as_ref().map(|s| format!(" --steps {s}")),
+                    a.panel.as_ref().map(|s| format!(" --panel {s}")),
+                    a.shard.as_ref().map(|s| format!(" --shard {s}")),
+                    a.out.as_ref().map(|o| format!(" --out {}", o.display())),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<String>(),
+            )));
         }
     }
     bar.finish_and_clear();
     let sources = vec![(out_dir.clone(), ledger::read_ledger(&out_dir)?)];
+    check_coverage(&me, &sources, shard.first_block..shard.end_block)?;
     finalize(&sw, &me, &sources, &out_dir, shard.count > 1, &be.describe(), t0)?;
     Ok(result(todo.len(), skipped, be.describe(), false))
 }
@@ -302,21 +267,34 @@ fn run_bytes(fp: &Footprint, steps: &str, panel: Option<u32>) -> u64 {
         .saturating_add(text)
 }
 
+/// Bytes of one run's metrics while its point runs (kept until the point's stats are written).
+const METRICS_BYTES: u64 = std::mem::size_of::<[Option<f64>; 12]>() as u64;
+
 /// Check, from the numbers alone and before anything is built or written, that each distinct
-/// world of the sweep fits with at least one run at a time.
+/// world of the sweep fits with at least one run at a time, and that a block's runs' metrics
+/// fit beside it (a point's replicates are all kept until its quantiles are taken).
 fn check_sizes(sw: &Sweep, steps: &str, panel: Option<u32>) -> Result<()> {
-    let mut seen = std::collections::HashSet::new();
-    for p in 0..sw.points.len() {
+    for p in sw.world_points() {
         let sc = sw.scenario(p)?;
-        if !seen.insert(serde_json::to_string(&sc.spec.world).unwrap_or_default()) {
-            continue;
-        }
         let fp = Footprint::of(&sc)?;
         let need = fp.world_bytes().saturating_add(run_bytes(&fp, steps, panel));
         budget::check(&sc, &fp, "months", 1, need, "use a smaller world or fewer months").map_err(|e| match e {
             Error::Input(e) => Error::Input(sw.at_point(p, e)),
             other => other,
         })?;
+        let block_runs = (sw.points_per_block() as u64).saturating_mul(sw.replicates as u64);
+        let kept = block_runs.saturating_mul(fp.innov).saturating_mul(METRICS_BYTES);
+        let (need, have) = (need.saturating_add(kept), budget::allowed());
+        if need > have {
+            return Err(sw
+                .replicates_error(format!(
+                    "{} replicates of a point keep about {:.1} GiB of run metrics until the point's quantiles are taken, more than this machine's {:.1} GiB allows; use fewer replicates",
+                    sw.replicates,
+                    budget::gib(need),
+                    budget::gib(have)
+                ))
+                .into());
+        }
     }
     Ok(())
 }
@@ -347,11 +325,14 @@ fn run_block(
     let means = steps == "mean";
     let fields: Vec<String> = sw.fields.iter().map(|f| f.path.clone()).collect();
     let mut files: Vec<AtomicFile> = Vec::new();
-    for t in TABLES {
+    // Each file's table, by its index in TABLES.
+    let mut tables: Vec<usize> = Vec::new();
+    for (i, t) in TABLES.into_iter().enumerate() {
         if (t == "steps" && steps == "none") || (t == "panel" && panel.is_none()) {
             continue;
         }
         files.push(AtomicFile::create(&ledger::part(dir, t, b))?);
+        tables.push(i);
     }
     // The panel's part is the last file.
     let panel_file = panel.map(|_| files.len() - 1);
@@ -360,7 +341,7 @@ fn run_block(
     }
     let mut s = table::points_header(&fields);
     for p in pts.clone() {
-        table::points_row(p, &sw.points[p], &mut s);
+        table::points_row(p, &sw.point(p), &mut s);
     }
     files[0].write_all(s.as_bytes())?;
     files[1].write_all(table::runs_header().as_bytes())?;
@@ -396,17 +377,17 @@ fn run_block(
             steps_header_written = true;
         }
         let params: Vec<Params> = group.iter().map(|g| g.1).collect();
-        let ids: Vec<RunId> = group
-            .iter()
-            .enumerate()
-            .flat_map(|(local, &(gp, _))| {
-                (0..sw.replicates).map(move |r| RunId {
-                    point: local as u32,
-                    replicate: r,
-                    key: rng::run_key(sw.seed, gp as u32, r),
-                })
-            })
-            .collect();
+        // The group's runs, point by point, made a chunk at a time (a point may have billions).
+        let reps = sw.replicates as u64;
+        let group_runs = group.len() as u64 * reps;
+        let id = |j: u64| {
+            let (local, r) = ((j / reps) as usize, (j % reps) as u32);
+            RunId {
+                point: local as u32,
+                replicate: r,
+                key: rng::run_key(sw.seed, group[local].0 as u32, r),
+            }
+        };
         let innov = first.spec.innovation.len();
         let fp = Footprint {
             world: crate::scenario::Planned {
@@ -417,14 +398,19 @@ fn run_block(
             innov: innov as u64,
             months: sw.months as u64,
         };
-        let batch = batch_size(&fp, steps, panel, ids.len());
+        let batch = batch_size(&fp, steps, panel, group_runs.min(usize::MAX as u64) as usize) as u64;
         let mut sums: Vec<table::StepSums> = if means {
             group.iter().map(|_| table::StepSums::new(model, sw.months, innov)).collect()
         } else {
             Vec::new()
         };
         let mut group_metrics: Vec<Vec<Vec<[Option<f64>; 12]>>> = vec![vec![Vec::new(); innov]; group.len()];
-        for chunk in ids.chunks(batch) {
+        let mut next = 0u64;
+        while next < group_runs {
+            let end = (next + batch).min(group_runs);
+            let chunk: Vec<RunId> = (next..end).map(id).collect();
+            next = end;
+            let chunk = &chunk[..];
             let out = run_chunked(be, model, &params, chunk, sw.months, chunk.len(), &|_| {})?;
             let mut rows = String::new();
             let mut step_rows = String::new();
@@ -479,7 +465,11 @@ fn run_block(
         p = q;
     }
     files[2].write_all(stats.as_bytes())?;
-    for f in files {
+    // The ledger records each part's bytes and hash, which `finalize` and `merge` check.
+    let mut parts = [None; TABLES.len()];
+    for (f, &i) in files.into_iter().zip(&tables) {
+        let d = f.digest();
+        parts[i] = Some((d.bytes, d.fnv));
         f.commit()?;
     }
     ledger::append_ledger(
@@ -488,20 +478,42 @@ fn run_block(
             block: b,
             first_point: pts.start,
             end_point: pts.end,
+            parts,
         },
     )?;
     Ok(true)
 }
 
 /// Check that `sources` (folders and their finished blocks) hold every block of the sweep once.
-pub fn check_coverage(info: &SweepInfo, sources: &[(PathBuf, Vec<Done>)]) -> Result<()> {
+pub fn check_coverage(info: &SweepInfo, sources: &[(PathBuf, Vec<Done>)], blocks: std::ops::Range<usize>) -> Result<()> {
     let mut owner: Vec<Option<&Path>> = vec![None; info.blocks];
     for (dir, done) in sources {
         for d in done {
-            if d.block >= info.blocks {
-                return Err(InputError::new(format!("block {} is not a block of this sweep", d.block))
-                    .file(dir)
-                    .into());
+            if !blocks.contains(&d.block) || d.block >= info.blocks {
+                return Err(InputError::new(format!(
+                    "block {} is not a block of this {} (blocks {} to {})",
+                    d.block,
+                    if blocks.len() == info.blocks { "sweep" } else { "shard" },
+                    blocks.start,
+                    blocks.end.saturating_sub(1)
+                ))
+                .file(ledger::ledger_path(dir))
+                .into());
+            }
+            let first = d.block * info.points_per_block;
+            let end = ((d.block + 1) * info.points_per_block).min(info.points);
+            if (d.first_point, d.end_point) != (first, end) {
+                return Err(InputError::new(format!(
+                    "block {} holds points {} to {}, the sweep's block {} is points {first} to {}: the ledger was damaged; {}",
+                    d.block,
+                    d.first_point,
+                    d.end_point.saturating_sub(1),
+                    d.block,
+                    end.saturating_sub(1),
+                    rerun(dir)
+                ))
+                .file(ledger::ledger_path(dir))
+                .into());
             }
             if let Some(other) = owner[d.block] {
                 return Err(InputError::new(format!(
@@ -517,7 +529,7 @@ pub fn check_coverage(info: &SweepInfo, sources: &[(PathBuf, Vec<Done>)]) -> Res
             owner[d.block] = Some(dir);
         }
     }
-    if let Some(b) = owner.iter().position(Option::is_none) {
+    if let Some(b) = blocks.clone().find(|&b| owner.get(b).is_none_or(Option::is_none)) {
         let first = b * info.points_per_block;
         let end = ((b + 1) * info.points_per_block).min(info.points);
         return Err(InputError::new(format!(
@@ -528,6 +540,34 @@ pub fn check_coverage(info: &SweepInfo, sources: &[(PathBuf, Vec<Done>)]) -> Res
         .into());
     }
     Ok(())
+}
+
+/// What to do about a damaged folder of a sweep.
+fn rerun(dir: &Path) -> String {
+    format!(
+        "the folder {} was damaged: run its sweep (or shard) again with --force",
+        dir.display()
+    )
+}
+
+/// A part as its block wrote it: the bytes and hash the ledger recorded (an earlier pioneer's
+/// ledger recorded none: then at least a header and whole lines).
+fn check_part(part: &Path, text: &[u8], recorded: Option<(u64, u64)>, b: usize, dir: &Path) -> Result<()> {
+    let mut d = crate::output::table::Digest::default();
+    d.add(text);
+    let bad = |m: String| -> Error { InputError::new(format!("{m}; {}", rerun(dir))).file(part).into() };
+    match recorded {
+        Some((bytes, _)) if bytes != d.bytes => Err(bad(format!(
+            "{} bytes, the ledger recorded {bytes} when block {b} finished",
+            d.bytes
+        ))),
+        Some((_, fnv)) if fnv != d.fnv => Err(bad(format!(
+            "its bytes differ from those the ledger recorded when block {b} finished"
+        ))),
+        Some(_) => Ok(()),
+        None if text.is_empty() || !text.ends_with(b"\n") => Err(bad("empty or cut short".into())),
+        None => Ok(()),
+    }
 }
 
 /// Make the final tables (CSV and Parquet), the charts and the manifest from the parts of
@@ -542,11 +582,11 @@ pub fn finalize(
     backend: &str,
     t0: Instant,
 ) -> Result<()> {
-    let mut blocks: Vec<(usize, &Path)> = sources
+    let mut blocks: Vec<(usize, &Path, &Done)> = sources
         .iter()
-        .flat_map(|(dir, done)| done.iter().map(move |d| (d.block, dir.as_path())))
+        .flat_map(|(dir, done)| done.iter().map(move |d| (d.block, dir.as_path(), d)))
         .collect();
-    blocks.sort();
+    blocks.sort_by_key(|b| b.0);
     let staged = Staged::begin(dest, "--out")?;
     let mut written = Vec::new();
     for t in TABLES {
@@ -555,9 +595,17 @@ pub fn finalize(
         }
         let path = staged.path().join(format!("{t}.csv"));
         let mut out = AtomicFile::create(&path)?;
-        for (n, &(b, dir)) in blocks.iter().enumerate() {
+        for (n, &(b, dir, done)) in blocks.iter().enumerate() {
             let part = ledger::part(dir, t, b);
-            let text = std::fs::read(&part).map_err(|e| Error::io(format!("cannot read {}", part.display()), e))?;
+            let text = std::fs::read(&part).map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => {
+                    InputError::new(format!("missing, though the ledger records block {b} finished; {}", rerun(dir)))
+                        .file(&part)
+                        .into()
+                }
+                _ => Error::io(format!("cannot read {}", part.display()), e),
+            })?;
+            check_part(&part, &text, done.part(t), b, dir)?;
             // Each part starts with the header; the table keeps the first.
             let body = if n == 0 {
                 &text[..]
@@ -621,7 +669,7 @@ pub fn finalize(
         "fields": sw.fields.iter().map(|f| serde_json::json!({"path": f.path, "vary": format!("{:?}", f.vary)})).collect::<Vec<_>>(),
         "design": sw.design.map(|d| format!("{d:?}").to_lowercase()),
         "design_points": sw.design_points,
-        "points": sw.points.len(),
+        "points": sw.n_points(),
         "replicates": sw.replicates,
         "months": sw.months,
         "seed": sw.seed,
@@ -632,6 +680,7 @@ pub fn finalize(
         "backend": backend,
         "wall_seconds": t0.elapsed().as_secs_f64(),
         "files": written,
+        "tables": crate::output::table::digests(staged.path())?,
     });
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::Backend(format!("manifest: {e}")))?;
     crate::output::write_atomic(&staged.path().join("manifest.json"), text.as_bytes())?;

@@ -84,13 +84,12 @@ pub fn trace(a: &TraceArgs) -> Result<TraceResult> {
                     .into());
             }
             let sw = crate::experiment::Sweep::load(&a.scenario, a.replicates, a.months, a.points)?;
-            if p >= sw.points.len() {
-                return Err(InputError::new(format!(
-                    "point {p} does not exist: the sweep has points 0 to {}",
-                    sw.points.len() - 1
-                ))
-                .field("--point")
-                .into());
+            if p >= sw.n_points() {
+                return Err(
+                    InputError::new(format!("point {p} does not exist: the sweep has points 0 to {}", sw.n_points() - 1))
+                        .field("--point")
+                        .into(),
+                );
             }
             (sw.scenario(p)?, p as u32)
         }

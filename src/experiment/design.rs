@@ -6,8 +6,12 @@ use crate::model::rng;
 /// The values of a range `{ from, to, step }`: `from + i·step` for i = 0, 1, … while the value
 /// does not pass `to` (with a tolerance of a millionth of a step, so 0 to 1 by 0.1 has 11 values).
 pub fn range_values(from: f64, to: f64, step: f64) -> Vec<f64> {
-    let n = ((to - from) / step + 1e-6).floor() as usize + 1;
-    (0..n).map(|i| tidy(from + i as f64 * step)).collect()
+    (0..range_len(from, to, step)).map(|i| tidy(from + i as f64 * step)).collect()
+}
+
+/// How many values `range_values` gives (saturating: a float past usize counts as usize::MAX).
+pub fn range_len(from: f64, to: f64, step: f64) -> usize {
+    ((to - from) / step + 1e-6).floor().max(0.0) as usize + 1
 }
 
 /// A float rounded to 12 significant digits: 0.1 + 2·0.1 prints as 0.3, not 0.30000000000000004.

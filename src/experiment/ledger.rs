@@ -31,6 +31,9 @@ pub struct SweepInfo {
     pub shard: Shard,
 }
 
+/// Most shards a sweep is split into (more than its blocks leaves some empty).
+pub const MAX_SHARDS: usize = 1_000_000;
+
 /// A deterministic share of a sweep's blocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
@@ -61,9 +64,16 @@ impl Shard {
         if n == 0 || i == 0 || i > n {
             return Err(format!("`{s}`: allowed 1 ≤ I ≤ N"));
         }
+        if n > MAX_SHARDS {
+            return Err(format!("`{s}`: at most {MAX_SHARDS} shards"));
+        }
         Ok(Shard::new(i, n, blocks))
     }
 }
+
+/// The tables a sweep writes, in order: each block has a part of each (steps and panel only
+/// when asked for).
+pub const TABLES: [&str; 5] = ["points", "runs", "stats", "steps", "panel"];
 
 /// One finished block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +81,38 @@ pub struct Done {
     pub block: usize,
     pub first_point: usize,
     pub end_point: usize,
+    /// Each table's part as written, by `TABLES`: its bytes and FNV-1a hash (None for a table
+    /// not written; all None in the ledger of an earlier pioneer, which recorded none).
+    pub parts: [Option<(u64, u64)>; 5],
+}
+
+impl Done {
+    /// The check recorded for `table`'s part, if any.
+    pub fn part(&self, table: &str) -> Option<(u64, u64)> {
+        TABLES.iter().position(|t| *t == table).and_then(|i| self.parts[i])
+    }
+
+    /// The ledger's `parts` cell: `points=BYTES:HASH runs=…`.
+    fn parts_cell(&self) -> String {
+        TABLES
+            .iter()
+            .zip(&self.parts)
+            .filter_map(|(t, p)| p.map(|(b, h)| format!("{t}={b}:{h:016x}")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Read a `parts` cell; None when it is not one.
+    fn read_parts(cell: &str) -> Option<[Option<(u64, u64)>; 5]> {
+        let mut parts = [None; 5];
+        for item in cell.split_whitespace() {
+            let (t, rest) = item.split_once('=')?;
+            let (b, h) = rest.split_once(':')?;
+            let i = TABLES.iter().position(|x| *x == t)?;
+            parts[i] = Some((b.parse().ok()?, u64::from_str_radix(h, 16).ok()?));
+        }
+        Some(parts)
+    }
 }
 
 /// Paths of a sweep folder.
@@ -107,7 +149,7 @@ pub fn write_info(dir: &Path, info: &SweepInfo) -> Result<()> {
     crate::output::write_atomic(&info_path(dir), text.as_bytes())
 }
 
-pub const LEDGER_HEADER: &str = "block,first_point,end_point\n";
+pub const LEDGER_HEADER: &str = "block,first_point,end_point,parts\n";
 
 /// The finished blocks recorded in a folder's ledger (none without a ledger).
 pub fn read_ledger(dir: &Path) -> Result<Vec<Done>> {
@@ -121,14 +163,28 @@ pub fn read_ledger(dir: &Path) -> Result<Vec<Done>> {
     // leaves a piece after the last newline, which is not a finished block.
     let whole = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
     let mut out = Vec::new();
-    for line in whole.lines().skip(1) {
-        let f: Vec<usize> = line.split(',').filter_map(|x| x.trim().parse().ok()).collect();
-        if let [block, first_point, end_point] = f[..] {
-            out.push(Done {
+    for (n, line) in whole.lines().enumerate().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let num = |i: usize| cells.get(i).and_then(|x| x.trim().parse::<usize>().ok());
+        let parts = match cells.get(3) {
+            Some(c) => Done::read_parts(c),
+            None => Some([None; 5]),
+        };
+        match (num(0), num(1), num(2), parts, cells.len()) {
+            (Some(block), Some(first_point), Some(end_point), Some(parts), 3 | 4) if first_point < end_point => out.push(Done {
                 block,
                 first_point,
                 end_point,
-            });
+                parts,
+            }),
+            _ => {
+                return Err(InputError::new(format!(
+                    "`{line}` is not a finished block (block,first_point,end_point,parts); the folder was damaged: run the sweep again with --force"
+                ))
+                .file(&p)
+                .line(n + 1)
+                .into())
+            }
         }
     }
     Ok(out)
@@ -147,7 +203,7 @@ pub fn append_ledger(dir: &Path, d: Done) -> Result<()> {
     if new {
         line.push_str(LEDGER_HEADER);
     }
-    line.push_str(&format!("{},{},{}\n", d.block, d.first_point, d.end_point));
+    line.push_str(&format!("{},{},{},{}\n", d.block, d.first_point, d.end_point, d.parts_cell()));
     f.write_all(line.as_bytes())
         .and_then(|_| f.sync_all())
         .map_err(|e| Error::io(format!("cannot write {}", p.display()), e))
@@ -186,6 +242,7 @@ mod tests {
                 block: 0,
                 first_point: 0,
                 end_point: 4,
+                parts: [Some((10, 0xabc)), Some((20, 7)), None, None, None],
             },
         )
         .expect("append");
@@ -195,14 +252,26 @@ mod tests {
                 block: 1,
                 first_point: 4,
                 end_point: 8,
+                parts: [None; 5],
             },
         )
         .expect("append");
-        assert_eq!(read_ledger(&dir).expect("read").len(), 2);
+        let read = read_ledger(&dir).expect("read");
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[0].part("runs"), Some((20, 7)), "the parts' checks read back");
+        assert_eq!(read[0].part("stats"), None);
         let mut text = std::fs::read_to_string(ledger_path(&dir)).expect("read");
         text.push_str("2,8,1");
         std::fs::write(ledger_path(&dir), text).expect("write");
         assert_eq!(read_ledger(&dir).expect("read").len(), 2, "the cut line is not a finished block");
+        // A whole line that is not a block is damage, refused with its line.
+        for bad in ["2,8,x,\n", "2,8,8,\n", "2,8,12,runs=1\n", "2,8,12,runs=1:2 up=1:2\n"] {
+            let mut t = std::fs::read_to_string(ledger_path(&dir)).expect("read");
+            t.truncate(t.rfind('\n').map_or(0, |i| i + 1));
+            std::fs::write(ledger_path(&dir), t + bad).expect("write");
+            let e = read_ledger(&dir).expect_err(bad).to_string();
+            assert!(e.contains("ledger.csv:4"), "{bad}: {e}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -60,10 +60,16 @@ pub struct Sweep {
     pub design_points: usize,
     /// `points` as given by a flag (`--points`), overriding the file's.
     pub points_flag: Option<usize>,
-    /// `points[p][f]`: the value of field f at point p.
-    pub points: Vec<Vec<f64>>,
-    /// The base spec as a TOML value, to which the points' values are applied.
-    base_value: toml::Value,
+    /// The values of each listed or ranged field (the grid's factors, in field order).
+    grid: Vec<Vec<f64>>,
+    /// The sampled design in the unit cube: one row per design point (one empty row without one).
+    unit: Vec<Vec<f64>>,
+    /// The points: the grid's combinations × the design's rows.
+    n_points: usize,
+    /// The base spec as a JSON value, to which the points' values are applied.
+    base_value: serde_json::Value,
+    /// `replicates` came from `--replicates` (its errors name the flag, not the file).
+    replicates_flag: bool,
 }
 
 /// The top level of a sweep file.
@@ -118,17 +124,30 @@ const OPTIONAL: [(&str, &[&str]); 2] = [
 impl Sweep {
     /// Read and check a sweep file; `replicates`, `months` and `points` override the file.
     pub fn load(path: &Path, replicates: Option<u32>, months: Option<u32>, points: Option<usize>) -> Result<Sweep, InputError> {
-        let source = crate::scenario::read_text(path, "the sweep")?;
-        Self::parse(path, source, replicates, months, points)
+        Self::load_as(path, replicates, months, points, "--points")
     }
 
-    /// Parse and check sweep text (`path` is used for messages and to find the base).
-    pub fn parse(
+    /// `load`, where `points` came from the flag `points_flag` (`pioneer sensitivity --n`).
+    pub fn load_as(
         path: &Path,
-        source: String,
         replicates: Option<u32>,
         months: Option<u32>,
         points: Option<usize>,
+        points_flag: &str,
+    ) -> Result<Sweep, InputError> {
+        let source = crate::scenario::read_text(path, "the sweep")?;
+        Self::parse(path, source, replicates, months, points, points_flag)
+    }
+
+    /// Parse and check sweep text (`path` is used for messages and to find the base); the
+    /// overrides came from the flags `--replicates`, `--months` and `points_flag`.
+    pub fn parse(
+        path: &Path,
+        source: String,
+        replicates_flag: Option<u32>,
+        months_flag: Option<u32>,
+        points: Option<usize>,
+        points_flag: &str,
     ) -> Result<Sweep, InputError> {
         let at = |field: &str, msg: String| {
             let mut e = InputError::new(msg).file(path).field(field);
@@ -147,13 +166,31 @@ impl Sweep {
             return Err(at("base", format!("no scenario file at {}", base_path.display())));
         }
         let mut base = Scenario::load(&base_path)?;
-        let replicates = replicates.or(file.replicates).unwrap_or(base.spec.replicates);
+        // A value is refused where it was given: the flag, else the sweep's line.
+        let given = |flag: &str, field: &str, set_by_flag: bool, m: String| {
+            if set_by_flag {
+                InputError::new(m).field(flag)
+            } else {
+                at(field, m)
+            }
+        };
+        let replicates = replicates_flag.or(file.replicates).unwrap_or(base.spec.replicates);
         if replicates == 0 {
-            return Err(at("replicates", "must be at least 1".into()));
+            return Err(given(
+                "--replicates",
+                "replicates",
+                replicates_flag.is_some(),
+                "must be at least 1".into(),
+            ));
         }
-        let months = months.or(file.months).unwrap_or(base.spec.months);
+        let months = months_flag.or(file.months).unwrap_or(base.spec.months);
         if months == 0 || months > crate::scenario::MAX_MONTHS {
-            return Err(at("months", format!("{months}: allowed 1 to {}", crate::scenario::MAX_MONTHS)));
+            return Err(given(
+                "--months",
+                "months",
+                months_flag.is_some(),
+                format!("{months}: allowed 1 to {}", crate::scenario::MAX_MONTHS),
+            ));
         }
         if let Some(name) = &file.name {
             crate::scenario::check_name(name).map_err(|m| at("name", m))?;
@@ -169,10 +206,10 @@ impl Sweep {
             Some("saltelli") => Some(Design::Saltelli),
             Some(other) => return Err(at("design", format!("`{other}`: allowed `grid`, `lhs`, `sobol` or `saltelli`"))),
         };
-        let base_value = toml::Value::try_from(&base.spec).map_err(|e| InputError::new(format!("internal: {e}")))?;
+        let base_value = spec_value(&base.spec)?;
         let mut fields = Vec::new();
         flatten(&file.vary, "", &mut |p, v| fields.push((p, v.clone())));
-        let mut out_fields = Vec::new();
+        let mut out_fields: Vec<Field> = Vec::new();
         for (p, v) in fields {
             let key = format!("vary.{p}");
             let line = locate_vary(&source, &p);
@@ -186,17 +223,31 @@ impl Sweep {
             if let Some((_, why)) = FIXED.iter().find(|(f, _)| *f == p) {
                 return Err(err(format!("cannot vary within a sweep: {why}")));
             }
+            if let Some(before) = out_fields.iter().find(|f| same_field(&f.path, &p)) {
+                return Err(err(format!(
+                    "`{p}` is varied twice{}: give each field once",
+                    before.line.map_or(String::new(), |l| format!(" (also at line {l})"))
+                )));
+            }
             check_path(&base_value, &p).map_err(&err)?;
             let vary = parse_vary(&v).map_err(&err)?;
             out_fields.push(Field { path: p, vary, line });
         }
+        // The error at a varied field: its `vary` key and line.
+        let at_field = |f: &Field, m: String| {
+            let mut e = InputError::new(m).file(path).field(format!("vary.{}", f.path));
+            if let Some(l) = f.line {
+                e = e.line(l);
+            }
+            e
+        };
         let sampled: Vec<usize> = (0..out_fields.len())
             .filter(|&i| matches!(out_fields[i].vary, Vary::Sampled { .. }))
             .collect();
         let design_points = match (design, sampled.is_empty()) {
             (None, false) => {
-                return Err(at(
-                    "design",
+                return Err(at_field(
+                    &out_fields[sampled[0]],
                     "a field given as { lo, hi } is sampled: set design = \"lhs\" or \"sobol\" and points = N".into(),
                 ))
             }
@@ -210,17 +261,26 @@ impl Sweep {
                 let n = points
                     .or(file.points)
                     .ok_or_else(|| at("points", "a sampled design needs `points = N` (at least 1)".into()))?;
+                let flag_or_file = |m: String| match points {
+                    Some(_) => InputError::new(m).field(points_flag),
+                    None => at("points", m),
+                };
                 if n == 0 {
-                    return Err(match points {
-                        Some(_) => InputError::new("must be at least 1").field("--points"),
-                        None => at("points", "must be at least 1".into()),
-                    });
+                    return Err(flag_or_file("must be at least 1".into()));
+                }
+                if n > MAX_POINTS {
+                    return Err(flag_or_file(format!(
+                        "{n}: a sweep has at most {MAX_POINTS} points (split it into several sweeps)"
+                    )));
                 }
                 if d == Design::Saltelli {
-                    if sampled.len() != out_fields.len() {
-                        return Err(at(
-                            "design",
-                            "a saltelli design samples every varied field: give each as { lo, hi }".into(),
+                    if let Some(f) = out_fields.iter().find(|f| !matches!(f.vary, Vary::Sampled { .. })) {
+                        return Err(at_field(
+                            f,
+                            format!(
+                                "a saltelli design samples every varied field: give `{}` as {{ lo, hi }} too",
+                                f.path
+                            ),
                         ));
                     }
                     let most = crate::analysis::sobol::MAX_FACTORS;
@@ -248,10 +308,10 @@ impl Sweep {
             (None, true) => {
                 if points.is_some() {
                     return Err(InputError::new(format!(
-                        "{} has no sampled design (design = \"lhs\", \"sobol\" or \"saltelli\") for --points to size",
+                        "{} has no sampled design (design = \"lhs\", \"sobol\" or \"saltelli\") for {points_flag} to size",
                         path.display()
                     ))
-                    .field("--points"));
+                    .field(points_flag));
                 }
                 if file.points.is_some() {
                     return Err(at(
@@ -262,7 +322,85 @@ impl Sweep {
                 1
             }
         };
-        let mut sw = Sweep {
+        // Count the points from the numbers before making them (in checked arithmetic: eight
+        // fields of 65,536 values each pass any integer type).
+        let planned = out_fields
+            .iter()
+            .map(|f| match &f.vary {
+                Vary::List(v) => v.len() as u128,
+                Vary::Range { from, to, step } => design::range_len(*from, *to, *step) as u128,
+                Vary::Sampled { .. } => 1,
+            })
+            .try_fold(design_points as u128, u128::checked_mul);
+        match planned {
+            Some(n) if n <= MAX_POINTS as u128 => {}
+            _ => {
+                let counts: Vec<String> = out_fields
+                    .iter()
+                    .filter_map(|f| match &f.vary {
+                        Vary::List(v) => Some(format!("{} × {}", f.path, v.len())),
+                        Vary::Range { from, to, step } => Some(format!("{} × {}", f.path, design::range_len(*from, *to, *step))),
+                        Vary::Sampled { .. } => None,
+                    })
+                    .collect();
+                let many = planned.map_or_else(
+                    || {
+                        let n: f64 = out_fields
+                            .iter()
+                            .map(|f| match &f.vary {
+                                Vary::List(v) => v.len() as f64,
+                                Vary::Range { from, to, step } => design::range_len(*from, *to, *step) as f64,
+                                Vary::Sampled { .. } => 1.0,
+                            })
+                            .product::<f64>()
+                            * design_points as f64;
+                        format!("about {n:.3e}")
+                    },
+                    |n| n.to_string(),
+                );
+                let design_part = if design.is_some() {
+                    format!(" × {design_points} design points")
+                } else {
+                    String::new()
+                };
+                return Err(at(
+                    "vary",
+                    format!(
+                        "{many} points ({}{design_part}); a sweep has at most {MAX_POINTS} (split it into several sweeps)",
+                        counts.join(" × ")
+                    ),
+                ));
+            }
+        }
+        let grid: Vec<Vec<f64>> = out_fields
+            .iter()
+            .filter_map(|f| match &f.vary {
+                Vary::List(v) => Some(v.clone()),
+                Vary::Range { from, to, step } => Some(design::range_values(*from, *to, *step)),
+                Vary::Sampled { .. } => None,
+            })
+            .collect();
+        let key = crate::model::rng::run_key(seed, u32::MAX - 1, 0);
+        let k = sampled.len();
+        let unit = match design {
+            Some(Design::Lhs) => design::latin_hypercube(design_points, k, key),
+            Some(Design::Sobol) => design::sobol(design_points, k, Some(key)),
+            Some(Design::Saltelli) => crate::analysis::sobol::saltelli(design_points / (k + 2), k, None),
+            None => vec![Vec::new()],
+        };
+        let n_points = grid.iter().map(Vec::len).product::<usize>() * unit.len();
+        let total = n_points as u128 * replicates as u128;
+        if total > u32::MAX as u128 {
+            let m = format!(
+                "{n_points} points × {replicates} replicates = {total} runs; a sweep has at most {} runs",
+                u32::MAX
+            );
+            return Err(match replicates_flag {
+                Some(_) => InputError::new(m).field("--replicates"),
+                None => at("vary", m),
+            });
+        }
+        let sw = Sweep {
             name: file.name.clone().unwrap_or_else(|| {
                 path.file_stem()
                     .map(|s| s.to_string_lossy().into_owned())
@@ -278,125 +416,168 @@ impl Sweep {
             design,
             design_points,
             points_flag: points,
-            points: Vec::new(),
+            grid,
+            unit,
+            n_points,
             base_value,
+            replicates_flag: replicates_flag.is_some(),
         };
-        // Count the points from the numbers before making them.
-        let planned = sw
-            .fields
-            .iter()
-            .map(|f| match &f.vary {
-                Vary::List(v) => v.len() as u128,
-                Vary::Range { from, to, step } => ((to - from) / step + 1e-6).floor() as u128 + 1,
-                Vary::Sampled { .. } => 1,
-            })
-            .product::<u128>()
-            * sw.design_points as u128;
-        if planned > MAX_POINTS as u128 {
-            let field = if sw.design.is_some() && sw.design_points > MAX_POINTS {
-                "points"
-            } else {
-                "vary"
-            };
-            return Err(at(
-                field,
-                format!("{planned} points; a sweep has at most {MAX_POINTS} (split it into several sweeps)"),
-            ));
-        }
-        sw.points = sw.make_points();
-        let total = sw.points.len() as u128 * replicates as u128;
-        if total > u32::MAX as u128 {
-            return Err(at("vary", format!("{total} runs; a sweep has at most {} runs", u32::MAX)));
-        }
-        // Every point must make a valid scenario: find the first that does not, before any run.
-        for p in 0..sw.points.len() {
-            sw.scenario(p)?;
-        }
+        sw.check_points()?;
         Ok(sw)
     }
 
-    /// The points: the grid of the listed and ranged fields (first field slowest), each crossed
-    /// with the sampled design (scaled to each field's [lo, hi]).
-    fn make_points(&self) -> Vec<Vec<f64>> {
-        let grid_lists: Vec<Vec<f64>> = self
-            .fields
-            .iter()
-            .filter_map(|f| match &f.vary {
-                Vary::List(v) => Some(v.clone()),
-                Vary::Range { from, to, step } => Some(design::range_values(*from, *to, *step)),
-                Vary::Sampled { .. } => None,
-            })
-            .collect();
-        let grid = design::factorial(&grid_lists);
-        let bounds: Vec<(f64, f64)> = self
-            .fields
-            .iter()
-            .filter_map(|f| match f.vary {
-                Vary::Sampled { lo, hi } => Some((lo, hi)),
-                _ => None,
-            })
-            .collect();
-        let key = crate::model::rng::run_key(self.seed, u32::MAX - 1, 0);
-        let unit = match self.design {
-            Some(Design::Lhs) => design::latin_hypercube(self.design_points, bounds.len(), key),
-            Some(Design::Sobol) => design::sobol(self.design_points, bounds.len(), Some(key)),
-            Some(Design::Saltelli) => crate::analysis::sobol::saltelli(self.design_points / (bounds.len() + 2), bounds.len(), None),
-            None => vec![Vec::new()],
-        };
-        let mut points = Vec::with_capacity(grid.len() * unit.len());
-        for g in &grid {
-            for u in &unit {
-                let (mut gi, mut si) = (0, 0);
-                let p = self
-                    .fields
-                    .iter()
-                    .map(|f| match f.vary {
-                        Vary::Sampled { .. } => {
-                            let (lo, hi) = bounds[si];
-                            let v = design::tidy(lo + u[si] * (hi - lo));
-                            si += 1;
-                            v
-                        }
-                        _ => {
-                            gi += 1;
-                            g[gi - 1]
-                        }
-                    })
-                    .collect();
-                points.push(p);
-            }
+    /// The number of points.
+    pub fn n_points(&self) -> usize {
+        self.n_points
+    }
+
+    /// An error about the replicates, where they were given: the flag, the sweep's line, or
+    /// the base scenario's.
+    pub fn replicates_error(&self, message: String) -> InputError {
+        if self.replicates_flag {
+            return InputError::new(message).field("--replicates");
         }
-        points
+        match crate::scenario::locate(&self.source, "replicates") {
+            Some(l) if toml::from_str::<toml::Table>(&self.source).is_ok_and(|t| t.contains_key("replicates")) => {
+                InputError::new(message).file(&self.path).line(l).field("replicates")
+            }
+            _ => self.base.err("replicates", message),
+        }
+    }
+
+    /// The first point of each distinct world (the values of the varied `world.*` fields): the
+    /// points whose footprints differ.
+    pub fn world_points(&self) -> Vec<usize> {
+        let world: Vec<usize> = (0..self.fields.len())
+            .filter(|&i| self.fields[i].path.starts_with("world."))
+            .collect();
+        if world.is_empty() {
+            return vec![0];
+        }
+        let mut seen = std::collections::HashSet::new();
+        (0..self.n_points)
+            .filter(|&p| {
+                let v = self.point(p);
+                seen.insert(world.iter().map(|&i| v[i].to_bits()).collect::<Vec<u64>>())
+            })
+            .collect()
+    }
+
+    /// Point p's values, one per field: the grid of the listed and ranged fields (first field
+    /// slowest), each combination crossed with the sampled design (scaled to each field's
+    /// [lo, hi]), computed from the index.
+    pub fn point(&self, p: usize) -> Vec<f64> {
+        let rows = self.unit.len().max(1);
+        let (mut g, u) = (p / rows, p % rows);
+        // The grid's combination g, the last factor fastest.
+        let mut grid_values = vec![0.0; self.grid.len()];
+        for (slot, list) in grid_values.iter_mut().zip(&self.grid).rev() {
+            let n = list.len().max(1);
+            *slot = list.get(g % n).copied().unwrap_or(0.0);
+            g /= n;
+        }
+        let (mut gi, mut si) = (0, 0);
+        self.fields
+            .iter()
+            .map(|f| match f.vary {
+                Vary::Sampled { lo, hi } => {
+                    let x = self.unit.get(u).and_then(|r| r.get(si)).copied().unwrap_or(0.0);
+                    si += 1;
+                    design::tidy(lo + x * (hi - lo))
+                }
+                _ => {
+                    gi += 1;
+                    grid_values[gi - 1]
+                }
+            })
+            .collect()
+    }
+
+    /// Every point must make a valid scenario: find the first that does not, before any run.
+    /// The points are checked in parallel, a slice at a time, and the first refused point in
+    /// order is the one reported, whatever the threads.
+    fn check_points(&self) -> Result<(), InputError> {
+        use rayon::prelude::*;
+        const SLICE: usize = 1 << 14;
+        let mut first = 0;
+        while first < self.n_points {
+            let end = (first + SLICE * rayon::current_num_threads().max(1)).min(self.n_points);
+            let refused = (first..end)
+                .into_par_iter()
+                .map_init(
+                    || self.base_value.clone(),
+                    |scratch, p| self.scenario_in(p, scratch).err().map(|e| (p, e)),
+                )
+                .flatten()
+                .min_by_key(|(p, _)| *p);
+            if let Some((_, e)) = refused {
+                return Err(e);
+            }
+            first = end;
+        }
+        Ok(())
     }
 
     /// Point p's scenario: the base with the point's values, validated.
     pub fn scenario(&self, p: usize) -> Result<Scenario, InputError> {
-        let mut v = self.base_value.clone();
-        for (f, &x) in self.fields.iter().zip(&self.points[p]) {
-            set_path(&mut v, &f.path, x, matches!(f.vary, Vary::Sampled { .. })).map_err(|m| self.point_err(p, f, m))?;
+        let mut scratch = self.base_value.clone();
+        self.scenario_in(p, &mut scratch)
+    }
+
+    /// `scenario`, with the values set in `scratch`: a copy of the base value that earlier calls
+    /// may have filled (every point sets every varied field, so none of theirs is left).
+    fn scenario_in(&self, p: usize, scratch: &mut serde_json::Value) -> Result<Scenario, InputError> {
+        let values = self.point(p);
+        // `params.NAME` is set on the spec itself (a float, as the value tree would hold it);
+        // any other field goes through the value tree, which is then read back.
+        let direct: Vec<Option<&'static str>> = self.fields.iter().map(|f| param_name(&f.path)).collect();
+        let mut spec = if direct.iter().all(Option::is_some) {
+            self.base.spec.clone()
+        } else {
+            for ((f, &x), d) in self.fields.iter().zip(&values).zip(&direct) {
+                if d.is_none() {
+                    set_path(scratch, &f.path, x, matches!(f.vary, Vary::Sampled { .. })).map_err(|m| self.point_err(p, f, m))?;
+                }
+            }
+            ScenarioSpec::deserialize(&*scratch).map_err(|e| {
+                let f = &self.fields[0];
+                self.point_err(p, f, e.to_string())
+            })?
+        };
+        for (name, &x) in direct.iter().zip(&values) {
+            if let Some(name) = name {
+                spec.params.set(name, x);
+            }
         }
-        let spec = ScenarioSpec::deserialize(v).map_err(|e| {
-            let f = &self.fields[0];
-            self.point_err(p, f, e.to_string())
-        })?;
-        self.base.with_spec(spec).map_err(|e| {
-            let f = self
-                .fields
-                .iter()
-                .find(|f| e.field.as_deref().is_some_and(|ef| same_field(ef, &f.path)))
-                .unwrap_or(&self.fields[0]);
-            self.point_err(p, f, e.to_string())
+        self.base.with_spec(spec).map_err(|e| match self.varied(&e) {
+            Some(f) => self.point_err(p, f, e.message),
+            // A field the sweep does not vary, refused at this point's values: said at the varied
+            // field nearest to it (`world.width` for `world.parents`), naming the field refused.
+            None => self.point_err(p, self.nearest(&e), e.to_string()),
         })
+    }
+
+    /// The varied field an error names, if any.
+    fn varied(&self, e: &InputError) -> Option<&Field> {
+        self.fields
+            .iter()
+            .find(|f| e.field.as_deref().is_some_and(|ef| same_field(ef, &f.path)))
+    }
+
+    /// The varied field whose path shares the most leading segments with the error's field
+    /// (the first field when none does).
+    fn nearest(&self, e: &InputError) -> &Field {
+        let norm = |s: &str| s.replace(['[', ']'], ".").replace("..", ".");
+        let theirs = norm(e.field.as_deref().unwrap_or(""));
+        let common = |f: &Field| norm(&f.path).split('.').zip(theirs.split('.')).take_while(|(a, b)| a == b).count();
+        let best = self.fields.iter().map(common).max().unwrap_or(0);
+        self.fields.iter().find(|f| common(f) == best).unwrap_or(&self.fields[0])
     }
 
     /// An error about point `p`'s scenario: at the sweep's `vary` entry when it names a field
     /// the sweep varies, else as it stands (at the base scenario's line).
     pub fn at_point(&self, p: usize, e: InputError) -> InputError {
-        match self
-            .fields
-            .iter()
-            .find(|f| e.field.as_deref().is_some_and(|ef| same_field(ef, &f.path)))
-        {
+        match self.varied(&e) {
             Some(f) => self.point_err(p, f, e.message),
             None => e,
         }
@@ -406,7 +587,7 @@ impl Sweep {
         let values: Vec<String> = self
             .fields
             .iter()
-            .zip(&self.points[p])
+            .zip(self.point(p))
             .map(|(f, v)| format!("{} = {v}", f.path))
             .collect();
         let mut e = InputError::new(format!("point {p} ({}): {message}", values.join(", ")))
@@ -425,13 +606,13 @@ impl Sweep {
 
     /// Number of blocks.
     pub fn blocks(&self) -> usize {
-        self.points.len().div_ceil(self.points_per_block())
+        self.n_points.div_ceil(self.points_per_block())
     }
 
     /// The points of block b.
     pub fn block_points(&self, b: usize) -> std::ops::Range<usize> {
         let per = self.points_per_block();
-        b * per..((b + 1) * per).min(self.points.len())
+        b * per..((b + 1) * per).min(self.n_points)
     }
 
     /// A fingerprint of everything the results depend on: the sweep text, the base scenario and
@@ -460,13 +641,13 @@ impl Sweep {
 pub struct Varied {
     pub base: Scenario,
     pub fields: Vec<String>,
-    base_value: toml::Value,
+    base_value: serde_json::Value,
 }
 
 impl Varied {
     /// Check `fields` against `base`; an error is (the field's index, what is wrong).
     pub fn new(base: Scenario, fields: Vec<String>) -> Result<Varied, (usize, String)> {
-        let base_value = toml::Value::try_from(&base.spec).map_err(|e| (0, format!("internal: {e}")))?;
+        let base_value = spec_value(&base.spec).map_err(|e| (0, e.message))?;
         for (i, f) in fields.iter().enumerate() {
             if FIXED.iter().any(|(x, _)| x == f) {
                 return Err((
@@ -488,7 +669,7 @@ impl Varied {
         for (f, &x) in self.fields.iter().zip(values) {
             set_path(&mut v, f, x, true).map_err(|m| InputError::new(m).field(f.as_str()))?;
         }
-        let spec = ScenarioSpec::deserialize(v).map_err(|e| InputError::new(e.to_string()))?;
+        let spec = ScenarioSpec::deserialize(&v).map_err(|e| InputError::new(e.to_string()))?;
         self.base.with_spec(spec)
     }
 
@@ -497,6 +678,12 @@ impl Varied {
         let ef = e.field.as_deref()?;
         self.fields.iter().position(|f| f == ef || same_field(ef, f))
     }
+}
+
+/// The parameter a path `params.NAME` names, if it is one of the `[params]` table's.
+fn param_name(path: &str) -> Option<&'static str> {
+    let name = path.strip_prefix("params.")?;
+    crate::scenario::params::PARAMS.iter().find(|i| i.name == name).map(|i| i.name)
 }
 
 /// FNV-1a, 64 bits: a stable fingerprint (not a defence against forgery).
@@ -533,7 +720,10 @@ fn flatten(t: &toml::Table, prefix: &str, out: &mut dyn FnMut(String, &toml::Val
     for (k, v) in t {
         let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
         match v {
-            toml::Value::Table(inner) if !["from", "to", "step", "lo", "hi"].iter().any(|x| inner.contains_key(*x)) => {
+            // An empty table (`x = {}`) is a field that says nothing, refused by `parse_vary`.
+            toml::Value::Table(inner)
+                if !inner.is_empty() && !["from", "to", "step", "lo", "hi"].iter().any(|x| inner.contains_key(*x)) =>
+            {
                 flatten(inner, &path, out)
             }
             _ => out(path, v),
@@ -584,6 +774,9 @@ fn parse_vary(v: &toml::Value) -> Result<Vary, String> {
             }
             items.iter().map(|x| num(x, "value")).collect::<Result<_, _>>().map(Vary::List)
         }
+        toml::Value::Table(t) if t.is_empty() => {
+            Err("`{}` varies nothing: give a list [a, b, …], a range { from, to, step } or a sampled { lo, hi }".into())
+        }
         toml::Value::Table(t) => {
             let get = |k: &str| t.get(k).map(|x| num(x, k)).transpose();
             let keys: Vec<&str> = t.keys().map(String::as_str).collect();
@@ -624,13 +817,19 @@ fn parse_vary(v: &toml::Value) -> Result<Vary, String> {
     }
 }
 
-/// The leaf at `path` (`a.b.0.c`) of a TOML value, if any.
-fn get_path<'a>(v: &'a toml::Value, path: &str) -> Option<&'a toml::Value> {
+/// The base spec as a JSON value (a seed past i64, which TOML cannot hold, included): the tree
+/// the points' values are set in and read back from.
+fn spec_value(spec: &ScenarioSpec) -> Result<serde_json::Value, InputError> {
+    serde_json::to_value(spec).map_err(|e| InputError::new(format!("internal: the scenario as a value: {e}")))
+}
+
+/// The leaf at `path` (`a.b.0.c`) of a value, if any.
+fn get_path<'a>(v: &'a serde_json::Value, path: &str) -> Option<&'a serde_json::Value> {
     let mut cur = v;
     for seg in path.split('.') {
         cur = match cur {
-            toml::Value::Table(t) => t.get(seg)?,
-            toml::Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+            serde_json::Value::Object(t) => t.get(seg)?,
+            serde_json::Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
             _ => return None,
         };
     }
@@ -639,29 +838,30 @@ fn get_path<'a>(v: &'a toml::Value, path: &str) -> Option<&'a toml::Value> {
 
 /// Every numeric leaf of a scenario (with array indices) and the optional keys of its tables:
 /// the names a sweep may vary.
-pub fn variable_fields(v: &toml::Value) -> Vec<String> {
-    fn walk(v: &toml::Value, prefix: &str, out: &mut Vec<String>) {
+pub fn variable_fields(v: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value as V;
+    fn walk(v: &V, prefix: &str, out: &mut Vec<String>) {
         match v {
-            toml::Value::Table(t) => {
+            V::Object(t) => {
                 for (k, x) in t {
                     let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
                     walk(x, &p, out);
                 }
             }
-            toml::Value::Array(a) if !prefix.is_empty() && a.iter().all(|x| x.is_table()) => {
+            V::Array(a) if !prefix.is_empty() && !a.is_empty() && a.iter().all(V::is_object) => {
                 for (i, x) in a.iter().enumerate() {
                     walk(x, &format!("{prefix}.{i}"), out);
                 }
             }
-            toml::Value::Integer(_) | toml::Value::Float(_) => out.push(prefix.to_string()),
+            V::Number(_) => out.push(prefix.to_string()),
             // A schedule or a [lo, hi] pair can be replaced by one number, or varied by index.
-            toml::Value::Array(a) if a.iter().all(|x| x.is_integer() || x.is_float()) => {
+            V::Array(a) if a.iter().all(V::is_number) => {
                 out.push(prefix.to_string());
                 for i in 0..a.len() {
                     out.push(format!("{prefix}.{i}"));
                 }
             }
-            toml::Value::Array(_) => out.push(prefix.to_string()),
+            V::Array(_) => out.push(prefix.to_string()),
             _ => {}
         }
     }
@@ -669,8 +869,8 @@ pub fn variable_fields(v: &toml::Value) -> Vec<String> {
     walk(v, "", &mut out);
     for (table, keys) in OPTIONAL {
         match get_path(v, table) {
-            Some(toml::Value::Table(_)) => out.extend(keys.iter().map(|k| format!("{table}.{k}"))),
-            Some(toml::Value::Array(a)) => {
+            Some(V::Object(_)) => out.extend(keys.iter().map(|k| format!("{table}.{k}"))),
+            Some(V::Array(a)) => {
                 for i in 0..a.len() {
                     out.extend(keys.iter().map(|k| format!("{table}.{i}.{k}")));
                 }
@@ -685,7 +885,7 @@ pub fn variable_fields(v: &toml::Value) -> Vec<String> {
 }
 
 /// The path names a field a sweep may vary, or the error says which names are close.
-fn check_path(base: &toml::Value, path: &str) -> Result<(), String> {
+fn check_path(base: &serde_json::Value, path: &str) -> Result<(), String> {
     let fields = variable_fields(base);
     if fields.iter().any(|f| f == path) {
         return Ok(());
@@ -727,30 +927,32 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// Set the leaf at `path` to `x`: an integer where the base has an integer (a sampled value is
 /// rounded to the nearest; a listed one must be whole), a float otherwise. Missing keys of a
 /// table are created.
-fn set_path(v: &mut toml::Value, path: &str, x: f64, sampled: bool) -> Result<(), String> {
+fn set_path(v: &mut serde_json::Value, path: &str, x: f64, sampled: bool) -> Result<(), String> {
+    use serde_json::Value as V;
     let segs: Vec<&str> = path.split('.').collect();
     let mut cur = v;
     for (n, seg) in segs.iter().enumerate() {
         let last = n + 1 == segs.len();
         cur = match cur {
-            toml::Value::Table(t) => {
+            V::Object(t) => {
                 if last {
                     let want_int = match t.get(*seg) {
-                        Some(toml::Value::Integer(_)) => true,
+                        Some(V::Number(n)) => !n.is_f64(),
+                        // An optional key the base leaves out.
+                        Some(V::Null) | None => INTEGER_KEYS.contains(seg),
                         Some(_) => false,
-                        None => INTEGER_KEYS.contains(seg),
                     };
                     t.insert(seg.to_string(), number(x, want_int, sampled)?);
                     return Ok(());
                 }
                 t.get_mut(*seg).ok_or_else(|| format!("no `{seg}` in the scenario"))?
             }
-            toml::Value::Array(a) => {
+            V::Array(a) => {
                 let i: usize = seg.parse().map_err(|_| format!("`{seg}` is not an index"))?;
                 let len = a.len();
                 let slot = a.get_mut(i).ok_or_else(|| format!("index {i} is past the {len} entries"))?;
                 if last {
-                    let want_int = slot.is_integer();
+                    let want_int = matches!(slot, V::Number(n) if !n.is_f64());
                     *slot = number(x, want_int, sampled)?;
                     return Ok(());
                 }
@@ -765,9 +967,11 @@ fn set_path(v: &mut toml::Value, path: &str, x: f64, sampled: bool) -> Result<()
 /// Optional keys that hold whole numbers.
 const INTEGER_KEYS: [&str; 7] = ["provinces", "prefectures", "counties", "neighbours", "width", "height", "parents"];
 
-fn number(x: f64, want_int: bool, sampled: bool) -> Result<toml::Value, String> {
+fn number(x: f64, want_int: bool, sampled: bool) -> Result<serde_json::Value, String> {
     if !want_int {
-        return Ok(toml::Value::Float(x));
+        return serde_json::Number::from_f64(x)
+            .map(serde_json::Value::Number)
+            .ok_or_else(|| format!("{x} is not a finite number"));
     }
     let r = x.round();
     if !sampled && (x - r).abs() > 1e-9 {
@@ -776,7 +980,7 @@ fn number(x: f64, want_int: bool, sampled: bool) -> Result<toml::Value, String> 
     if r < 0.0 || r > i64::MAX as f64 {
         return Err(format!("{x} is out of range for a whole number"));
     }
-    Ok(toml::Value::Integer(r as i64))
+    Ok(serde_json::Value::from(r as i64))
 }
 
 #[cfg(test)]

@@ -4,6 +4,25 @@
 use crate::error::{Error, InputError, Result};
 use std::path::{Path, PathBuf};
 
+/// The staging folders of this process not yet committed or dropped: a second Ctrl-C, which
+/// ends the process at once, removes them first (`remove_live_stages`). A commit holds the lock
+/// while it swaps its folder in, so a removal never meets a half-made swap.
+static LIVE: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Remove every live staging folder and keep the lock, so that none is made or swapped in
+/// before the process ends (what a second signal does just before it exits).
+pub fn remove_live_stages() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    let mut g = live();
+    for s in g.drain(..) {
+        let _ = std::fs::remove_dir_all(s);
+    }
+    g
+}
+
 /// A staging folder for `target`; `commit` swaps it in, dropping it uncommitted removes it.
 pub struct Staged {
     target: PathBuf,
@@ -103,6 +122,7 @@ impl Staged {
             }
         }
         let stage = parent.join(format!("{prefix}{}", std::process::id()));
+        let mut registry = live();
         std::fs::create_dir(&stage).map_err(|e| {
             InputError::new(format!(
                 "cannot write {} (a staging folder in {} failed: {e}); give a folder you can write",
@@ -111,6 +131,8 @@ impl Staged {
             ))
             .field(flag)
         })?;
+        registry.push(stage.clone());
+        drop(registry);
         Ok(Staged {
             target: target.to_path_buf(),
             stage,
@@ -127,6 +149,8 @@ impl Staged {
     /// two names, as Linux's local file systems do), then remove the old set.
     pub fn commit(mut self) -> Result<()> {
         self.done = true;
+        let mut registry = live();
+        registry.retain(|s| *s != self.stage);
         swap_in(&self.stage, &self.target)
     }
 }
@@ -134,6 +158,8 @@ impl Staged {
 impl Drop for Staged {
     fn drop(&mut self) {
         if !self.done {
+            let mut registry = live();
+            registry.retain(|s| *s != self.stage);
             let _ = std::fs::remove_dir_all(&self.stage);
         }
     }

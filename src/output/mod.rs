@@ -6,6 +6,7 @@ pub mod panel;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod sweep;
+pub mod table;
 
 use crate::backend::BatchOutput;
 use crate::error::{Error, Result};
@@ -29,6 +30,8 @@ pub struct AtomicFile {
     path: PathBuf,
     tmp: PathBuf,
     out: Option<std::io::BufWriter<std::fs::File>>,
+    /// The fingerprint of what was written so far.
+    digest: table::Digest,
 }
 
 impl AtomicFile {
@@ -41,9 +44,11 @@ impl AtomicFile {
             path: path.to_path_buf(),
             tmp,
             out: Some(std::io::BufWriter::new(f)),
+            digest: table::Digest::default(),
         })
     }
     pub fn write_all(&mut self, bytes: &[u8]) -> Result<()> {
+        self.digest.add(bytes);
         let tmp = self.tmp.clone();
         match self.out.as_mut() {
             Some(o) => o
@@ -51,6 +56,10 @@ impl AtomicFile {
                 .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e)),
             None => Ok(()),
         }
+    }
+    /// The bytes written so far and their FNV-1a hash.
+    pub fn digest(&self) -> table::Digest {
+        self.digest
     }
     pub fn commit(mut self) -> Result<()> {
         if let Some(o) = self.out.take() {

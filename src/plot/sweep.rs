@@ -41,44 +41,66 @@ struct Data {
     stats: BTreeMap<(usize, usize, String), Stat>,
 }
 
-/// Read points.csv and runs.csv. A month never reached counts as `months + 1`, so that medians
-/// and bands over replicates say how many runs got there.
+/// Read points.csv and runs.csv, strictly: every row whole, points numbered in order, runs of
+/// known points, every metric a number (a month never reached, an empty cell, counts as
+/// `months + 1`, so that medians and bands over replicates say how many runs got there).
 fn read(dir: &Path, months: u32) -> Result<Data> {
-    let open = |f: &str| -> Result<std::io::BufReader<std::fs::File>> {
-        std::fs::File::open(dir.join(f))
-            .map(std::io::BufReader::new)
-            .map_err(|e| Error::io(format!("cannot read {}", dir.join(f).display()), e))
-    };
-    use std::io::BufRead;
-    let mut lines = open("points.csv")?.lines().map_while(|l| l.ok());
-    let fields: Vec<String> = lines.next().unwrap_or_default().split(',').skip(1).map(str::to_string).collect();
-    let values: Vec<Vec<f64>> = lines
-        .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap_or(f64::NAN)).collect())
-        .collect();
-    let mut runs = open("runs.csv")?.lines().map_while(|l| l.ok());
-    let header: Vec<String> = runs.next().unwrap_or_default().split(',').map(str::to_string).collect();
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let wanted: Vec<(usize, &str)> = METRICS.iter().filter_map(|(m, _)| col(m).map(|c| (c, *m))).collect();
+    use crate::output::table::Table;
+    let points = Table::open(&dir.join("points.csv"))?;
+    let fields: Vec<String> = points.header.iter().skip(1).cloned().collect();
+    let c_point = points.col("point")?;
+    // The points in order from the first (a shard's start after 0): charted as 0, 1, ….
+    let mut values: Vec<Vec<f64>> = Vec::new();
+    let mut first = None;
+    points.rows(|r| {
+        let p = r.index(c_point)?;
+        let due = *first.get_or_insert(p) + values.len();
+        if p != due {
+            return Err(r.error(
+                c_point,
+                format!("point {p} where point {due} was due: rows missing or out of order"),
+            ));
+        }
+        values.push((1..r.cells.len()).map(|c| r.num(c)).collect::<Result<_>>()?);
+        Ok(())
+    })?;
+    let runs = Table::open(&dir.join("runs.csv"))?;
+    let (c_point, c_innov) = (runs.col("point")?, runs.col("innovation")?);
+    let wanted: Vec<(usize, &str)> = METRICS.iter().map(|(m, _)| runs.col(m).map(|c| (c, *m))).collect::<Result<_>>()?;
     let mut samples: BTreeMap<(usize, usize, &str), Vec<f64>> = BTreeMap::new();
     let mut innovations = 0;
-    for l in runs {
-        let c: Vec<&str> = l.split(',').collect();
-        let (Some(p), Some(k)) = (
-            c.first().and_then(|x| x.parse().ok()),
-            c.get(3).and_then(|x| x.parse::<usize>().ok()),
-        ) else {
-            continue;
-        };
+    let n_points = values.len();
+    let first = first.unwrap_or(0);
+    runs.rows(|r| {
+        let p = r.index(c_point)?;
+        if p < first || p - first >= n_points {
+            return Err(r.error(
+                c_point,
+                format!(
+                    "point {p} is not in points.csv (points {first} to {})",
+                    first + n_points.saturating_sub(1)
+                ),
+            ));
+        }
+        let p = p - first;
+        let k = r.index(c_innov)?;
+        if k >= crate::model::params::MAX_INNOV {
+            return Err(r.error(
+                c_innov,
+                format!("innovation {k}: a scenario has at most {}", crate::model::params::MAX_INNOV),
+            ));
+        }
         innovations = innovations.max(k + 1);
         for &(i, m) in &wanted {
-            let v = match c.get(i) {
-                Some(s) if !s.is_empty() => s.parse().unwrap_or(f64::NAN),
-                _ if m.starts_with('t') => (months + 1) as f64,
-                _ => f64::NAN,
+            let v = match r.opt_num(i)? {
+                Some(v) => v,
+                None if m.starts_with('t') => (months + 1) as f64,
+                None => return Err(r.error(i, "an empty cell where a number is due")),
             };
             samples.entry((p, k, m)).or_default().push(v);
         }
-    }
+        Ok(())
+    })?;
     let stats = samples
         .into_iter()
         .map(|((p, k, m), mut v)| {

@@ -311,7 +311,7 @@ pub struct ScenarioSpec {
 pub struct Scenario {
     pub path: PathBuf,
     pub spec: ScenarioSpec,
-    source: String,
+    source: std::sync::Arc<str>,
     /// Top-level fields set by a command-line flag (`replicates`, `months`, `seed`): their errors
     /// name the flag, not a line of the file.
     flags: Vec<String>,
@@ -330,7 +330,7 @@ impl Scenario {
         let mut sc = Scenario {
             path: path.to_path_buf(),
             spec,
-            source,
+            source: source.into(),
             flags: Vec::new(),
         };
         if sc.spec.innovation.is_empty() {
@@ -628,6 +628,14 @@ impl Scenario {
                     return Err(self.err(
                         f,
                         format!("a {wd} × {ht} grid ({planned} units) is too large; at most {MAX_UNITS} units are allowed"),
+                    ));
+                }
+                if pa > wd {
+                    return Err(self.err(
+                        "world.parents",
+                        format!(
+                            "{pa} parents for {wd} columns; each parent governs a strip of whole columns, so parents must be at most width"
+                        ),
                     ));
                 }
                 // Peer groups: the parents, and each parent's strip of whole columns.

@@ -58,6 +58,10 @@ macro_rules! param_table {
                 match name { $( stringify!($name) => Some(self.$name), )* _ => None }
             }
             /// Set a parameter by name (for sweeps and overrides); false if there is no such name.
+            /// Every value, in the order of `PARAMS`.
+            pub fn values(&self) -> [f64; PARAMS.len()] {
+                [ $( self.$name, )* ]
+            }
             pub fn set(&mut self, name: &str, v: f64) -> bool {
                 match name { $( stringify!($name) => { self.$name = v; true } )* _ => false }
             }
@@ -142,8 +146,7 @@ param_table! {
 impl ParamSpec {
     /// Check ranges and orderings; the error names the field (`params.NAME`).
     pub fn validate(&self) -> Result<(), InputError> {
-        for info in PARAMS {
-            let v = self.get(info.name).unwrap_or(f64::NAN);
+        for (info, v) in PARAMS.iter().zip(self.values()) {
             if !v.is_finite() || v < info.lo || v > info.hi {
                 return Err(
                     InputError::new(format!("{} is out of range: allowed {} to {} ({})", v, info.lo, info.hi, info.doc))

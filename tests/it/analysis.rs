@@ -199,7 +199,7 @@ fn a_saltelli_sweep_gives_sobol_indices() {
             "estimates inside their intervals: {r:?}"
         );
     }
-    // A field given as a list, or another design, is not a Saltelli design.
+    // A field given as a list, or another design, is not a Saltelli design: the field is named.
     std::fs::write(&sweep, body.replace("space = { lo = 0.2, hi = 1.0 }", "space = [0.2, 0.6]")).expect("write");
     let o = pioneer(&[
         "sweep",
@@ -209,7 +209,7 @@ fn a_saltelli_sweep_gives_sobol_indices() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
-        text(&o).contains("field `design`") && text(&o).contains("every varied field"),
+        text(&o).contains("field `vary.space`") && text(&o).contains("every varied field") && text(&o).contains("give `space`"),
         "{}",
         text(&o)
     );

@@ -298,7 +298,7 @@ fn exercise(sc: &Scenario, most_months: u32) -> pioneer::error::Result<Outcome> 
 fn try_sweep(path: &Path, most_months: u32) -> pioneer::error::Result<Outcome> {
     let sw = Sweep::load(path, None, None, None)?;
     let mut out = Outcome::Ran;
-    for p in 0..sw.points.len().min(2) {
+    for p in 0..sw.n_points().min(2) {
         let mut sc = sw.scenario(p)?;
         sc.spec.replicates = 1;
         if exercise(&sc, most_months)? == Outcome::Large {
