@@ -25,6 +25,8 @@ pub struct SweepArgs {
     pub months: Option<u32>,
     /// Points of the sampled design; overrides the sweep file's `points`.
     pub points: Option<usize>,
+    /// The flag that gave `points` (`--points`, or `pioneer sensitivity`'s `--n`), for messages.
+    pub points_flag: Option<&'static str>,
     /// `I/N`: run only this shard of the blocks.
     pub shard: Option<String>,
     pub resume: bool,
@@ -112,7 +114,7 @@ pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
     let t0 = Instant::now();
     let steps = steps_mode(a.steps.as_deref())?;
     let panel = crate::output::panel::period(a.panel.as_deref())?;
-    let sw = Sweep::load(&a.sweep, a.replicates, a.months, a.points)?;
+    let sw = Sweep::load_as(&a.sweep, a.replicates, a.months, a.points, a.points_flag.unwrap_or("--points"))?;
     let blocks = sw.blocks();
     let shard = match &a.shard {
         Some(s) => Shard::parse(s, blocks).map_err(|m| InputError::new(m).field("--shard"))?,
@@ -516,15 +518,19 @@ pub fn check_coverage(info: &SweepInfo, sources: &[(PathBuf, Vec<Done>)], blocks
                 .into());
             }
             if let Some(other) = owner[d.block] {
-                return Err(InputError::new(format!(
-                    "points {} to {} (block {}) are in both {} and {}",
-                    d.first_point,
-                    d.end_point - 1,
-                    d.block,
-                    other.display(),
-                    dir.display()
-                ))
-                .into());
+                let m = if other == dir.as_path() {
+                    format!("block {} is recorded twice; {}", d.block, rerun(dir))
+                } else {
+                    format!(
+                        "points {} to {} (block {}) are in both {} and {}",
+                        d.first_point,
+                        d.end_point - 1,
+                        d.block,
+                        other.display(),
+                        dir.display()
+                    )
+                };
+                return Err(InputError::new(m).file(ledger::ledger_path(dir)).into());
             }
             owner[d.block] = Some(dir);
         }

@@ -206,7 +206,9 @@ pub fn append_ledger(dir: &Path, d: Done) -> Result<()> {
     line.push_str(&format!("{},{},{},{}\n", d.block, d.first_point, d.end_point, d.parts_cell()));
     f.write_all(line.as_bytes())
         .and_then(|_| f.sync_all())
-        .map_err(|e| Error::io(format!("cannot write {}", p.display()), e))
+        .map_err(|e| Error::io(format!("cannot write {}", p.display()), e))?;
+    crate::output::put_in_place();
+    Ok(())
 }
 
 #[cfg(test)]

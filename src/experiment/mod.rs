@@ -224,10 +224,18 @@ impl Sweep {
                 return Err(err(format!("cannot vary within a sweep: {why}")));
             }
             if let Some(before) = out_fields.iter().find(|f| same_field(&f.path, &p)) {
-                return Err(err(format!(
+                // Said at the second line that varies it.
+                let lines = vary_lines(&source, &p);
+                let mut e = InputError::new(format!(
                     "`{p}` is varied twice{}: give each field once",
                     before.line.map_or(String::new(), |l| format!(" (also at line {l})"))
-                )));
+                ))
+                .file(path)
+                .field(&key);
+                if let Some(&l) = lines.iter().find(|&&l| Some(l) != before.line) {
+                    e = e.line(l);
+                }
+                return Err(e);
             }
             check_path(&base_value, &p).map_err(&err)?;
             let vary = parse_vary(&v).map_err(&err)?;
@@ -734,10 +742,18 @@ fn flatten(t: &toml::Table, prefix: &str, out: &mut dyn FnMut(String, &toml::Val
 /// The line of the sweep file that varies `path`: a line that sets the quoted path, or its last
 /// key inside the `[vary…]` table it belongs to.
 fn locate_vary(source: &str, path: &str) -> Option<usize> {
+    vary_lines(source, path).first().copied()
+}
+
+/// Every line of the sweep file that varies `path` (quoted lines first, then nested keys).
+fn vary_lines(source: &str, path: &str) -> Vec<usize> {
     let quoted = format!("\"{path}\"");
-    if let Some(n) = source.lines().position(|l| l.trim_start().starts_with(&quoted)) {
-        return Some(n + 1);
-    }
+    let mut out: Vec<usize> = source
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.trim_start().starts_with(&quoted))
+        .map(|(n, _)| n + 1)
+        .collect();
     let mut table = String::new();
     for (n, line) in source.lines().enumerate() {
         let t = line.trim();
@@ -751,12 +767,12 @@ fn locate_vary(source: &str, path: &str) -> Option<usize> {
                 Some(rest) => format!("{}{}", rest.trim_start_matches('.'), if rest.is_empty() { "" } else { "." }) + key,
                 None => continue,
             };
-            if full == path {
-                return Some(n + 1);
+            if full == path && !out.contains(&(n + 1)) {
+                out.push(n + 1);
             }
         }
     }
-    None
+    out
 }
 
 fn parse_vary(v: &toml::Value) -> Result<Vary, String> {

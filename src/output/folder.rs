@@ -151,7 +151,9 @@ impl Staged {
         self.done = true;
         let mut registry = live();
         registry.retain(|s| *s != self.stage);
-        swap_in(&self.stage, &self.target)
+        swap_in(&self.stage, &self.target)?;
+        super::put_in_place();
+        Ok(())
     }
 }
 

@@ -69,7 +69,9 @@ impl AtomicFile {
             f.sync_all()
                 .map_err(|e| Error::io(format!("cannot write {}", self.tmp.display()), e))?;
         }
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::io(format!("cannot rename {} into place", self.tmp.display()), e))
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::io(format!("cannot rename {} into place", self.tmp.display()), e))?;
+        put_in_place();
+        Ok(())
     }
 }
 
@@ -79,6 +81,24 @@ impl Drop for AtomicFile {
             self.out = None;
             let _ = std::fs::remove_file(&self.tmp);
         }
+    }
+}
+
+/// Fault injection for the kill tests: with `PIONEER_DIE_AFTER_WRITES=N` in the environment, the
+/// process aborts (as a kill would: no destructor or clean-up runs) just after the Nth file or
+/// folder is put in place. Without it, this is one relaxed load and add.
+pub fn put_in_place() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LIMIT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let limit = *LIMIT.get_or_init(|| {
+        std::env::var("PIONEER_DIE_AFTER_WRITES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(u64::MAX)
+    });
+    if COUNT.fetch_add(1, Ordering::Relaxed) + 1 == limit {
+        std::process::abort();
     }
 }
 

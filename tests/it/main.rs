@@ -8,6 +8,7 @@ mod charts;
 mod cli;
 mod cluster;
 mod common;
+mod damage;
 mod determinism;
 mod docs;
 mod facts;
