@@ -480,7 +480,7 @@ fn signals_stop_a_run_cleanly() {
     let dir = temp("damage-signals");
     for (name, twice, batch) in [("once", false, "16"), ("twice", true, "512")] {
         let out = dir.join(name);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_pioneer"))
+        let child = Command::new(env!("CARGO_BIN_EXE_pioneer"))
             .args([
                 "run",
                 "scenarios/baseline.toml",
