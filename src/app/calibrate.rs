@@ -324,7 +324,7 @@ fn particle_rows(g: &Generation, s: &mut String) {
 /// particles of `k` values inside the prior, weights that sum to 1, distances within the
 /// tolerance.
 fn read_generation(path: &Path, g: usize, k: usize, particles: usize, prior: &Prior) -> Result<Generation> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let text = std::fs::read_to_string(path).map_err(|e| crate::output::table::read_error(path, e))?;
     let bad = |line: usize, m: &str| -> Error {
         InputError::new(format!("{m}; the calibration's folder was changed: start over with --force"))
             .file(path)
@@ -333,10 +333,28 @@ fn read_generation(path: &Path, g: usize, k: usize, particles: usize, prior: &Pr
     };
     let mut out = Vec::new();
     let (mut tolerance, mut simulations) = (f64::NAN, None);
-    let lines = text.lines().count();
     if !text.ends_with('\n') {
-        return Err(bad(lines.max(1), "the file is cut short"));
+        return Err(bad(text.lines().count().max(1), "the file is cut short"));
     }
+    // The closing check of the lines above.
+    let body = text.strip_suffix('\n').unwrap_or(&text);
+    let text = match body.rfind('\n').map(|i| (&text[..i + 1], &body[i + 1..])) {
+        Some((above, last)) if last.starts_with("# check ") => {
+            let mut d = crate::output::table::Digest::default();
+            d.add(above.as_bytes());
+            if last.trim_start_matches("# check ").trim() != format!("{:016x}", d.fnv) {
+                return Err(bad(text.lines().count(), "the lines above differ from those written"));
+            }
+            above
+        }
+        _ => {
+            return Err(bad(
+                text.lines().count(),
+                "no closing `# check` line (cut short, or written by an earlier pioneer)",
+            ))
+        }
+    };
+    let lines = text.lines().count();
     for (n, line) in text.lines().enumerate().skip(1) {
         if let Some(s) = line.strip_prefix("# simulations ") {
             simulations = s.trim().parse::<usize>().ok();
@@ -405,9 +423,18 @@ fn prepare(dir: &Path, me: &Info, a: &CalibrateArgs, prior: &Prior) -> Result<Ve
             ))
         }
         Holds::Pioneer { .. } => {
-            let theirs: Option<Info> = std::fs::read_to_string(dir.join(INFO))
-                .ok()
-                .and_then(|t| serde_json::from_str(&t).ok());
+            let theirs: Option<Info> = match std::fs::read_to_string(dir.join(INFO)) {
+                Ok(t) if !a.force => Some(serde_json::from_str(&t).map_err(|e| {
+                    InputError::new(format!(
+                        "not a calibration's record ({e}); the folder was damaged: start over with --force"
+                    ))
+                    .file(dir.join(INFO))
+                })?),
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData && !a.force => {
+                    return Err(crate::output::table::read_error(&dir.join(INFO), e))
+                }
+                _ => None,
+            };
             let same = theirs.as_ref().is_some_and(|t| t.identity == me.identity);
             if a.force {
                 std::fs::remove_dir_all(dir).map_err(|e| Error::io(format!("cannot clear {}", dir.display()), e))?;
@@ -589,12 +616,12 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
         innovation: a.innovation,
     };
     // Every input is checked before the folder is touched and a backend (a GPU driver) opened.
+    // Ctrl-C or SIGTERM: heard from before the folder is touched; the calibration stops before
+    // its next batch, the generations finished are on disk and `--resume` goes on from them.
+    let signals = crate::app::signals::Signals::listen()?;
     let mut gens = prepare(&dir, &me, a, &prior)?;
     let resumed = gens.len();
     let be = backend(&a.backend, a.threads)?;
-    // Ctrl-C or SIGTERM: the calibration stops before its next batch; the generations finished
-    // are on disk and `--resume` goes on from them.
-    let signals = crate::app::signals::Signals::listen()?;
     let go_on = || {
         signals.check(|| {
             format!(
@@ -635,6 +662,10 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
                 let mut s = particles_header(&fields);
                 particle_rows(&gen, &mut s);
                 let _ = writeln!(s, "# simulations {}", gen.simulations);
+                // A check of the lines above, so a damaged file is not resumed from.
+                let mut d = crate::output::table::Digest::default();
+                d.add(s.as_bytes());
+                let _ = writeln!(s, "# check {:016x}", d.fnv);
                 write_atomic(&gen_path(&dir, g), s.as_bytes())?;
                 if a.progress {
                     eprintln!(

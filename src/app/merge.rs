@@ -122,7 +122,8 @@ pub fn merge(a: &MergeArgs) -> Result<usize> {
     for d in &a.dirs {
         sources.push((d.clone(), ledger::read_ledger(d)?));
     }
-    check_coverage(&first, &sources, 0..first.blocks)?;
+    let shards: Vec<Shard> = infos.iter().map(|i| i.shard).collect();
+    check_coverage(&first, &sources, &shards, 0..first.blocks)?;
     let mut me = first.clone();
     me.shard = Shard::new(1, 1, first.blocks);
     finalize(&sw, &me, &sources, &a.out, false, "merged from shards", t0)?;

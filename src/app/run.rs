@@ -222,6 +222,9 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         }
         _ => {}
     }
+    // Ctrl-C or SIGTERM, from before anything is written: the run stops before its next chunk,
+    // or before its files are swapped in, and leaves the output folder as it was.
+    let signals = super::signals::Signals::listen()?;
     // The staging folder is made now, so an unwritable --out is said before any work.
     let staged = crate::output::folder::Staged::begin(&out_dir, "--out")?;
     let start_year = match (&a.observed, sc.spec.start_year) {
@@ -259,9 +262,6 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     };
     // Every input is checked before a backend (and a GPU driver) is touched.
     let be = backend(&a.backend, a.threads)?;
-    // Ctrl-C or SIGTERM: the run stops before its next chunk, or before its files are swapped
-    // in, and leaves the output folder as it was.
-    let signals = super::signals::Signals::listen()?;
     let untouched = format!("interrupted: nothing was written; {} is as it was", out_dir.display());
     let ids: Vec<RunId> = (0..sc.spec.replicates).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
     let total = ids.len() as u64 * months as u64;

@@ -123,6 +123,8 @@ pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
     check_sizes(&sw, steps, panel)?;
     let me = info(&sw, shard, steps, panel);
     let out_dir = a.out.clone().unwrap_or_else(|| Path::new("out").join(&sw.name));
+    // Ctrl-C or SIGTERM are heard from before the folder is touched.
+    let signals = Signals::listen()?;
     prepare_folder(&out_dir, &me, a.resume, a.force)?;
     let result = |ran, skipped, backend: String, already| SweepResult {
         name: sw.name.clone(),
@@ -145,7 +147,6 @@ pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
     let skipped = (shard.end_block - shard.first_block) - todo.len();
     // Every input is checked before a backend is touched.
     let be = backend(&a.backend, a.threads)?;
-    let signals = Signals::listen()?;
     let runs_todo: u64 = todo.iter().map(|&b| sw.block_points(b).len() as u64 * sw.replicates as u64).sum();
     let bar = if a.progress {
         indicatif::ProgressBar::new(runs_todo)
@@ -190,7 +191,7 @@ pub fn sweep(a: &SweepArgs) -> Result<SweepResult> {
     }
     bar.finish_and_clear();
     let sources = vec![(out_dir.clone(), ledger::read_ledger(&out_dir)?)];
-    check_coverage(&me, &sources, shard.first_block..shard.end_block)?;
+    check_coverage(&me, &sources, &[shard], shard.first_block..shard.end_block)?;
     finalize(&sw, &me, &sources, &out_dir, shard.count > 1, &be.describe(), t0)?;
     Ok(result(todo.len(), skipped, be.describe(), false))
 }
@@ -487,7 +488,9 @@ fn run_block(
 }
 
 /// Check that `sources` (folders and their finished blocks) hold every block of the sweep once.
-pub fn check_coverage(info: &SweepInfo, sources: &[(PathBuf, Vec<Done>)], blocks: std::ops::Range<usize>) -> Result<()> {
+/// `shards[i]` is the shard that `sources[i]` ran: a missing block is said at the ledger of the
+/// folder that should hold it.
+pub fn check_coverage(info: &SweepInfo, sources: &[(PathBuf, Vec<Done>)], shards: &[Shard], blocks: std::ops::Range<usize>) -> Result<()> {
     let mut owner: Vec<Option<&Path>> = vec![None; info.blocks];
     for (dir, done) in sources {
         for d in done {
@@ -538,11 +541,18 @@ pub fn check_coverage(info: &SweepInfo, sources: &[(PathBuf, Vec<Done>)], blocks
     if let Some(b) = blocks.clone().find(|&b| owner.get(b).is_none_or(Option::is_none)) {
         let first = b * info.points_per_block;
         let end = ((b + 1) * info.points_per_block).min(info.points);
+        let owner = shards
+            .iter()
+            .position(|s| (s.first_block..s.end_block).contains(&b))
+            .and_then(|i| sources.get(i))
+            .or(sources.first())
+            .map_or_else(|| PathBuf::from("ledger.csv"), |(d, _)| ledger::ledger_path(d));
         return Err(InputError::new(format!(
-            "points {} to {} (block {b}) are in none of the folders: a shard is missing or unfinished",
+            "points {} to {} (block {b}) are in none of the folders: a shard is missing or unfinished, or its ledger lost the block",
             first,
             end - 1
         ))
+        .file(owner)
         .into());
     }
     Ok(())

@@ -136,7 +136,7 @@ pub fn read_info(dir: &Path) -> Result<Option<SweepInfo>> {
     let text = match std::fs::read_to_string(&p) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(format!("cannot read {}", p.display()), e)),
+        Err(e) => return Err(crate::output::table::read_error(&p, e)),
     };
     serde_json::from_str(&text)
         .map(Some)
@@ -157,12 +157,21 @@ pub fn read_ledger(dir: &Path) -> Result<Vec<Done>> {
     let text = match std::fs::read_to_string(&p) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io(format!("cannot read {}", p.display()), e)),
+        Err(e) => return Err(crate::output::table::read_error(&p, e)),
     };
     // Only lines that end with a newline were written whole: a kill while a line was appended
     // leaves a piece after the last newline, which is not a finished block.
     let whole = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
     let mut out = Vec::new();
+    if !whole.is_empty() && !whole.starts_with(LEDGER_HEADER) {
+        return Err(InputError::new(format!(
+            "the first line is not `{}`; the folder was damaged: run the sweep again with --force",
+            LEDGER_HEADER.trim_end()
+        ))
+        .file(&p)
+        .line(1)
+        .into());
+    }
     for (n, line) in whole.lines().enumerate().skip(1) {
         let cells: Vec<&str> = line.split(',').collect();
         let num = |i: usize| cells.get(i).and_then(|x| x.trim().parse::<usize>().ok());

@@ -84,6 +84,16 @@ pub fn digests(dir: &Path) -> Result<serde_json::Value> {
     Ok(serde_json::Value::Object(out))
 }
 
+/// The error of reading `path`, a file pioneer wrote: bytes that are not UTF-8 text are damage
+/// (bad input, exit 2), anything else a failure to read.
+pub fn read_error(path: &Path, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::InvalidData {
+        InputError::new(format!("not UTF-8 text; {DAMAGED}")).file(path).into()
+    } else {
+        Error::io(format!("cannot read {}", path.display()), e)
+    }
+}
+
 /// What a damaged results folder is told to do.
 const DAMAGED: &str = "the folder was changed or damaged after it was written; run the command again to write it whole";
 

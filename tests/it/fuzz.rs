@@ -82,6 +82,15 @@ const TOML_VALUES: &[&str] = &[
     "\"grid\"",
     "\"file\"",
     "1979-05-27",
+    // What a sweep's `[vary]` takes, wrong and right: ranges past any count, empty tables,
+    // half ranges, sampled fields.
+    "{ from = 1, to = 65536, step = 1 }",
+    "{ from = 0, to = 1, step = 0.0000001 }",
+    "{ from = 0 }",
+    "{ lo = 0, hi = 1 }",
+    "{ lo = 1 }",
+    "{}",
+    "[1, 1, 1]",
 ];
 
 /// Values put in a CSV cell.
@@ -200,7 +209,20 @@ fn mutate(bytes: &[u8], csv: bool, rng: &mut Rng) -> (Vec<u8>, &'static str) {
         8 if !csv => {
             // A stray key or a table where it does not belong.
             let i = rng.below(n + 1).min(lines.len());
-            let extra = *rng.pick(&["bogus = 1", "[bogus]", "[[innovation]]", "[world]", "[params]\nrho = 2"]);
+            let extra = *rng.pick(&[
+                "bogus = 1",
+                "[bogus]",
+                "[[innovation]]",
+                "[world]",
+                "[params]\nrho = 2",
+                // A sweep's own keys, at sizes that once aborted or wrapped.
+                "replicates = 4294967295",
+                "points = 100000000",
+                "design = \"saltelli\"",
+                "\"params.kappa\" = { from = 1, to = 65536, step = 1 }",
+                "\"params.kappa\" = [1, 2]",
+                "[vary.params]\nkappa = {}",
+            ]);
             lines.insert(i, extra.to_string());
             (joined(&lines), "insert")
         }
