@@ -145,7 +145,9 @@ impl Simulator<'_> {
         let seed = self.seed ^ (salt << 40);
         let mut p = 0;
         while p < points.len() {
-            // Consecutive points with the same model run as one group.
+            (self.go_on)()?;
+            // A batch: consecutive points with the same model, as many whole points as the
+            // memory allowed a batch holds (their parameters are made a batch at a time too).
             let sc = self.varied.scenario(&points[p]).map_err(|e| self.at(e, &points[p]))?;
             let key = sweep::model_key(&sc.spec);
             if self.cache.as_ref().is_none_or(|(k, _)| *k != key) {
@@ -156,9 +158,20 @@ impl Simulator<'_> {
                 return Err(Error::Backend("internal: no model".into()));
             };
             let units = model.world.len();
-            let mut params: Vec<Params> = vec![sc.params(&sc.spec.params, units)?];
+            let first_params = sc.params(&sc.spec.params, units)?;
+            let fp = Footprint {
+                world: crate::scenario::Planned {
+                    units: units as u64,
+                    links: model.world.nbr.len() as u64,
+                    field: String::new(),
+                },
+                innov: first_params.n_innov as u64,
+                months: self.months as u64,
+            };
+            let per = (sweep::batch_size(&fp, "none", None, (points.len() - p) * replicates as usize) / replicates as usize).max(1);
+            let mut params: Vec<Params> = vec![first_params];
             let mut q = p + 1;
-            while q < points.len() {
+            while q < points.len() && q - p < per {
                 let sc = self.varied.scenario(&points[q]).map_err(|e| self.at(e, &points[q]))?;
                 if sweep::model_key(&sc.spec) != key {
                     break;
@@ -166,43 +179,26 @@ impl Simulator<'_> {
                 params.push(sc.params(&sc.spec.params, units)?);
                 q += 1;
             }
-            let fp = Footprint {
-                world: crate::scenario::Planned {
-                    units: units as u64,
-                    links: model.world.nbr.len() as u64,
-                    field: String::new(),
-                },
-                innov: params[0].n_innov as u64,
-                months: self.months as u64,
-            };
-            // Whole points per batch: their runs fit the batch that memory allows.
-            let group_runs = (q - p) * replicates as usize;
-            let batch = sweep::batch_size(&fp, "none", None, group_runs);
-            let per = (batch / replicates as usize).max(1);
-            let at = self.innovation * agg::PER_INNOV + agg::ADOPTERS;
-            for lo in (0..q - p).step_by(per) {
-                (self.go_on)()?;
-                let hi = (lo + per).min(q - p);
-                let ids: Vec<RunId> = (lo..hi)
-                    .flat_map(|local| {
-                        (0..replicates).map(move |r| RunId {
-                            point: local as u32,
-                            replicate: r,
-                            key: rng::run_key(seed, (first + p + local) as u32, r),
-                        })
+            let ids: Vec<RunId> = (0..q - p)
+                .flat_map(|local| {
+                    (0..replicates).map(move |r| RunId {
+                        point: local as u32,
+                        replicate: r,
+                        key: rng::run_key(seed, (first + p + local) as u32, r),
                     })
-                    .collect();
-                let o = run_chunked(self.be, model, &params, &ids, self.months, ids.len(), &|_| {})?;
-                for n in 0..hi - lo {
-                    f((0..replicates as usize)
-                        .map(|r| {
-                            let run = n * replicates as usize + r;
-                            (1..=self.months).map(|t| o.record(run, t)[at] as f64 / units as f64).collect()
-                        })
-                        .collect());
-                }
-                self.runs += ids.len() as u64;
+                })
+                .collect();
+            let o = run_chunked(self.be, model, &params, &ids, self.months, ids.len(), &|_| {})?;
+            let at = self.innovation * agg::PER_INNOV + agg::ADOPTERS;
+            for n in 0..q - p {
+                f((0..replicates as usize)
+                    .map(|r| {
+                        let run = n * replicates as usize + r;
+                        (1..=self.months).map(|t| o.record(run, t)[at] as f64 / units as f64).collect()
+                    })
+                    .collect());
             }
+            self.runs += ids.len() as u64;
             p = q;
         }
         self.seconds += t0.elapsed().as_secs_f64();
