@@ -55,7 +55,7 @@ pub fn column_kind(c: &str) -> crate::output::sweep::Kind {
     match c {
         "name" | "parent" | "route" => Kind::Str,
         "run" | "point" | "replicate" | "unit" | "level" | "innovation" | "period" | "adopt" | "depth" | "n_nbr_adopted"
-        | "parent_adopted" | "exemplar_exists" | "mandate_active" | "pilot" => Kind::U32,
+        | "parent_adopted" | "exemplar_exists" | "mandate_active" | "pilot" => Kind::Int,
         _ => Kind::F64,
     }
 }
