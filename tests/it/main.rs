@@ -17,3 +17,4 @@ mod scenarios;
 #[cfg(feature = "serve")]
 mod serve;
 mod sweep;
+mod tables;
