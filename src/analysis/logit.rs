@@ -20,42 +20,72 @@ pub enum FitError {
     Empty,
     #[error("the covariates are collinear (column {0} is a combination of the others, or constant besides the intercept)")]
     Singular(usize),
-    #[error("no convergence after {0} iterations: an outcome is (nearly) perfectly predicted by the covariates (separation)")]
+    /// Separation: after `iterations`, `rows` rows had fitted probabilities of 0 or 1 (within
+    /// 1e-8) while the coefficients of `columns` still moved the log-odds (by more than 0.1 in
+    /// the last step) and the log-likelihood no longer improved: the estimate runs off to
+    /// infinity.
+    #[error("separation: the covariates predict the outcome of {rows} rows perfectly (fitted probabilities 0 or 1), and the coefficients of column(s) {columns:?} grow without bound while the log-likelihood stops improving ({iterations} iterations); no finite estimate exists")]
+    Separation {
+        iterations: usize,
+        columns: Vec<usize>,
+        rows: usize,
+    },
+    #[error("no convergence after {0} iterations")]
     NoConvergence(usize),
 }
 
+/// Most iterations; a fit converges in about ten, a separated one saturates (fitted
+/// probabilities exactly 0 or 1 in f64) in about forty.
+const MAX: usize = 60;
+
 /// Fit `y` (0 or 1) on the rows of `x` (each the same length; give a column of ones for an
-/// intercept) by IRLS: β ← β + (XᵀWX)⁻¹ Xᵀ(y − μ), W = μ(1 − μ), from β = 0 until the largest
-/// step is below 1e-10 (at most 50 iterations).
+/// intercept) by IRLS: β ← β + t·(XᵀWX)⁻¹ Xᵀ(y − μ), W = μ(1 − μ), from β = 0, with t halved
+/// while the step would lower the log-likelihood. It has converged when the last step moved no
+/// row's log-odds x·β by more than 1e-8 (1e-5 after 25 iterations, where rounding can stall
+/// it): a test in the scale of the fitted probabilities, so a covariate rescaled by any factor
+/// gives the same fit with its coefficient scaled back. Separation is told by the fit's
+/// behaviour, not a coefficient's size: the log-likelihood flattens while some rows' log-odds
+/// keep moving by about one per step towards probabilities of 0 or 1, until those weights
+/// vanish; such a fit never passes the test above and is refused as `Separation`.
 pub fn fit(x: &[Vec<f64>], y: &[f64]) -> Result<Fit, FitError> {
     let p = x.first().map_or(0, Vec::len);
     if x.is_empty() || p == 0 {
         return Err(FitError::Empty);
     }
     let mut beta = vec![0.0; p];
-    const MAX: usize = 50;
+    let (mut info, mut score, mut ll) = pieces(x, y, &beta);
+    let mut last_step = vec![0.0; p];
     for it in 1..=MAX {
-        let (info, score, _) = pieces(x, y, &beta);
         // At β = 0 every weight is ¼, so a singular matrix means collinear covariates; later it
-        // means the weights vanished as fitted probabilities ran to 0 or 1: separation.
-        let inv = match invert(info) {
+        // means the weights vanished as fitted probabilities ran to 0 or 1.
+        let inv = match invert(&info) {
             Ok(inv) => inv,
             Err(e) if it == 1 => return Err(e),
-            Err(_) => return Err(FitError::NoConvergence(it)),
+            Err(_) => return Err(diagnose(x, &beta, &last_step, it - 1)),
         };
-        let step: Vec<f64> = (0..p).map(|a| (0..p).map(|b| inv[a][b] * score[b]).sum()).collect();
-        for (b, s) in beta.iter_mut().zip(&step) {
-            *b += s;
-        }
-        if step.iter().all(|s| s.abs() < 1e-10) || (it > 25 && step.iter().all(|s| s.abs() < 1e-7)) {
-            let (info, _, ll) = pieces(x, y, &beta);
-            let inv = invert(info).map_err(|_| FitError::NoConvergence(it))?;
+        let full: Vec<f64> = (0..p).map(|a| (0..p).map(|b| inv[a][b] * score[b]).sum()).collect();
+        let mut t = 1.0;
+        let (next, next_pieces) = loop {
+            let next: Vec<f64> = beta.iter().zip(&full).map(|(b, s)| b + t * s).collect();
+            let got = pieces(x, y, &next);
+            if got.2 >= ll - 1e-12 * (1.0 + ll.abs()) || t < 1e-6 {
+                break (next, got);
+            }
+            t /= 2.0;
+        };
+        let step: Vec<f64> = next.iter().zip(&beta).map(|(n, b)| n - b).collect();
+        let moved = x
+            .iter()
+            .map(|row| row.iter().zip(&step).map(|(a, s)| a * s).sum::<f64>().abs())
+            .fold(0.0, f64::max);
+        beta = next;
+        (info, score, ll) = next_pieces;
+        last_step = step;
+        if moved < 1e-8 || (it > 25 && moved < 1e-5) {
+            let inv = invert(&info).map_err(|_| diagnose(x, &beta, &last_step, it))?;
             let se: Vec<f64> = (0..p).map(|a| inv[a][a].sqrt()).collect();
             let z: Vec<f64> = beta.iter().zip(&se).map(|(b, s)| b / s).collect();
             let pv = z.iter().map(|z| erfc(z.abs() / std::f64::consts::SQRT_2)).collect();
-            if beta.iter().any(|b| b.abs() > 30.0) {
-                return Err(FitError::NoConvergence(it));
-            }
             return Ok(Fit {
                 beta,
                 se,
@@ -66,7 +96,29 @@ pub fn fit(x: &[Vec<f64>], y: &[f64]) -> Result<Fit, FitError> {
             });
         }
     }
-    Err(FitError::NoConvergence(MAX))
+    Err(diagnose(x, &beta, &last_step, MAX))
+}
+
+/// Why a fit did not converge: the rows with fitted probabilities of 0 or 1 and the columns whose
+/// last step still moved some row's log-odds by more than 0.1 make it separation; else it just
+/// did not converge.
+fn diagnose(x: &[Vec<f64>], beta: &[f64], last_step: &[f64], iterations: usize) -> FitError {
+    let rows = x
+        .iter()
+        .filter(|row| {
+            let eta: f64 = row.iter().zip(beta).map(|(a, b)| a * b).sum();
+            let mu = 1.0 / (1.0 + (-eta).exp());
+            !(1e-8..=1.0 - 1e-8).contains(&mu)
+        })
+        .count();
+    let columns: Vec<usize> = (0..beta.len())
+        .filter(|&j| x.iter().map(|row| (row[j] * last_step[j]).abs()).fold(0.0, f64::max) > 0.1)
+        .collect();
+    if rows > 0 {
+        FitError::Separation { iterations, columns, rows }
+    } else {
+        FitError::NoConvergence(iterations)
+    }
 }
 
 /// XᵀWX, Xᵀ(y − μ) and the log-likelihood at β.
@@ -96,22 +148,31 @@ fn pieces(x: &[Vec<f64>], y: &[f64], beta: &[f64]) -> (Vec<Vec<f64>>, Vec<f64>, 
     (full, score, ll)
 }
 
-/// The inverse of a symmetric positive definite matrix, by Gauss–Jordan with partial pivoting.
-fn invert(mut m: Vec<Vec<f64>>) -> Result<Vec<Vec<f64>>, FitError> {
+/// The inverse of a symmetric positive definite matrix, by Gauss–Jordan with partial pivoting
+/// on the matrix scaled to a unit diagonal (D^-½ M D^-½, then scaled back): singular when a
+/// pivot of the scaled matrix falls below 1e-12, whatever the units of the covariates.
+fn invert(m: &[Vec<f64>]) -> Result<Vec<Vec<f64>>, FitError> {
     let p = m.len();
-    let scale = (0..p).map(|i| m[i][i].abs()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let mut d = Vec::with_capacity(p);
+    for (i, row) in m.iter().enumerate() {
+        if !(row[i] > 0.0 && row[i].is_finite()) {
+            return Err(FitError::Singular(i));
+        }
+        d.push(row[i].sqrt());
+    }
+    let mut m: Vec<Vec<f64>> = (0..p).map(|i| (0..p).map(|j| m[i][j] / (d[i] * d[j])).collect()).collect();
     let mut inv: Vec<Vec<f64>> = (0..p).map(|i| (0..p).map(|j| f64::from(i == j)).collect()).collect();
     for c in 0..p {
         let pivot = (c..p).max_by(|&a, &b| m[a][c].abs().total_cmp(&m[b][c].abs())).unwrap_or(c);
-        if m[pivot][c].abs() < 1e-12 * scale {
+        if m[pivot][c].abs() < 1e-12 {
             return Err(FitError::Singular(c));
         }
         m.swap(c, pivot);
         inv.swap(c, pivot);
-        let d = m[c][c];
+        let piv = m[c][c];
         for j in 0..p {
-            m[c][j] /= d;
-            inv[c][j] /= d;
+            m[c][j] /= piv;
+            inv[c][j] /= piv;
         }
         for r in 0..p {
             if r != c {
@@ -125,7 +186,7 @@ fn invert(mut m: Vec<Vec<f64>>) -> Result<Vec<Vec<f64>>, FitError> {
             }
         }
     }
-    Ok(inv)
+    Ok((0..p).map(|i| (0..p).map(|j| inv[i][j] / (d[i] * d[j])).collect()).collect())
 }
 
 /// The complementary error function (Numerical Recipes' Chebyshev fit, relative error below
@@ -207,10 +268,81 @@ mod tests {
     fn collinear_and_separated_data_are_refused() {
         let x: Vec<Vec<f64>> = (0..100).map(|i| vec![1.0, i as f64, 2.0 * i as f64]).collect();
         let y: Vec<f64> = (0..100).map(|i| f64::from(u8::from(i % 3 == 0))).collect();
-        assert!(matches!(fit(&x, &y), Err(FitError::Singular(_))));
+        assert!(matches!(fit(&x, &y), Err(FitError::Singular(2))), "{:?}", fit(&x, &y));
         let x: Vec<Vec<f64>> = (0..100).map(|i| vec![1.0, i as f64]).collect();
         let y: Vec<f64> = (0..100).map(|i| f64::from(u8::from(i >= 50))).collect();
-        assert!(matches!(fit(&x, &y), Err(FitError::NoConvergence(_))), "{:?}", fit(&x, &y));
+        match fit(&x, &y) {
+            Err(FitError::Separation { columns, rows, .. }) => {
+                assert!(columns.contains(&1), "the separating covariate grows: {columns:?}");
+                assert!(rows > 90, "{rows} rows at probability 0 or 1");
+            }
+            other => panic!("complete separation fitted: {other:?}"),
+        }
         assert_eq!(fit(&[], &[]), Err(FitError::Empty));
+    }
+
+    /// The synthetic logit with x1 multiplied by `f`: its coefficient is then 2 / f.
+    fn synthetic(n: u32, f: f64) -> (Vec<Vec<f64>>, Vec<f64>) {
+        let truth = [-1.0, 2.0, -0.5];
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..n {
+            let row = [1.0, 2.0 * uniform(5, i, 1) - 1.0, 4.0 * uniform(5, i, 2)];
+            let eta: f64 = row.iter().zip(&truth).map(|(a, b)| a * b).sum();
+            y.push(f64::from(u8::from(uniform(5, i, 4) < 1.0 / (1.0 + (-eta).exp()))));
+            x.push(vec![row[0], row[1] * f, row[2]]);
+        }
+        (x, y)
+    }
+
+    /// A covariate in other units (times 1e-3 or 1e-6, or 1e3) gives the same fit, its
+    /// coefficient and standard error scaled back: a coefficient in the thousands or millions is
+    /// an estimate like any other, not separation.
+    #[test]
+    fn a_rescaled_covariate_gives_the_same_fit() {
+        let (x, y) = synthetic(20_000, 1.0);
+        let base = fit(&x, &y).expect("converges");
+        for f in [1e-3, 1e-6, 1e3] {
+            let (xf, yf) = synthetic(20_000, f);
+            let got = fit(&xf, &yf).unwrap_or_else(|e| panic!("x1 × {f}: {e}"));
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-8 * a.abs().max(b.abs());
+            assert!(
+                close(got.beta[1], base.beta[1] / f),
+                "x1 × {f}: β {} vs {}",
+                got.beta[1],
+                base.beta[1] / f
+            );
+            assert!(close(got.se[1], base.se[1] / f), "x1 × {f}: se {} vs {}", got.se[1], base.se[1] / f);
+            for j in [0, 2] {
+                assert!(close(got.beta[j], base.beta[j]) && close(got.z[j], base.z[j]), "x1 × {f}: β{j}");
+            }
+            assert!(close(got.log_likelihood, base.log_likelihood));
+            assert_eq!(got.iterations, base.iterations, "x1 × {f}");
+        }
+        let (x, y) = synthetic(20_000, 1e-3);
+        let f = fit(&x, &y).expect("converges");
+        assert!(f.beta[1] > 1000.0, "the coefficient is in the thousands: {}", f.beta[1]);
+    }
+
+    /// Quasi-complete separation inside a real fit: a dummy that is 1 only for some adopters.
+    /// Its coefficient would run off to infinity while the other covariates converge; refused,
+    /// naming the dummy's column.
+    #[test]
+    fn a_dummy_that_only_adopters_have_is_separation() {
+        let (mut x, y) = synthetic(5_000, 1.0);
+        for (i, (row, yi)) in x.iter_mut().zip(&y).enumerate() {
+            row.push(f64::from(u8::from(*yi == 1.0 && i % 4 == 0)));
+        }
+        match fit(&x, &y) {
+            Err(FitError::Separation { columns, rows, .. }) => {
+                assert!(columns.contains(&3), "the dummy grows: {columns:?}");
+                let dummies = x.iter().filter(|r| r[3] == 1.0).count();
+                assert!(rows >= dummies, "{rows} rows at the bounds, {dummies} with the dummy");
+            }
+            other => panic!("quasi-separation fitted: {other:?}"),
+        }
+        // Without the dummy the same rows fit.
+        let x: Vec<Vec<f64>> = x.into_iter().map(|r| r[..3].to_vec()).collect();
+        assert!(fit(&x, &y).is_ok());
     }
 }

@@ -755,15 +755,23 @@ fn write_outputs(res: &Calibration, a: &CalibrateArgs, obs: &Observed, runs: &[V
     {
         let kind = |c: &str| {
             if c == "generation" || c == "particle" {
-                Kind::U32
+                Kind::Int
             } else {
                 Kind::F64
             }
         };
-        let meta = vec![("pioneer".to_string(), env!("CARGO_PKG_VERSION").to_string())];
-        let pq_tmp = dir.join("particles.parquet.tmp");
-        crate::output::parquet::csv_to_parquet(&csv_path, &pq_tmp, &kind, &meta)?;
-        std::fs::rename(&pq_tmp, dir.join("particles.parquet")).map_err(|e| Error::io("cannot rename particles.parquet", e))?;
+        // The calibration's identity and seed, as prepare() recorded them.
+        let info: Info = std::fs::read_to_string(dir.join(INFO))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .ok_or_else(|| Error::Backend(format!("internal: cannot read {}", dir.join(INFO).display())))?;
+        let prov = crate::output::parquet::Provenance {
+            command: "calibrate",
+            seed: info.seed,
+            scenario_hash: info.identity,
+            extra: Vec::new(),
+        };
+        crate::output::parquet::csv_to_parquet(&csv_path, &dir.join("particles.parquet"), &kind, &prov)?;
     }
 
     let mut s = String::from("generation,tolerance,simulations,acceptance,ess");

@@ -699,6 +699,19 @@ fn write_panel(res: &RunResult, period: u32, dir: &Path) -> Result<()> {
     }
     file.commit()?;
     #[cfg(feature = "parquet")]
-    output::parquet::csv_to_parquet(&dir.join("panel.csv"), &dir.join("panel.parquet"), &output::panel::column_kind, &[])?;
+    {
+        let prov = output::parquet::Provenance {
+            command: "run",
+            seed: res.scenario.spec.seed,
+            scenario_hash: output::parquet::scenario_hash(&res.scenario),
+            extra: Vec::new(),
+        };
+        output::parquet::csv_to_parquet(
+            &dir.join("panel.csv"),
+            &dir.join("panel.parquet"),
+            &output::panel::column_kind,
+            &prov,
+        )?;
+    }
     Ok(())
 }

@@ -636,13 +636,12 @@ pub fn finalize(
         #[cfg(feature = "parquet")]
         {
             let means = me.steps == "mean";
-            let meta = vec![
-                ("pioneer".to_string(), env!("CARGO_PKG_VERSION").to_string()),
-                ("commit".to_string(), env!("PIONEER_GIT_HASH").to_string()),
-                ("sweep".to_string(), me.name.clone()),
-                ("sweep_identity".to_string(), me.identity.clone()),
-                ("seed".to_string(), me.seed.to_string()),
-            ];
+            let prov = crate::output::parquet::Provenance {
+                command: "sweep",
+                seed: me.seed,
+                scenario_hash: me.identity.clone(),
+                extra: vec![("sweep".to_string(), me.name.clone())],
+            };
             crate::output::parquet::csv_to_parquet(
                 &path,
                 &staged.path().join(format!("{t}.parquet")),
@@ -653,7 +652,7 @@ pub fn finalize(
                         table::column_kind(t, c, means)
                     }
                 },
-                &meta,
+                &prov,
             )?;
             written.push(format!("{t}.parquet"));
         }

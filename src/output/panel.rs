@@ -10,8 +10,10 @@ use crate::state::{route, RunMut};
 use crate::world::NO_PARENT;
 use std::fmt::Write as _;
 
-/// The covariates, each read at the end of the period before the row's (the lag).
-pub const COVARIATES: [&str; 17] = [
+/// The covariates, each read at the end of the period before the row's (the lag). The last,
+/// `years_at_risk`, is the time the unit had been at risk by then: the months from the run's
+/// start to the period's start, in years (0 in the first period, with years and months alike).
+pub const COVARIATES: [&str; 18] = [
     "share_nbr_adopted",
     "n_nbr_adopted",
     "parent_adopted",
@@ -29,6 +31,7 @@ pub const COVARIATES: [&str; 17] = [
     "resistance",
     "firms",
     "leader_tenure",
+    "years_at_risk",
 ];
 
 /// The header of panel.csv: a run's rows start with `run`, a sweep's with `point,replicate`.
@@ -55,7 +58,7 @@ pub fn column_kind(c: &str) -> crate::output::sweep::Kind {
     match c {
         "name" | "parent" | "route" => Kind::Str,
         "run" | "point" | "replicate" | "unit" | "level" | "innovation" | "period" | "adopt" | "depth" | "n_nbr_adopted"
-        | "parent_adopted" | "exemplar_exists" | "mandate_active" | "pilot" => Kind::U32,
+        | "parent_adopted" | "exemplar_exists" | "mandate_active" | "pilot" => Kind::Int,
         _ => Kind::F64,
     }
 }
@@ -182,6 +185,9 @@ pub fn rows(m: &Model, prm: &Params, id: RunId, label: &str, months: u32, period
                 for v in &prev.unit[i] {
                     let _ = write!(s, ",{v:.6}");
                 }
+                // Every unit in the panel is at risk from month 0 (a unit adopted before month 1
+                // never is), so its time at risk is the lag's month; shortest exact form.
+                let _ = write!(s, ",{}", f64::from(tm) / 12.0);
                 s.push('\n');
             }
         }

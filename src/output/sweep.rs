@@ -27,13 +27,14 @@ pub const RUN_METRICS: [&str; 12] = [
 /// How a column is typed in Parquet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// A whole number, always present.
-    U32,
-    /// A whole number that may be absent (a month never reached).
-    OptU32,
-    /// A real number, absent when empty.
+    /// A whole number, always present: `Int64` (signed, so a difference of two never wraps;
+    /// every count, index and run key of pioneer fits).
+    Int,
+    /// A whole number that may be absent (a month never reached): `Int64`, null when empty.
+    OptInt,
+    /// A real number: `Float64`, null when empty.
     F64,
-    /// Text.
+    /// Text: `Utf8`, null when empty.
     Str,
 }
 
@@ -217,11 +218,11 @@ impl StepSums {
 /// steps.csv every column is a count but `share` and the `mean_*` (all are means with `means`).
 pub fn column_kind(table: &str, column: &str, means: bool) -> Kind {
     match (table, column) {
-        (_, "point" | "replicate" | "key" | "innovation" | "month" | "n") => Kind::U32,
+        (_, "point" | "replicate" | "key" | "innovation" | "month" | "n") => Kind::Int,
         ("stats", "metric") => Kind::Str,
-        ("runs", "t10" | "t50" | "t90") => Kind::OptU32,
-        ("runs", "variants" | "recognitions") => Kind::U32,
-        ("steps", c) if !means && c != "share" && !c.starts_with("mean_") => Kind::U32,
+        ("runs", "t10" | "t50" | "t90") => Kind::OptInt,
+        ("runs", "variants" | "recognitions") => Kind::Int,
+        ("steps", c) if !means && c != "share" && !c.starts_with("mean_") => Kind::Int,
         _ => Kind::F64,
     }
 }

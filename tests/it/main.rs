@@ -19,3 +19,4 @@ mod scenarios;
 #[cfg(feature = "serve")]
 mod serve;
 mod sweep;
+mod tables;
