@@ -98,6 +98,10 @@ pub fn panel(dir: &Path, innovation: u32, fit: bool, covariates: &[String], poin
         }
     }
     let path = dir.join("panel.csv");
+    // The panel is read only as its command wrote it (its manifest's record of the table).
+    if path.is_file() && dir.join("manifest.json").is_file() {
+        crate::output::table::verify(dir, "panel.csv")?;
+    }
     let mut rdr = csv::ReaderBuilder::new().flexible(true).from_path(&path).map_err(|e| {
         InputError::new(format!(
             "no panel here ({e}); write one with `pioneer run SCENARIO --panel --out DIR`"

@@ -206,8 +206,8 @@ fn read_by(kind: usize, f: &Path) -> bool {
         0 => ["points.csv", "runs.csv", "stats.csv"].contains(&name.as_ref()),
         // merge reads every part of both shards, and their records.
         1 => name.starts_with("parts/") || name == "ledger.csv",
-        // report of a run: its summary.
-        2 => name == "summary.csv",
+        // report of a run: its summary; panel --fit: its panel.
+        2 => name == "summary.csv" || name == "panel.csv",
         // calibrate --resume: the generations.
         _ => name.starts_with("generations/gen-"),
     }
