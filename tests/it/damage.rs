@@ -2,7 +2,7 @@
 //! by every reader (merge, plot, sensitivity, report), a calibration killed at every file it puts
 //! in place left whole, signals, and the messages that now name their true source.
 
-use crate::common::{pioneer, temp, text};
+use crate::common::{copy_dir, pioneer, temp, text};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -411,19 +411,6 @@ fn calibrate(out: &Path, obs: &Path, generations: &str, resume: bool, die_after:
         c.env("PIONEER_DIE_AFTER_WRITES", n.to_string());
     }
     c.output().expect("runs")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    let _ = std::fs::remove_dir_all(to);
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("dir").filter_map(|e| e.ok()) {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).expect("copy");
-        }
-    }
 }
 
 /// `calibrate --resume --generations 4` carrying a finished 2-generation calibration further,

@@ -4,7 +4,7 @@
 //! `PIONEER_FUZZ_CASES` (default 3000) and `PIONEER_FUZZ_SEED` (default 1) set the loop; the
 //! figures recorded in docs/input.md come from `cargo test --release --test it fuzz -- --nocapture`.
 
-use crate::common::temp;
+use crate::common::{temp, Rng};
 use pioneer::app::budget::{self, Footprint};
 use pioneer::backend::cpu::Cpu;
 use pioneer::error::{Error, InputError};
@@ -13,25 +13,6 @@ use pioneer::model::RunId;
 use pioneer::scenario::Scenario;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-
-/// splitmix64: a small seeded generator, so every case can be told again from its number.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
-        &v[self.below(v.len())]
-    }
-}
 
 /// Values put in place of a TOML value: wrong types, out-of-range and huge numbers, NaN and
 /// infinities, empty and unicode strings, paths, schedules and lists.

@@ -6,26 +6,10 @@
 //!
 //! `PIONEER_FUZZ_FOLDER_CASES` (default 240) and `PIONEER_FUZZ_SEED` (default 1) set the loop.
 
-use crate::common::{pioneer, temp, text};
+use crate::common::{copy_dir, pioneer, temp, text, Rng};
 use pioneer::error::Error;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-
-/// splitmix64, as in fuzz.rs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf8 path")
@@ -48,15 +32,6 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     walk(dir, dir, &mut out);
     out.sort();
     out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    let _ = std::fs::remove_dir_all(to);
-    for f in files(from) {
-        let t = to.join(&f);
-        std::fs::create_dir_all(t.parent().expect("parent")).expect("mkdir");
-        std::fs::copy(from.join(&f), t).expect("copy");
-    }
 }
 
 /// One kind of damage to a file's bytes (None: remove the file).
