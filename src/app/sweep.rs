@@ -491,8 +491,9 @@ fn run_block(
 /// `shards[i]` is the shard that `sources[i]` ran: a missing block is said at the ledger of the
 /// folder that should hold it.
 pub fn check_coverage(info: &SweepInfo, sources: &[(PathBuf, Vec<Done>)], shards: &[Shard], blocks: std::ops::Range<usize>) -> Result<()> {
-    let mut owner: Vec<Option<&Path>> = vec![None; info.blocks];
-    for (dir, done) in sources {
+    // The source (by position) that holds each block: one folder given twice is two sources.
+    let mut owner: Vec<Option<usize>> = vec![None; info.blocks];
+    for (i, (dir, done)) in sources.iter().enumerate() {
         for d in done {
             if !blocks.contains(&d.block) || d.block >= info.blocks {
                 return Err(InputError::new(format!(
@@ -521,21 +522,23 @@ pub fn check_coverage(info: &SweepInfo, sources: &[(PathBuf, Vec<Done>)], shards
                 .into());
             }
             if let Some(other) = owner[d.block] {
-                let m = if other == dir.as_path() {
+                let m = if other == i {
                     format!("block {} is recorded twice; {}", d.block, rerun(dir))
                 } else {
+                    let other = &sources[other].0;
                     format!(
-                        "points {} to {} (block {}) are in both {} and {}",
+                        "points {} to {} (block {}) are in both {} and {}{}",
                         d.first_point,
                         d.end_point - 1,
                         d.block,
                         other.display(),
-                        dir.display()
+                        dir.display(),
+                        if other == dir { " (the same folder, given twice)" } else { "" }
                     )
                 };
                 return Err(InputError::new(m).file(ledger::ledger_path(dir)).into());
             }
-            owner[d.block] = Some(dir);
+            owner[d.block] = Some(i);
         }
     }
     if let Some(b) = blocks.clone().find(|&b| owner.get(b).is_none_or(Option::is_none)) {
