@@ -6,7 +6,8 @@
 //! UTF-8, which field of the record; a record can span lines (a quoted line break). So lines here
 //! are found from the bytes: the record's fields are located with csv's own quoting rules (the
 //! default dialect: `,`, `"` doubled to escape, any of CR, LF, CRLF ending a record), and a line is
-//! the record's line plus the line feeds before the byte in question, as csv counts them.
+//! counted from the start of the file by the same line breaks: LF, CRLF and a lone CR (a file saved
+//! with CR line ends, as old Mac Excel does, has its lines; csv's own count sees LF only).
 
 use super::InputError;
 use csv::{Position, StringRecord, Trim};
@@ -15,19 +16,24 @@ use std::path::Path;
 /// A CSV file's bytes and its name for messages.
 pub struct CsvInput<'a> {
     pub path: &'a Path,
-    pub bytes: Vec<u8>,
+    bytes: Vec<u8>,
+    /// The offset of the last byte of every line break (LF, the LF of CRLF, a lone CR), ascending.
+    breaks: Vec<usize>,
 }
 
 impl<'a> CsvInput<'a> {
     /// Read `path` whole (user files are small), or say why it cannot be read.
     pub fn read(path: &'a Path) -> Result<Self, InputError> {
         let bytes = std::fs::read(path).map_err(|e| InputError::new(format!("cannot read the file: {e}")).file(path))?;
-        Ok(CsvInput { path, bytes })
+        Ok(Self::new(path, bytes))
     }
 
     /// Text already in memory, named `path` in messages.
     pub fn new(path: &'a Path, bytes: Vec<u8>) -> Self {
-        CsvInput { path, bytes }
+        let breaks = (0..bytes.len())
+            .filter(|&i| bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+            .collect();
+        CsvInput { path, bytes, breaks }
     }
 
     /// A reader that trims cells, and the header row (an unreadable header is an error naming its
@@ -47,7 +53,7 @@ impl<'a> CsvInput<'a> {
     /// csv skipped before it; `fallback` when csv gave no position.
     pub fn line(&self, pos: Option<&Position>, fallback: usize) -> usize {
         match pos {
-            Some(p) => self.line_of(p, first_byte(&self.bytes, p.byte() as usize)),
+            Some(p) => self.line_of(first_byte(&self.bytes, p.byte() as usize)),
             None => fallback,
         }
     }
@@ -57,17 +63,15 @@ impl<'a> CsvInput<'a> {
         match rec.position() {
             Some(p) => {
                 let (starts, end) = fields(&self.bytes, p.byte() as usize);
-                self.line_of(p, starts.get(col).copied().unwrap_or(end))
+                self.line_of(starts.get(col).copied().unwrap_or(end))
             }
             None => 0,
         }
     }
 
-    /// The line of byte `at` of the file, counted from the record that begins at `pos`.
-    fn line_of(&self, pos: &Position, at: usize) -> usize {
-        let from = (pos.byte() as usize).min(self.bytes.len());
-        let to = at.clamp(from, self.bytes.len());
-        pos.line() as usize + self.bytes[from..to].iter().filter(|&&b| b == b'\n').count()
+    /// The 1-based line of byte `at` of the file: one more than the line breaks before it.
+    fn line_of(&self, at: usize) -> usize {
+        1 + self.breaks.partition_point(|&b| b < at)
     }
 
     /// The index of column `name` (trimmed, any case), if the header has it; a header naming it
@@ -148,7 +152,7 @@ impl<'a> CsvInput<'a> {
                     .map_or(from, |u| from + u.valid_up_to());
                 let what = if headers.is_some() { "this cell" } else { "the header row" };
                 (
-                    self.line_of(&pos, bad),
+                    self.line_of(bad),
                     name(f),
                     format!("{what} is not valid UTF-8 (byte {} of the file); save the file as UTF-8", bad + 1),
                 )
@@ -161,11 +165,11 @@ impl<'a> CsvInput<'a> {
                      field per column (leave optional cells empty; quote a value that holds a comma)"
                 );
                 if len < exp {
-                    (self.line_of(&pos, end), name(len), format!("no value here: {tail}"))
+                    (self.line_of(end), name(len), format!("no value here: {tail}"))
                 } else {
                     let extra = starts.get(exp).copied().unwrap_or(end);
                     (
-                        self.line_of(&pos, extra),
+                        self.line_of(extra),
                         name(exp.saturating_sub(1)),
                         format!("extra values after this column: {tail}"),
                     )
@@ -300,5 +304,19 @@ mod tests {
         let e = semi.require(&h, "year", "year,share").expect_err("semicolons");
         at(&e, 1, "year");
         assert!(e.message.contains("separated by `;`"), "{e}");
+    }
+
+    #[test]
+    fn a_lone_cr_ends_a_line_as_it_ends_a_record() {
+        // CR line ends (old Mac Excel): csv splits the records there, and so do the lines.
+        let src = input(b"year,share\r2014,0.1\r\r2015,0.2\r");
+        let (mut rdr, _) = src.reader().expect("header");
+        let rows: Vec<StringRecord> = rdr.records().map(|r| r.expect("row")).collect();
+        assert_eq!(rows.iter().map(|r| src.cell_line(r, 1)).collect::<Vec<_>>(), vec![2, 4]);
+        at(&first_error(b"year,share\r2014,0.1\r2015\r"), 3, "share");
+        at(&first_error(b"year,share\r2014,0.1\r2015,\xff\r"), 3, "share");
+        // CRLF is one line break, and a CR inside a line ends it too.
+        at(&first_error(b"year,share\r\n2014,0.1\r\n\r\n2015\r\n"), 4, "share");
+        at(&first_error(b"year,share\n2014,0.1\r2015\n2016,0.3\n"), 3, "share");
     }
 }

@@ -12,6 +12,7 @@ mod determinism;
 mod docs;
 mod facts;
 mod fuzz;
+mod fuzz_csv;
 mod hardening;
 mod scenarios;
 #[cfg(feature = "serve")]
