@@ -1,6 +1,10 @@
 //! Errors of the library: bad user input (exit code 2) versus failures of the machine.
 //! Every input error names the file, and where known the line and the field, and what is allowed.
 
+pub mod csv_input;
+
+pub use csv_input::CsvInput;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Observed adoption data (`pioneer run --observed FILE.csv`): read and checked, then set against
 //! the simulated band year by year (RMSE of the share, the years to 10/50/90 % side by side).
 
-use crate::error::InputError;
+use crate::error::{CsvInput, InputError};
 use std::path::{Path, PathBuf};
 
 /// An observed cumulative adoption curve: the share of units adopted by the end of each year.
@@ -15,36 +15,25 @@ pub struct Observed {
 }
 
 /// Read `year,count` or `year,share` rows (counts are divided by `units`); years ascending, the
-/// curve never falling, shares 0 to 1, counts whole and at most `units`.
+/// curve never falling, shares 0 to 1, counts whole and at most `units`. Every error names the
+/// file, the line and the column that holds the bad byte or value.
 pub fn read(path: &Path, units: usize) -> Result<Observed, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| InputError::new(format!("cannot read the file: {e}")).file(path))?;
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(&bytes[..]);
-    let at = |line: u64, field: &str, m: String| InputError::new(m).file(path).line(line as usize).field(field);
-    let headers = rdr
-        .headers()
-        .map_err(|e| InputError::new(format!("cannot read the header row: {e}")).file(path).line(1))?
-        .clone();
-    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let year_col = col("year").ok_or_else(|| {
-        at(
-            1,
-            "year",
-            format!(
-                "the header row must be `year,count` or `year,share` (found: {})",
-                headers.iter().collect::<Vec<_>>().join(",")
-            ),
-        )
-    })?;
-    let (value_col, is_count) = match (col("count"), col("share")) {
+    let src = CsvInput::read(path)?;
+    let (mut rdr, headers) = src.reader()?;
+    let header_line = src.line(headers.position(), 1);
+    let expected = "year,count (adopters by the end of the year) or year,share";
+    let year_col = src.require(&headers, "year", expected)?;
+    let (value_col, is_count) = match (src.find(&headers, "count")?, src.find(&headers, "share")?) {
         (Some(c), None) => (c, true),
         (None, Some(s)) => (s, false),
-        (Some(_), Some(_)) => return Err(at(1, "share", "give `count` or `share`, not both".into())),
+        (Some(_), Some(_)) => return Err(src.at(header_line, "share", "give `count` or `share`, not both")),
         (None, None) => {
-            return Err(at(
-                1,
+            let found: Vec<&str> = headers.iter().collect();
+            return Err(src.at(
+                header_line,
                 "count",
-                "the header row must be `year,count` (adopters by the end of the year) or `year,share`".into(),
-            ))
+                format!("the header row must be {expected} (found: {})", found.join(",")),
+            ));
         }
     };
     let field = if is_count { "count" } else { "share" };
@@ -54,27 +43,26 @@ pub fn read(path: &Path, units: usize) -> Result<Observed, InputError> {
         share: Vec::new(),
         lines: Vec::new(),
     };
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            at(line, "year", format!("cannot read the row: {e}"))
-        })?;
-        let line = rec.position().map_or(0, |p| p.line());
-        let year: i32 = rec
-            .get(year_col)
-            .unwrap_or("")
+    let mut rec = csv::StringRecord::new();
+    while rdr.read_record(&mut rec).map_err(|e| src.error(e, Some(&headers)))? {
+        let line = src.line(rec.position(), obs.lines.len() + 2);
+        let (year_line, value_line) = (src.cell_line(&rec, year_col), src.cell_line(&rec, value_col));
+        let cell = |c: usize| rec.get(c).unwrap_or("");
+        let year: i32 = cell(year_col)
             .parse()
-            .map_err(|_| at(line, "year", format!("`{}` is not a year", rec.get(year_col).unwrap_or(""))))?;
-        let raw = rec.get(value_col).unwrap_or("");
+            .map_err(|_| src.at(year_line, "year", format!("`{}` is not a year", cell(year_col))))?;
+        let raw = cell(value_col);
         let v: f64 = raw
             .parse()
             .ok()
             .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| at(line, field, format!("`{raw}` is not a number")))?;
+            .ok_or_else(|| src.at(value_line, field, format!("`{raw}` is not a number")))?;
+        // -0 is 0.
+        let v = v + 0.0;
         let share = if is_count {
             if v < 0.0 || v.fract() != 0.0 || v > units as f64 {
-                return Err(at(
-                    line,
+                return Err(src.at(
+                    value_line,
                     field,
                     format!("{raw}: a count of adopters is a whole number from 0 to the world's {units} units"),
                 ));
@@ -82,21 +70,24 @@ pub fn read(path: &Path, units: usize) -> Result<Observed, InputError> {
             v / units as f64
         } else {
             if !(0.0..=1.0).contains(&v) {
-                return Err(at(line, field, format!("{raw}: a share is from 0 to 1")));
+                return Err(src.at(value_line, field, format!("{raw}: a share is from 0 to 1")));
             }
             v
         };
-        if let (Some(&py), Some(&ps)) = (obs.years.last(), obs.share.last()) {
-            if year <= py {
-                return Err(at(
-                    line,
+        if let (Some(&py), Some(&ps), Some(&pl)) = (obs.years.last(), obs.share.last(), obs.lines.last()) {
+            if year == py {
+                return Err(src.at(year_line, "year", format!("{year} again (line {pl}): give each year once")));
+            }
+            if year < py {
+                return Err(src.at(
+                    year_line,
                     "year",
                     format!("{year} after {py}: years must be given in increasing order"),
                 ));
             }
             if share < ps {
-                return Err(at(
-                    line,
+                return Err(src.at(
+                    value_line,
                     field,
                     format!(
                         "{raw} is less than the year before: the curve is cumulative (adopters by the end of each year), so it never falls"
@@ -106,10 +97,10 @@ pub fn read(path: &Path, units: usize) -> Result<Observed, InputError> {
         }
         obs.years.push(year);
         obs.share.push(share);
-        obs.lines.push(line as usize);
+        obs.lines.push(line);
     }
     if obs.years.is_empty() {
-        return Err(at(2, "year", "no rows: give one row per year".into()));
+        return Err(src.at(header_line + 1, "year", "no rows: give one row per year"));
     }
     Ok(obs)
 }
@@ -189,7 +180,7 @@ pub fn compare(obs: &Observed, start_year: i32, share: &[Vec<f64>]) -> Compariso
 mod tests {
     use super::*;
 
-    fn file(name: &str, body: &str) -> PathBuf {
+    fn file(name: &str, body: impl AsRef<[u8]>) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("pioneer-observed-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         let p = dir.join(name);
@@ -212,9 +203,51 @@ mod tests {
             ("year,share\nlast,0.1\n", 2, "year"),
             ("year,adopters\n2014,1\n", 1, "count"),
             ("year,share\n", 2, "year"),
+            // A row cut short, or with a value too many: the column at fault, not `year`.
+            ("year,share\n2014,0.1\n2015\n", 3, "share"),
+            ("year,count\n2014\n", 2, "count"),
+            ("year,share\n2014,0.1,9\n", 2, "share"),
+            ("share,year\n0.1\n", 2, "year"),
+            // Blank lines and a cell over two lines keep the lines true.
+            ("year,share\n\n\n2014,x\n", 4, "share"),
+            ("year,note,share\n2014,\"a\nb\",x\n", 3, "share"),
+            ("year,share\n2014,0.1\n\n2015\n", 4, "share"),
+            // Years given twice, not numbers, and values out of range.
+            ("year,share\n2014,0.1\n2014,0.2\n", 3, "year"),
+            ("year,share\n2014,nan\n", 2, "share"),
+            ("year,share\n2014,inf\n", 2, "share"),
+            ("year,share\n2014,-0.1\n", 2, "share"),
+            ("year,count\n2014,-1\n", 2, "count"),
+            ("year,count\n2014,1e400\n", 2, "count"),
+            ("year,share\n99999999999,0.1\n", 2, "year"),
+            // Headers: a column twice, both kinds, semicolons.
+            ("year,share,Share\n2014,0.1,0.2\n", 1, "share"),
+            ("year,count,share\n2014,1,0.1\n", 1, "share"),
+            ("year;share\n2014;0.1\n", 1, "year"),
+            ("\n\nyear,adopters\n2014,1\n", 3, "count"),
         ] {
             let e = read(&file("bad.csv", body), 100).expect_err(body);
             assert_eq!((e.line, e.field.as_deref()), (Some(line), Some(field)), "{body}: {e}");
+            assert_eq!(e.file.as_deref(), Some(file("bad.csv", body).as_path()));
+        }
+        // A year on line 4 after blank lines is kept at line 4; -0 is 0.
+        let o = read(&file("blank.csv", "year,share\n2014,-0\n\n2015,0.5\n"), 100).expect("reads");
+        assert_eq!(o.lines, vec![2, 4]);
+        assert!(o.share[0] == 0.0 && o.share[0].is_sign_positive());
+    }
+
+    #[test]
+    fn broken_utf8_is_named_in_the_column_that_holds_it() {
+        for (body, line, field) in [
+            (&b"year,share\n2014,0.\xff1\n"[..], 2, "share"),
+            (b"share,year\n0.\xff1,2014\n", 2, "share"),
+            (b"year,share\n20\xff4,0.1\n", 2, "year"),
+            (b"year,share\n2014,0.1\n\n2015,\xc3\n", 4, "share"),
+            (b"year,sh\xffare\n2014,0.1\n", 1, "column 2"),
+        ] {
+            let e = read(&file("utf8.csv", body), 100).expect_err("broken UTF-8");
+            assert_eq!((e.line, e.field.as_deref()), (Some(line), Some(field)), "{e}");
+            assert!(e.message.contains("UTF-8"), "{e}");
         }
     }
 

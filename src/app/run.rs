@@ -248,7 +248,7 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
                         .into(),
                 );
             }
-            Some(crate::model::play::read_log(path, model.world.len(), prm.innov[0].rungs, months)?)
+            Some(crate::model::play::read_log(path, model.world.len(), &prm, months)?)
         }
         None => None,
     };

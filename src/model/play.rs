@@ -2,7 +2,7 @@
 //! boundaries from a log, on the CPU; the log as CSV (what the classroom writes, `--decisions` reads).
 
 use crate::backend::cpu::run_months;
-use crate::error::InputError;
+use crate::error::{CsvInput, InputError};
 use crate::model::fixed::{q16, to_f64, ONE};
 use crate::model::params::{Mandate, Params, Pilot, Sched, MAX_LEVERS};
 use crate::model::trace::{Choice, Learn, NoTrace, Played, Policy, Tracer};
@@ -205,8 +205,10 @@ pub fn replay(m: &Model, prm: &Params, seed: u64, log: &Log, months: u32) -> Bat
 }
 
 /// Replay run 0 of `seed` with `log`, keeping every month's record (for `pioneer run
-/// --decisions`): the records, `[month][record]` flat, and the end state. A lever the class
-/// could not pull (a full table) is skipped here as it was there.
+/// --decisions`): the records, `[month][record]` flat, and the end state. A log holds no lever
+/// that a run cannot carry (`read_log` refuses a mandate or pilot past the table of
+/// `MAX_LEVERS`, and a class refuses to queue one); one in a log built in code is skipped, as
+/// `pull` refuses it.
 pub fn replay_records(m: &Model, prm: &Params, seed: u64, log: &Log, months: u32) -> (Vec<u32>, BatchState) {
     let id = RunId::new(seed, 0, 0);
     let mut state = init_batch(m, &[*prm], &[id]);
@@ -309,102 +311,133 @@ pub fn write_log<'a>(log: &Log, name: impl Fn(u32) -> &'a str) -> String {
     s
 }
 
-/// Read a log for a world of `units` units, an innovation of `rungs` rungs and a run of
-/// `months`: months ascending, units that exist, choices and levers by name. The columns
-/// `learn`, `lever` and `value` may be missing (the model's pick; no levers). Errors name the
-/// file, line and column.
-pub fn read_log(path: &Path, units: usize, rungs: u32, months: u32) -> Result<Log, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| InputError::new(format!("cannot read the decisions: {e}")).file(path))?;
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(&bytes[..]);
-    let at = |line: u64, field: &str, m: String| InputError::new(m).file(path).line(line as usize).field(field);
-    let headers = rdr
-        .headers()
-        .map_err(|e| at(1, "month", format!("cannot read the header row: {e}")))?
-        .clone();
-    let find = |name: &str| headers.iter().position(|h| h == name);
-    let col =
-        |name: &str| find(name).ok_or_else(|| at(1, name, format!("missing column `{name}`: the header is {}", LOG_HEADER.trim_end())));
-    let cols = ["month", "student", "unit", "agenda", "invent", "push", "publicity"].map(col);
-    let [c_month, c_student, c_unit, c_agenda, c_invent, c_push, c_publicity] = {
-        let mut out = [0usize; 7];
-        for (o, c) in out.iter_mut().zip(cols) {
-            *o = c?;
-        }
-        out
-    };
-    let (c_learn, c_lever, c_value) = (find("learn"), find("lever"), find("value"));
+/// The lever names a log may hold.
+const LEVERS: [&str; 5] = ["space", "signal", "mandate", "pilot", "recognise"];
+
+/// Read a log for a world of `units` units and a run of `months` on the parameters `prm` (the
+/// scenario's, before any lever): months ascending, units that exist, choices and levers by
+/// name, and no more mandates or pilots than the run has room for beside the scenario's own
+/// (`MAX_LEVERS` each). The columns `learn`, `lever` and `value` may be missing (the model's
+/// pick; no levers). Errors name the file, the line and the column that holds the bad byte or
+/// value.
+pub fn read_log(path: &Path, units: usize, prm: &Params, months: u32) -> Result<Log, InputError> {
+    let rungs = prm.innov[0].rungs;
+    let src = CsvInput::read(path)?;
+    let (mut rdr, headers) = src.reader()?;
+    let expected = LOG_HEADER.trim_end();
+    let mut cols = [0usize; 7];
+    for (c, name) in cols
+        .iter_mut()
+        .zip(["month", "student", "unit", "agenda", "invent", "push", "publicity"])
+    {
+        *c = src.require(&headers, name, expected)?;
+    }
+    let [c_month, c_student, c_unit, c_agenda, c_invent, c_push, c_publicity] = cols;
+    let (c_learn, c_lever, c_value) = (
+        src.find(&headers, "learn")?,
+        src.find(&headers, "lever")?,
+        src.find(&headers, "value")?,
+    );
+    // Room left in the run's tables of mandates and pilots, and the line of each taken.
+    let scenario = [prm.n_mandates as usize, prm.n_pilots as usize];
+    let mut taken: [Vec<usize>; 2] = [Vec::new(), Vec::new()];
     let mut log = Log::default();
-    let mut last = 0u64;
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| at(e.position().map_or(0, |p| p.line()), "month", format!("cannot read the row: {e}")))?;
-        let line = rec.position().map_or(0, |p| p.line());
+    let (mut last, mut last_line) = (0u64, 0usize);
+    let mut rec = csv::StringRecord::new();
+    while rdr.read_record(&mut rec).map_err(|e| src.error(e, Some(&headers)))? {
+        let at = |c: usize, field: &str, m: String| src.at(src.cell_line(&rec, c), field, m);
         let get = |c: usize| rec.get(c).unwrap_or("");
         let opt = |c: Option<usize>| c.map_or("", get);
         let num = |c: usize, field: &str| -> Result<u64, InputError> {
             get(c)
                 .parse::<u64>()
-                .map_err(|_| at(line, field, format!("`{}` is not a whole number", get(c))))
+                .map_err(|_| at(c, field, format!("`{}` is not a whole number", get(c))))
         };
         let month = num(c_month, "month")?;
         if month == 0 || month > months as u64 {
-            return Err(at(line, "month", format!("{month}: the run has months 1 to {months}")));
+            return Err(at(c_month, "month", format!("{month}: the run has months 1 to {months}")));
         }
         if last > month {
             return Err(at(
-                line,
+                c_month,
                 "month",
-                "months must not go back: the log is in the order it was applied".into(),
+                format!("{month} after {last} (line {last_line}): months must not go back; the log is in the order it was applied"),
             ));
         }
-        last = month;
-        let lever = opt(c_lever);
-        if !lever.is_empty() {
-            let lever = Lever::parse(lever, opt(c_value), units, rungs).map_err(|m| {
-                let field = if m.contains("allowed space") { "lever" } else { "value" };
-                at(line, field, m)
-            })?;
+        (last, last_line) = (month, src.cell_line(&rec, c_month));
+        if let Some(c_lever) = c_lever.filter(|&c| !get(c).is_empty()) {
+            let (lever, value) = (get(c_lever), opt(c_value));
+            if !LEVERS.contains(&lever) {
+                return Err(at(c_lever, "lever", format!("`{lever}`: allowed {}", LEVERS.join(", "))));
+            }
+            let pulled = Lever::parse(lever, value, units, rungs).map_err(|m| at(c_value.unwrap_or(c_lever), "value", m))?;
+            let table = match pulled {
+                Lever::Mandate { .. } => Some(0),
+                Lever::Pilot(_) => Some(1),
+                _ => None,
+            };
+            if let Some(k) = table {
+                let line = src.cell_line(&rec, c_lever);
+                if scenario[k] + taken[k].len() >= MAX_LEVERS {
+                    let earlier: Vec<String> = taken[k].iter().map(usize::to_string).collect();
+                    return Err(src.at(
+                        line,
+                        "lever",
+                        format!(
+                            "a {lever} too many: a run holds at most {MAX_LEVERS} {lever}s, and the scenario has {} of its own{}; a class refuses more, so no class wrote this log",
+                            scenario[k],
+                            if earlier.is_empty() { String::new() } else { format!(" and this log {} (lines {})", earlier.len(), earlier.join(", ")) }
+                        ),
+                    ));
+                }
+                taken[k].push(line);
+            }
             log.levers.push(Pull {
                 month: month as u32,
-                lever,
+                lever: pulled,
             });
             continue;
         }
         let unit = num(c_unit, "unit")?;
         if unit >= units as u64 {
-            return Err(at(line, "unit", format!("{unit}: the world has units 0 to {}", units - 1)));
+            return Err(at(c_unit, "unit", format!("{unit}: the world has units 0 to {}", units - 1)));
         }
+        let student = num(c_student, "student")?;
+        let student =
+            u32::try_from(student).map_err(|_| at(c_student, "student", format!("{student}: a student's number is 0 to {}", u32::MAX)))?;
         let choice = |c: usize, field: &str| match get(c) {
             "model" => Ok(Choice::Model),
             "yes" => Ok(Choice::Yes),
             "no" => Ok(Choice::No),
-            other => Err(at(line, field, format!("`{other}`: allowed model, yes or no"))),
+            other => Err(at(c, field, format!("`{other}`: allowed model, yes or no"))),
         };
         let publicity = publicity_level(get(c_publicity)).ok_or_else(|| {
             at(
-                line,
+                c_publicity,
                 "publicity",
                 format!("`{}`: allowed model, low, medium or high", get(c_publicity)),
             )
         })?;
-        let learn = match opt(c_learn) {
-            "" => Learn::Model,
-            l => match Learn::from_name(l) {
+        let learn = match (c_learn, opt(c_learn)) {
+            (_, "") => Learn::Model,
+            (Some(c), l) => match Learn::from_name(l) {
                 Some(Learn::Unit(u)) if u as usize >= units => {
-                    return Err(at(line, "learn", format!("`{l}`: the world has units 0 to {}", units - 1)))
+                    return Err(at(c, "learn", format!("`{l}`: the world has units 0 to {}", units - 1)))
                 }
                 Some(learn) => learn,
                 None => {
                     return Err(at(
-                        line,
+                        c,
                         "learn",
                         format!("`{l}`: allowed model, neighbour, exemplar, parent, leader or unit:N"),
                     ))
                 }
             },
+            (None, _) => Learn::Model,
         };
         log.decisions.push(Decision {
             month: month as u32,
-            student: num(c_student, "student")?.min(u32::MAX as u64) as u32,
+            student,
             unit: unit as usize,
             policy: Policy {
                 agenda: choice(c_agenda, "agenda")?,
@@ -493,6 +526,114 @@ mod tests {
         }
         assert!(named > 0);
         assert_eq!(Learn::from_name(&Learn::Unit(7).name()), Some(Learn::Unit(7)));
+    }
+
+    /// The classroom's parameters, and a file holding `body`.
+    fn log_file(name: &str, body: impl AsRef<[u8]>) -> (std::path::PathBuf, Params) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/classroom.toml");
+        let sc = crate::scenario::Scenario::load(Path::new(path)).expect("classroom");
+        let (_, prm) = sc.build().expect("builds");
+        let dir = std::env::temp_dir().join(format!("pioneer-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let p = dir.join(name);
+        std::fs::write(&p, body).expect("write");
+        (p, prm)
+    }
+
+    #[test]
+    fn a_log_is_read_and_every_bad_cell_is_named_at_its_line_and_column() {
+        let good =
+            format!("{LOG_HEADER}1,,teacher,,,,,,,pilot,3 4\n1,0,Ann,12,yes,model,exemplar,yes,high,,\n13,,teacher,,,,,,,mandate,2 36\n");
+        let (p, prm) = log_file("good.csv", &good);
+        let log = read_log(&p, 39, &prm, 240).expect("reads");
+        assert_eq!((log.decisions.len(), log.levers.len()), (1, 2));
+        let row = "1,0,Ann,12,yes,model,exemplar,yes,high,,";
+        let mut cases: Vec<(String, usize, &str)> = vec![
+            // Months: not a number, 0, past the run, going back.
+            (format!("{LOG_HEADER}x,0,Ann,12,yes,model,model,yes,high,,\n"), 2, "month"),
+            (format!("{LOG_HEADER}0,0,Ann,12,yes,model,model,yes,high,,\n"), 2, "month"),
+            (format!("{LOG_HEADER}241,0,Ann,12,yes,model,model,yes,high,,\n"), 2, "month"),
+            (format!("{LOG_HEADER}5,0,Ann,12,yes,model,model,yes,high,,\n{row}\n"), 3, "month"),
+            // Units that do not exist, students past u32, choices by name.
+            (format!("{LOG_HEADER}1,0,Ann,39,yes,model,model,yes,high,,\n"), 2, "unit"),
+            (format!("{LOG_HEADER}1,0,Ann,-1,yes,model,model,yes,high,,\n"), 2, "unit"),
+            (format!("{LOG_HEADER}1,4294967296,Ann,1,yes,model,model,yes,high,,\n"), 2, "student"),
+            (format!("{LOG_HEADER}1,0,Ann,1,maybe,model,model,yes,high,,\n"), 2, "agenda"),
+            (format!("{LOG_HEADER}1,0,Ann,1,yes,model,model,nan,high,,\n"), 2, "push"),
+            (format!("{LOG_HEADER}1,0,Ann,1,yes,model,model,yes,0.7,,\n"), 2, "publicity"),
+            (format!("{LOG_HEADER}1,0,Ann,1,yes,model,unit:39,yes,high,,\n"), 2, "learn"),
+            (format!("{LOG_HEADER}1,0,Ann,1,yes,model,teacher,yes,high,,\n"), 2, "learn"),
+            // Levers: unknown, bad values, a unit that does not exist.
+            (format!("{LOG_HEADER}1,,teacher,,,,,,,storm,\n"), 2, "lever"),
+            (format!("{LOG_HEADER}1,,teacher,,,,,,,space,inf\n"), 2, "value"),
+            (format!("{LOG_HEADER}1,,teacher,,,,,,,signal,-0.5\n"), 2, "value"),
+            (format!("{LOG_HEADER}1,,teacher,,,,,,,pilot,3 39\n"), 2, "value"),
+            (format!("{LOG_HEADER}1,,teacher,,,,,,,mandate,9 36\n"), 2, "value"),
+            // Rows cut short or too long: the column at fault, not `month`.
+            (format!("{LOG_HEADER}1,0,Ann,12,yes,model,exemplar\n"), 2, "push"),
+            (format!("{LOG_HEADER}{row},x\n"), 2, "value"),
+            (format!("{LOG_HEADER}\n\n1,0\n"), 4, "name"),
+            // A name over two lines: the unit below it is on the second.
+            (format!("{LOG_HEADER}1,0,\"A\nnn\",x,yes,model,model,yes,high,,\n"), 3, "unit"),
+            // The header: a column missing or named twice.
+            ("month,student,name,unit,agenda,invent,push\n".to_string(), 1, "publicity"),
+            (LOG_HEADER.replace("lever", "unit"), 1, "unit"),
+        ];
+        // A ninth mandate or pilot, where the scenario has none.
+        for (lever, value) in [("mandate", "1 12"), ("pilot", "3")] {
+            let mut text = LOG_HEADER.to_string();
+            for t in 1..=9 {
+                text.push_str(&format!("{t},,teacher,,,,,,,{lever},{value}\n"));
+            }
+            cases.push((text, 10, "lever"));
+        }
+        for (body, line, field) in &cases {
+            let (p, _) = log_file("bad.csv", body);
+            let e = read_log(&p, 39, &prm, 240).expect_err(body);
+            assert_eq!((e.line, e.field.as_deref()), (Some(*line), Some(*field)), "{body}: {e}");
+            assert_eq!(e.file.as_deref(), Some(p.as_path()));
+        }
+        // Eight of each fit; beside two of the scenario's own, only six.
+        let mut eight = LOG_HEADER.to_string();
+        for t in 1..=8 {
+            eight.push_str(&format!("{t},,teacher,,,,,,,mandate,1 12\n{t},,teacher,,,,,,,pilot,3\n"));
+        }
+        let (p, _) = log_file("eight.csv", &eight);
+        assert_eq!(read_log(&p, 39, &prm, 240).expect("eight fit").levers.len(), 16);
+        let own = Params {
+            n_mandates: 2,
+            n_pilots: 2,
+            ..prm
+        };
+        let e = read_log(&p, 39, &own, 240).expect_err("six fit");
+        assert_eq!((e.line, e.field.as_deref()), (Some(14), Some("lever")), "{e}");
+        assert!(e.message.contains("the scenario has 2 of its own"), "{e}");
+    }
+
+    #[test]
+    fn broken_utf8_in_a_log_is_named_in_its_column() {
+        for (body, line, field) in [
+            (
+                &b"month,student,name,unit,agenda,invent,learn,push,publicity,lever,value\n1,0,A\xffn,12,yes,model,model,yes,high,,\n"[..],
+                2,
+                "name",
+            ),
+            (
+                b"month,student,name,unit,agenda,invent,learn,push,publicity,lever,value\n1,0,Ann,12,yes,model,model,yes,hi\xe9,,\n",
+                2,
+                "publicity",
+            ),
+            (
+                b"month,student,name,unit,agenda,invent,learn,push,publicity,lever,value\n\n1,,teacher,,,,,,,pilot,3 \xff\n",
+                3,
+                "value",
+            ),
+            (b"month,student,na\xffme,unit\n", 1, "column 3"),
+        ] {
+            let (p, prm) = log_file("utf8.csv", body);
+            let e = read_log(&p, 39, &prm, 240).expect_err("broken UTF-8");
+            assert_eq!((e.line, e.field.as_deref()), (Some(line), Some(field)), "{e}");
+        }
     }
 
     #[test]

@@ -270,16 +270,24 @@ impl Classroom {
     }
 
     /// The teacher pulls `lever` before the next month. Mandates and pilots share the run's
-    /// table of 8 with the scenario's own.
+    /// table of `MAX_LEVERS` (8) with the scenario's own: one more is refused, saying why, so the
+    /// log never holds a lever that its replay could not pull.
     pub fn lever(&mut self, lever: Lever) -> Result<(), Refusal> {
         let queued = |name: &str| self.levers.iter().filter(|l| l.name() == name).count();
-        let full = match &lever {
-            Lever::Mandate { .. } => self.params.n_mandates as usize + queued("mandate") >= MAX_LEVERS,
-            Lever::Pilot(_) => self.params.n_pilots as usize + queued("pilot") >= MAX_LEVERS,
-            _ => false,
+        let in_force = match &lever {
+            Lever::Mandate { .. } => Some(self.params.n_mandates as usize),
+            Lever::Pilot(_) => Some(self.params.n_pilots as usize),
+            _ => None,
         };
-        if full {
-            return Err(Refusal(format!("a run has at most {MAX_LEVERS} {}s", lever.name())));
+        if let Some(n) = in_force {
+            let waiting = queued(lever.name());
+            if n + waiting >= MAX_LEVERS {
+                let name = lever.name();
+                return Err(Refusal(format!(
+                    "no room for another {name}: a run holds at most {MAX_LEVERS} {name}s, the scenario's own included ({n} in force{}), and the decision log must replay the class",
+                    if waiting > 0 { format!(", {waiting} waiting for the next month") } else { String::new() }
+                )));
+            }
         }
         if let Lever::Pilot(units) = &lever {
             if let Some(u) = units.iter().find(|&&u| u as usize >= self.model.world.len()) {
@@ -366,10 +374,13 @@ impl Classroom {
         for lever in std::mem::take(&mut self.levers) {
             match crate::model::play::pull(&mut self.model, &mut self.params, t, &lever) {
                 Ok(r) => recognise |= r,
-                // Checked when queued; a full table here would be a bug, and the replay skips it too.
-                Err(why) => self
-                    .events
-                    .push(format!("month {t}: the teacher's {} was not pulled: {why}", lever.name())),
+                // Checked when queued, so a full table here would be a bug: the lever is not
+                // logged, as it did not act (and `read_log` refuses a log that holds one).
+                Err(why) => {
+                    self.events
+                        .push(format!("month {t}: the teacher's {} was not pulled: {why}", lever.name()));
+                    continue;
+                }
             }
             self.events
                 .push(format!("month {t}: the teacher: {}", lever_text(&lever, &self.model.world.names)));
@@ -676,7 +687,8 @@ mod tests {
             assert_eq!(&c.replayed(), c.state());
             let path = dir.join("decisions.csv");
             std::fs::write(&path, c.log_csv()).expect("writes");
-            let back = crate::model::play::read_log(&path, c.model.world.len(), c.params.innov[0].rungs, c.month).expect("reads");
+            let back =
+                crate::model::play::read_log(&path, c.model.world.len(), &c.scenario.build().expect("builds").1, c.month).expect("reads");
             assert_eq!(back, c.log);
         }
         let _ = std::fs::remove_dir_all(&dir);
@@ -688,11 +700,94 @@ mod tests {
         for _ in 0..8 {
             c.lever(Lever::Mandate { depth: 1, months: 12 }).expect("room for 8");
         }
-        assert!(c.lever(Lever::Mandate { depth: 1, months: 12 }).is_err());
+        let Err(Refusal(why)) = c.lever(Lever::Mandate { depth: 1, months: 12 }) else {
+            panic!("a 9th mandate is refused")
+        };
+        assert!(why.contains("at most 8 mandates") && why.contains("8 waiting"), "{why}");
         assert!(c.lever(Lever::Pilot(vec![999])).is_err(), "no unit 999");
         c.step();
         assert_eq!(c.params.n_mandates, 8);
         assert_eq!(&c.replayed(), c.state());
+    }
+
+    /// Play `months` months of `c` through the teacher's socket messages, a mandate and a pilot
+    /// tried every month: the replies, in order.
+    fn pull_every_month(c: Classroom, months: u32) -> (Classroom, Vec<Result<serde_json::Value, Refusal>>) {
+        use crate::serve::ws::{apply, Clock, Game, Msg, Role};
+        let mut g = Game {
+            class: c,
+            clock: Clock {
+                running: false,
+                months_per_second: 1.0,
+            },
+            teacher_token: "secret".into(),
+        };
+        let mut role = Role::Teacher;
+        let mut replies = Vec::new();
+        let mut say = |g: &mut Game, text: String| {
+            let m: Msg = serde_json::from_str(&text).expect("a message");
+            replies.push(apply(g, &mut role, m, || "x".into()).map(|(v, _)| v));
+        };
+        for t in 0..months {
+            say(&mut g, r#"{"type":"lever","lever":"mandate","value":"2 24"}"#.to_string());
+            say(
+                &mut g,
+                format!(r#"{{"type":"lever","lever":"pilot","value":"{} {}"}}"#, t % 39, (t + 5) % 39),
+            );
+            say(&mut g, r#"{"type":"step"}"#.to_string());
+        }
+        (g.class, replies)
+    }
+
+    #[test]
+    fn a_class_that_tried_a_ninth_mandate_is_refused_and_its_log_replays_to_the_same_bits() {
+        // Two of the scenario's own: room for six of the teacher's each.
+        let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/classroom.toml"));
+        let own = "\n[[mandate]]\ninnovation = \"one-window service\"\nissuer = \"centre\"\nmonth = 30\ndeadline = 60\n";
+        let pilot = "\n[[pilot]]\ninnovation = \"one-window service\"\nunits = [\"D1-1\"]\nmonth = 40\n";
+        let dir = std::env::temp_dir().join(format!("pioneer-ninth-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("tmp");
+        for (extra, room) in [(String::new(), 8), (own.repeat(2) + &pilot.repeat(2), 6)] {
+            let text = std::fs::read_to_string(path).expect("classroom") + &extra;
+            let sc = Scenario::parse(path, text).expect("classroom");
+            let (_, base) = sc.build().expect("builds");
+            let (c, replies) = pull_every_month(Classroom::new(sc, 1, "ABCD".into()).expect("builds"), 12);
+            // Months 1 to `room` take a mandate and a pilot; every later one is refused, saying why.
+            for (t, r) in replies.chunks(3).enumerate() {
+                let room_left = t < room;
+                assert_eq!(r[0].is_ok(), room_left, "month {}: mandate {:?}", t + 1, r[0]);
+                assert_eq!(r[1].is_ok(), room_left, "month {}: pilot {:?}", t + 1, r[1]);
+                if !room_left {
+                    for (reply, name) in [(&r[0], "mandates"), (&r[1], "pilots")] {
+                        let Err(Refusal(why)) = reply else { unreachable!() };
+                        assert!(why.contains(&format!("at most 8 {name}")), "{why}");
+                        assert!(why.contains("8 in force"), "{why}");
+                    }
+                }
+            }
+            assert_eq!((c.params.n_mandates, c.params.n_pilots), (8, 8));
+            // The log holds exactly what acted: the teacher's `room` mandates and pilots.
+            let count = |name: &str| c.log.levers.iter().filter(|p| p.lever.name() == name).count();
+            assert_eq!((count("mandate"), count("pilot")), (room, room));
+            assert!(c.events.iter().all(|e| !e.contains("was not pulled")), "{:?}", c.events);
+            // Written, read back and replayed: the class's bits, month by month.
+            let file = dir.join("decisions.csv");
+            std::fs::write(&file, c.log_csv()).expect("writes");
+            let log = crate::model::play::read_log(&file, c.model.world.len(), &base, c.month).expect("reads");
+            assert_eq!(log, c.log);
+            let (model, prm) = c.scenario.build().expect("builds");
+            let (records, state) = crate::model::play::replay_records(&model, &prm, c.seed, &log, c.month);
+            assert_eq!(&state, c.state());
+            let flat: Vec<u32> = (1..=c.month).flat_map(|t| c.record(t).to_vec()).collect();
+            assert_eq!(records, flat);
+            // The same log with one mandate more is refused at its line, not replayed short.
+            let mut text = c.log_csv();
+            text.push_str("12,,teacher,,,,,,,mandate,1 12\n");
+            std::fs::write(&file, &text).expect("writes");
+            let e = crate::model::play::read_log(&file, c.model.world.len(), &base, c.month).expect_err("a mandate too many");
+            assert_eq!((e.line, e.field.as_deref()), (Some(text.lines().count()), Some("lever")), "{e}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

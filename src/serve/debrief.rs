@@ -249,7 +249,13 @@ mod tests {
         assert_eq!(rankings.lines().count(), c.rankings.len() + 1);
         let steps = std::fs::read_to_string(dir.join("steps.csv")).expect("steps");
         assert_eq!(steps.lines().count(), 241, "a row a month");
-        let log = crate::model::play::read_log(&dir.join("decisions.csv"), c.model.world.len(), 4, 240).expect("reads");
+        let log = crate::model::play::read_log(
+            &dir.join("decisions.csv"),
+            c.model.world.len(),
+            &c.scenario.build().expect("builds").1,
+            240,
+        )
+        .expect("reads");
         assert_eq!(log, c.log);
         if std::env::var_os("PIONEER_KEEP_DEBRIEF").is_none() {
             let _ = std::fs::remove_dir_all(&dir);

@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use csv::{Position, StringRecord, Trim};
+use csv::StringRecord;
 
 use super::{Draws, World, NO_PARENT};
-use crate::error::InputError;
+use crate::error::{CsvInput, InputError};
 use crate::model::fixed;
 
 const UNIT_COLUMNS: &str = "id,name,level,parent,x,y (and optionally capacity,firms,resistance)";
@@ -26,14 +26,8 @@ pub fn from_files(units: &Path, edges: Option<&Path>, draws: &Draws) -> Result<W
 /// A world from CSV text already in memory (the bundled `china-real` world); `units.0` and
 /// `edges.0` name the files in messages.
 pub fn from_bytes(units: (&Path, &[u8]), edges: (&Path, &[u8]), draws: &Draws) -> Result<World, InputError> {
-    let units_src = Source {
-        path: units.0,
-        bytes: units.1.to_vec(),
-    };
-    let edges_src = Source {
-        path: edges.0,
-        bytes: edges.1.to_vec(),
-    };
+    let units_src = Source::new(units.0, units.1.to_vec());
+    let edges_src = Source::new(edges.0, edges.1.to_vec());
     build(units_src, Some(edges_src), draws)
 }
 
@@ -51,110 +45,9 @@ fn build(units_src: Source, edges_src: Option<Source>, draws: &Draws) -> Result<
     Ok(w)
 }
 
-/// A CSV file read whole (world files are small), for exact line numbers.
-struct Source<'a> {
-    path: &'a Path,
-    bytes: Vec<u8>,
-}
-
-impl<'a> Source<'a> {
-    fn read(path: &'a Path) -> Result<Self, InputError> {
-        let bytes = std::fs::read(path).map_err(|e| InputError::new(format!("cannot read the file: {e}")).file(path))?;
-        Ok(Source { path, bytes })
-    }
-
-    /// A reader that trims cells, and the header row.
-    fn reader(&self) -> Result<(csv::Reader<&[u8]>, StringRecord), InputError> {
-        let mut rdr = csv::ReaderBuilder::new().trim(Trim::All).from_reader(&self.bytes[..]);
-        let headers = rdr.headers().map_err(|e| self.error(e, None))?.clone();
-        Ok((rdr, headers))
-    }
-
-    /// 1-based line of a record. csv reports where reading began, before the blank lines it
-    /// skips, so count the line breaks skipped from there.
-    fn line(&self, pos: Option<&Position>, fallback: usize) -> usize {
-        let Some(pos) = pos else { return fallback };
-        let rest = self.bytes.get(pos.byte() as usize..).unwrap_or_default();
-        let skipped = rest
-            .iter()
-            .take_while(|&&b| b == b'\n' || b == b'\r')
-            .filter(|&&b| b == b'\n')
-            .count();
-        pos.line() as usize + skipped
-    }
-
-    /// Index of a required column, or an error on the header line.
-    fn column(&self, headers: &StringRecord, name: &str, expected: &str) -> Result<usize, InputError> {
-        optional(headers, name).ok_or_else(|| {
-            let found: Vec<&str> = headers.iter().collect();
-            let line = self.line(headers.position(), 1);
-            if let [one] = found[..] {
-                if let Some(d) = [';', '\t', '|'].into_iter().find(|&d| one.contains(d)) {
-                    let d = if d == '\t' { "tab".to_string() } else { format!("`{d}`") };
-                    return InputError::new(format!(
-                        "the header row `{one}` is separated by {d}, not by commas; pioneer reads \
-                         comma-separated CSV: save the file as CSV with commas (in Excel: \
-                         \"CSV UTF-8 (comma delimited)\")"
-                    ))
-                    .file(self.path)
-                    .line(line)
-                    .field(name);
-                }
-            }
-            InputError::new(format!(
-                "missing column `{name}`; the header row must name the columns {expected} \
-                 (found: {})",
-                found.join(",")
-            ))
-            .file(self.path)
-            .line(line)
-            .field(name)
-        })
-    }
-
-    /// A CSV error at its line, and at its column when the header names it.
-    fn error(&self, e: csv::Error, headers: Option<&StringRecord>) -> InputError {
-        let line = e.position().map(|p| self.line(Some(p), 0));
-        let column = |i: usize| headers.and_then(|h| h.get(i)).map(str::to_string);
-        let (message, field) = match e.kind() {
-            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-                let (exp, len) = (*expected_len as usize, *len as usize);
-                // The first column without a value, or the last one with extra values after it.
-                let (field, what) = if len < exp {
-                    (column(len), "no value here")
-                } else {
-                    (column(exp.saturating_sub(1)), "extra values after this column")
-                };
-                (
-                    format!(
-                        "{what}: this row has {len} fields but the header has {exp}; every row \
-                         needs one field per column (leave optional cells empty; quote a value \
-                         that holds a comma)"
-                    ),
-                    field,
-                )
-            }
-            csv::ErrorKind::Io(io) => (format!("cannot read the file: {io}"), None),
-            csv::ErrorKind::Utf8 { err, .. } => (
-                "not valid UTF-8; save the file as UTF-8".to_string(),
-                column(err.field()).or_else(|| Some(format!("column {}", err.field() + 1))),
-            ),
-            _ => (format!("cannot parse the CSV: {e}"), None),
-        };
-        let mut err = InputError::new(message).file(self.path);
-        if let Some(l) = line {
-            err = err.line(l);
-        }
-        if let Some(f) = field {
-            err = err.field(f);
-        }
-        err
-    }
-}
-
-fn optional(headers: &StringRecord, name: &str) -> Option<usize> {
-    headers.iter().position(|h| h.eq_ignore_ascii_case(name))
-}
+/// A CSV file read whole (world files are small), for exact line numbers; its errors are
+/// placed by the readers' shared helper.
+type Source<'a> = CsvInput<'a>;
 
 /// A finite number, or the message saying what is allowed.
 fn real(cell: &str, name: &str) -> Result<f64, String> {
@@ -188,11 +81,11 @@ fn read_units(src: Source, draws: &Draws) -> Result<(World, HashMap<String, u32>
         .file(path)
         .line(1));
     }
-    let col = |name| src.column(&headers, name, UNIT_COLUMNS);
+    let col = |name| src.require(&headers, name, UNIT_COLUMNS);
     let (c_id, c_name, c_level) = (col("id")?, col("name")?, col("level")?);
     let (c_parent, c_x, c_y) = (col("parent")?, col("x")?, col("y")?);
-    let (c_cap, c_firms) = (optional(&headers, "capacity"), optional(&headers, "firms"));
-    let c_phi = optional(&headers, "resistance");
+    let (c_cap, c_firms) = (src.find(&headers, "capacity")?, src.find(&headers, "firms")?);
+    let c_phi = src.find(&headers, "resistance")?;
 
     let key = draws.key();
     let mut w = World::default();
@@ -365,8 +258,8 @@ fn read_units(src: Source, draws: &Draws) -> Result<(World, HashMap<String, u32>
 fn read_edges(src: Source, index: &HashMap<String, u32>) -> Result<Vec<(u32, u32)>, InputError> {
     let path = src.path;
     let (mut rdr, headers) = src.reader()?;
-    let c_a = src.column(&headers, "a", EDGE_COLUMNS)?;
-    let c_b = src.column(&headers, "b", EDGE_COLUMNS)?;
+    let c_a = src.require(&headers, "a", EDGE_COLUMNS)?;
+    let c_b = src.require(&headers, "b", EDGE_COLUMNS)?;
     let mut pairs = Vec::new();
     let mut rec = StringRecord::new();
     while rdr.read_record(&mut rec).map_err(|e| src.error(e, Some(&headers)))? {
@@ -616,7 +509,30 @@ PD,Pudong,1,SH,0.95,0.3,0,0.25
     #[test]
     fn ragged_row() {
         let err = units_err("ragged", "id,name,level,parent,x,y\nA,A,0,,0,0\nB,B,0,,0\n");
-        assert_eq!(err.line, Some(3), "{err}");
+        at(&err, 3, "y");
+        // Too many: named at the last column, on the line of the first extra value.
+        at(&units_err("long", "id,name,level,parent,x,y\nA,\"A\nB\",0,,0,0,7\n"), 3, "y");
+        at(&edges_err("edge-short", "a,b\nBJ,SH\n\nHD\n"), 4, "b");
+    }
+
+    #[test]
+    fn broken_utf8_is_named_at_its_line_and_column() {
+        let dir = Dir::new("utf8");
+        let path = dir.0.join("units.csv");
+        std::fs::write(&path, b"id,name,level,parent,x,y\nA,\"Bei\njing\xff\",0,,0,0\n").expect("write");
+        let err = from_files(&path, None, &DRAWS).expect_err("broken UTF-8");
+        at(&err, 3, "name");
+        assert!(err.message.contains("UTF-8"), "{err}");
+    }
+
+    #[test]
+    fn a_column_named_twice_is_refused() {
+        at(&units_err("twice", "id,name,level,parent,x,y,X\nA,A,0,,0,0,1\n"), 1, "x");
+        at(
+            &units_err("twice-opt", "id,name,level,parent,x,y,firms,Firms\nA,A,0,,0,0,1,0\n"),
+            1,
+            "firms",
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod determinism;
 mod docs;
 mod facts;
 mod fuzz;
+mod fuzz_csv;
 mod fuzz_folders;
 mod hardening;
 mod scenarios;
