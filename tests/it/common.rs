@@ -278,6 +278,24 @@ impl Rng {
     pub fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
         &v[self.below(v.len())]
     }
+    /// Flip one byte of `b` (possibly into invalid UTF-8); nothing if `b` is empty.
+    pub fn flip_byte(&mut self, b: &mut [u8]) {
+        if !b.is_empty() {
+            let i = self.below(b.len());
+            b[i] ^= (1 + self.below(255)) as u8;
+        }
+    }
+    /// Cut `b` at a random length (0 to all of it).
+    pub fn truncate(&mut self, b: &mut Vec<u8>) {
+        let n = self.below(b.len() + 1);
+        b.truncate(n);
+    }
+    /// Insert one to six random bytes at a random place of `b`.
+    pub fn insert_junk(&mut self, b: &mut Vec<u8>) {
+        let at = self.below(b.len() + 1);
+        let junk: Vec<u8> = (0..1 + self.below(6)).map(|_| self.next() as u8).collect();
+        b.splice(at..at, junk);
+    }
 }
 
 /// Copy the folder `from` to `to` (replaced), subfolders included.

@@ -156,15 +156,12 @@ fn mutate(bytes: &[u8], csv: bool, rng: &mut Rng) -> (Vec<u8>, &'static str) {
         3 => {
             // Flip a byte (possibly into invalid UTF-8).
             let mut b = bytes.to_vec();
-            if !b.is_empty() {
-                let i = rng.below(b.len());
-                b[i] ^= (1 + rng.below(255)) as u8;
-            }
+            rng.flip_byte(&mut b);
             (b, "byte")
         }
         4 => {
             let mut b = bytes.to_vec();
-            b.truncate(rng.below(b.len() + 1));
+            rng.truncate(&mut b);
             (b, "truncate")
         }
         5 => {
@@ -211,9 +208,7 @@ fn mutate(bytes: &[u8], csv: bool, rng: &mut Rng) -> (Vec<u8>, &'static str) {
         _ => {
             // Insert random bytes.
             let mut b = bytes.to_vec();
-            let at = rng.below(b.len() + 1);
-            let junk: Vec<u8> = (0..1 + rng.below(6)).map(|_| rng.next() as u8).collect();
-            b.splice(at..at, junk);
+            rng.insert_junk(&mut b);
             (b, "insert-bytes")
         }
     }

@@ -117,10 +117,7 @@ fn mutate(bytes: &[u8], rng: &mut Rng) -> (Vec<u8>, &'static str) {
         }
         3 => {
             let mut b = bytes.to_vec();
-            if !b.is_empty() {
-                let at = rng.below(b.len());
-                b[at] ^= (1 + rng.below(255)) as u8;
-            }
+            rng.flip_byte(&mut b);
             (b, "byte")
         }
         4 => {
@@ -178,7 +175,7 @@ fn mutate(bytes: &[u8], rng: &mut Rng) -> (Vec<u8>, &'static str) {
         }
         9 => {
             let mut b = bytes.to_vec();
-            b.truncate(rng.below(b.len() + 1));
+            rng.truncate(&mut b);
             (b, "truncate")
         }
         10 => {
@@ -201,9 +198,7 @@ fn mutate(bytes: &[u8], rng: &mut Rng) -> (Vec<u8>, &'static str) {
         _ => {
             // Random bytes inserted.
             let mut b = bytes.to_vec();
-            let at = rng.below(b.len() + 1);
-            let junk: Vec<u8> = (0..1 + rng.below(6)).map(|_| rng.next() as u8).collect();
-            b.splice(at..at, junk);
+            rng.insert_junk(&mut b);
             (b, "insert-bytes")
         }
     }

@@ -42,11 +42,8 @@ fn damage(bytes: &[u8], rng: &mut Rng) -> (Option<Vec<u8>>, &'static str) {
     match rng.below(9) {
         0 => return (None, "remove"),
         1 => b.clear(),
-        2 => b.truncate(rng.below(b.len() + 1)),
-        3 if !b.is_empty() => {
-            let i = rng.below(b.len());
-            b[i] ^= (1 + rng.below(255)) as u8;
-        }
+        2 => rng.truncate(&mut b),
+        3 if !b.is_empty() => rng.flip_byte(&mut b),
         4 if !lines.is_empty() => {
             let mut l = lines.clone();
             l.remove(rng.below(l.len()));
@@ -75,11 +72,7 @@ fn damage(bytes: &[u8], rng: &mut Rng) -> (Option<Vec<u8>>, &'static str) {
             ls[i] = cells.join(",");
             b = ls.join("\n").into_bytes();
         }
-        _ => {
-            let at = rng.below(b.len() + 1);
-            let junk: Vec<u8> = (0..1 + rng.below(6)).map(|_| rng.next() as u8).collect();
-            b.splice(at..at, junk);
-        }
+        _ => rng.insert_junk(&mut b),
     }
     (Some(b), "bytes")
 }
