@@ -798,7 +798,9 @@ fn parse_vary(v: &toml::Value) -> Result<Vary, String> {
             let keys: Vec<&str> = t.keys().map(String::as_str).collect();
             if t.contains_key("lo") || t.contains_key("hi") {
                 if let Some(extra) = keys.iter().find(|k| !["lo", "hi"].contains(k)) {
-                    return Err(format!("unknown key `{extra}` in {{ lo, hi }}"));
+                    return Err(format!(
+                        "unknown key `{extra}` in {{ lo, hi }}: a sampled field has only `lo` and `hi` (the design's `points` sets how many values); a grid's range is {{ from, to, step }}"
+                    ));
                 }
                 let (lo, hi) = (get("lo")?, get("hi")?);
                 let (Some(lo), Some(hi)) = (lo, hi) else {
@@ -810,7 +812,9 @@ fn parse_vary(v: &toml::Value) -> Result<Vary, String> {
                 Ok(Vary::Sampled { lo, hi })
             } else {
                 if let Some(extra) = keys.iter().find(|k| !["from", "to", "step"].contains(k)) {
-                    return Err(format!("unknown key `{extra}` in {{ from, to, step }}"));
+                    return Err(format!(
+                        "unknown key `{extra}` in {{ from, to, step }}: a range has only `from`, `to` and `step`; a sampled field is {{ lo, hi }}"
+                    ));
                 }
                 let (Some(from), Some(to), Some(step)) = (get("from")?, get("to")?, get("step")?) else {
                     return Err("a range needs `from`, `to` and `step`".into());

@@ -302,7 +302,23 @@ fn bad_sweep_files_are_refused_clearly() {
     let dir = temp("bad");
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/classroom.toml");
     let head = format!("base = \"{}\"\nreplicates = 2\n", s(&base));
-    let cases: [(&str, String, &[&str]); 11] = [
+    let cases: [(&str, String, &[&str]); 13] = [
+        (
+            "count-in-sampled",
+            format!("{head}design = \"lhs\"\npoints = 4\n[vary]\nspace = {{ lo = 0.1, hi = 0.9, n = 5 }}\n"),
+            &[
+                ":6:",
+                "vary.space",
+                "unknown key `n`",
+                "`points` sets how many",
+                "{ from, to, step }",
+            ],
+        ),
+        (
+            "count-in-range",
+            format!("{head}[vary]\nspace = {{ from = 0.1, to = 0.9, n = 5 }}\n"),
+            &[":4:", "vary.space", "unknown key `n`", "only `from`, `to` and `step`"],
+        ),
         (
             "misspelt",
             format!("{head}[vary]\n\"params.kapa\" = [1, 2]\n"),
