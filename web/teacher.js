@@ -1,10 +1,11 @@
-// The teacher's page: sends the token from the address, draws every month the server sends, and
-// pulls the levers; a click on the map selects units for a pilot or a student's move.
+// The teacher's page: says it is the teacher's (the token in its cookie, or in its address),
+// draws every month the server sends, and pulls the levers; a click on the map selects units for
+// a pilot or a student's move.
 "use strict";
 const token = new URLSearchParams(location.search).get("token") || "";
 const $ = (id) => document.getElementById(id);
 $("address").textContent = location.host;
-$("debrief").href = "/debrief/?token=" + encodeURIComponent(token);
+$("debrief").href = "/debrief/";
 const routeColours = { invented: "#1f77b4", neighbour: "#d62728", exemplar: "#2ca02c", parent: "#ff7f0e", leader: "#9467bd", mandated: "#8c564b", seeded: "#7f7f7f" };
 const depthColours = ["#d9dde3", "#fde0a6", "#f9b54c", "#e8772e", "#c0392b", "#8e1c14", "#5c0f0a", "#3d0a07", "#200503"];
 for (const id of ["space-value", "signal-value"]) {

@@ -1,12 +1,13 @@
 //! `pioneer serve`: the classroom, a live tournament in the browser where students play the units.
 //! The game is `classroom`, the protocol `ws`; the server (axum, WebSockets) only schedules them.
 
+pub mod access;
 pub mod classroom;
 pub mod debrief;
 pub mod ws;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path as UrlPath, Query, State};
+use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
@@ -61,12 +62,12 @@ impl Shared {
 }
 
 /// The routes: the student's page at `/`, the teacher's at `/teacher`, their assets, and the
-/// socket at `/ws`.
+/// socket at `/ws` (`access::PUBLIC`); the rest, the teacher's (`access::guard`).
 pub fn router(shared: Arc<Shared>) -> Router {
     let asset = |body: &'static str, kind: &'static str| move || async move { ([(header::CONTENT_TYPE, kind)], body) };
     Router::new()
         .route("/", get(|| async { Html(STUDENT_PAGE) }))
-        .route("/teacher", get(|| async { Html(TEACHER_PAGE) }))
+        .route("/teacher", get(teacher_page))
         .route("/style.css", get(asset(STYLE, "text/css")))
         .route("/student.js", get(asset(STUDENT_JS, "text/javascript")))
         .route("/teacher.js", get(asset(TEACHER_JS, "text/javascript")))
@@ -74,7 +75,33 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/debrief/", get(debrief_index))
         .route("/debrief/{file}", get(debrief_file))
         .route("/ws", get(socket))
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), access::guard))
         .with_state(shared)
+}
+
+/// The teacher's page. Asked for with `?token=` (the address `pioneer serve` prints), it keeps the
+/// token in a cookie and sends the browser to `/teacher`, so the address bar, and a projected
+/// page, show no secret; a wrong token is refused.
+async fn teacher_page(State(shared): State<Arc<Shared>>, uri: axum::http::Uri) -> axum::response::Response {
+    let Some(given) = access::query_token(&uri) else {
+        return Html(TEACHER_PAGE).into_response();
+    };
+    let token = shared.game().teacher_token.clone();
+    if !access::same(&given, &token) {
+        return refused(
+            StatusCode::FORBIDDEN,
+            "wrong teacher token: use the address `pioneer serve` printed".into(),
+        )
+        .into_response();
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/teacher".to_string()),
+            (header::SET_COOKIE, access::set_cookie(&token)),
+        ],
+    )
+        .into_response()
 }
 
 /// The decision log as CSV: what `pioneer run SCENARIO --replicates 1 --seed S --decisions
@@ -83,29 +110,18 @@ async fn decision_log(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/csv")], shared.game().class.log_csv())
 }
 
-#[derive(serde::Deserialize)]
-struct TokenQuery {
-    #[serde(default)]
-    token: String,
-}
-
 type Page = (StatusCode, [(header::HeaderName, &'static str); 1], Vec<u8>);
 
 fn refused(code: StatusCode, why: String) -> Page {
     (code, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], why.into_bytes())
 }
 
-/// Write the debrief folder from the class as it stands (teacher only): off the async threads.
-async fn write_debrief(shared: &Arc<Shared>, token: String) -> Result<u32, Page> {
+/// Write the debrief folder from the class as it stands (the guard let only the teacher here):
+/// off the async threads.
+async fn write_debrief(shared: &Arc<Shared>) -> Result<u32, Page> {
     let s = shared.clone();
     tokio::task::spawn_blocking(move || {
         let g = s.game();
-        if token != g.teacher_token {
-            return Err(refused(
-                StatusCode::FORBIDDEN,
-                "the debrief is the teacher's: open it from the teacher's page".into(),
-            ));
-        }
         debrief::write(&g.class, &s.out).map_err(|e| refused(StatusCode::CONFLICT, e.to_string()))?;
         Ok(g.class.month)
     })
@@ -114,43 +130,28 @@ async fn write_debrief(shared: &Arc<Shared>, token: String) -> Result<u32, Page>
 }
 
 /// The debrief, written now into `--out`, and its files to download.
-async fn debrief_index(State(shared): State<Arc<Shared>>, Query(q): Query<TokenQuery>) -> Result<Html<String>, Page> {
-    let month = write_debrief(&shared, q.token.clone()).await?;
+async fn debrief_index(State(shared): State<Arc<Shared>>) -> Result<Html<String>, Page> {
+    let month = write_debrief(&shared).await?;
     use crate::app::report::esc;
     let mut h = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>pioneer classroom: debrief</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body><header><h1>Debrief, month {month}</h1></header><main><section><p>Written to <code>{}</code> on the teacher's machine. <code>pioneer run SCENARIO --replicates 1 --seed S --decisions decisions.csv</code> replays the class.</p><ul>",
         esc(&shared.out.display().to_string())
     );
     for (file, what) in debrief::FILES {
-        h.push_str(&format!(
-            "<li><a href=\"/debrief/{file}?token={}\" download>{file}</a>: {what}</li>",
-            esc(&q.token)
-        ));
+        h.push_str(&format!("<li><a href=\"/debrief/{file}\" download>{file}</a>: {what}</li>"));
     }
-    h.push_str("</ul><p><a id=\"report\" href=\"");
-    h.push_str(&format!("/debrief/report.html?token={}", esc(&q.token)));
-    h.push_str("\">Open the report</a></p></section></main></body></html>");
+    h.push_str("</ul><p><a id=\"report\" href=\"/debrief/report.html\">Open the report</a></p></section></main></body></html>");
     Ok(Html(h))
 }
 
 /// One file of the debrief folder (written first if it is not there yet).
-async fn debrief_file(
-    State(shared): State<Arc<Shared>>,
-    UrlPath(file): UrlPath<String>,
-    Query(q): Query<TokenQuery>,
-) -> Result<Page, Page> {
+async fn debrief_file(State(shared): State<Arc<Shared>>, UrlPath(file): UrlPath<String>) -> Result<Page, Page> {
     let Some((name, _)) = debrief::FILES.iter().find(|(f, _)| *f == file) else {
         return Err(refused(StatusCode::NOT_FOUND, format!("no {file} in a debrief")));
     };
-    if q.token != shared.game().teacher_token {
-        return Err(refused(
-            StatusCode::FORBIDDEN,
-            "the debrief is the teacher's: open it from the teacher's page".into(),
-        ));
-    }
     let path = shared.out.join(name);
     if !path.exists() {
-        write_debrief(&shared, q.token).await?;
+        write_debrief(&shared).await?;
     }
     let body = std::fs::read(&path).map_err(|e| refused(StatusCode::NOT_FOUND, format!("{}: {e}", path.display())))?;
     let kind = match path.extension().and_then(|e| e.to_str()) {
@@ -161,15 +162,17 @@ async fn debrief_file(
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, kind)], body))
 }
 
-async fn socket(ws: WebSocketUpgrade, State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+async fn socket(ws: WebSocketUpgrade, headers: axum::http::HeaderMap, State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    let cookie = access::cookie_token(&headers);
     ws.max_message_size(ws::MAX_MESSAGE)
         .max_frame_size(ws::MAX_MESSAGE)
-        .on_upgrade(move |s| talk(s, shared))
+        .on_upgrade(move |s| talk(s, shared, cookie))
 }
 
 /// One socket: a task sends the state whenever it changes, the other reads messages; the first to
-/// end stops the other.
-async fn talk(socket: WebSocket, shared: Arc<Shared>) {
+/// end stops the other. `cookie` is the teacher's cookie the page's upgrade carried: a teacher's
+/// hello without a token is checked with it.
+async fn talk(socket: WebSocket, shared: Arc<Shared>, cookie: Option<String>) {
     let (mut tx, mut rx) = socket.split();
     let role = Arc::new(Mutex::new(Role::Nobody));
     let (reply_tx, mut reply_rx) = tokio::sync::mpsc::channel::<String>(32);
@@ -219,7 +222,12 @@ async fn talk(socket: WebSocket, shared: Arc<Shared>) {
                 } else {
                     match serde_json::from_str::<Msg>(&text) {
                         Err(e) => Err(format!("not a message of this class: {e}")),
-                        Ok(msg) => {
+                        Ok(mut msg) => {
+                            if let (Msg::Teacher { token }, Some(c)) = (&mut msg, &cookie) {
+                                if token.is_empty() {
+                                    token.clone_from(c);
+                                }
+                            }
                             let mut r = role.lock().unwrap_or_else(|e| e.into_inner()).clone();
                             let out = {
                                 let mut g = shared.game();

@@ -125,7 +125,7 @@ pub fn apply(game: &mut Game, role: &mut Role, msg: Msg, new_token: impl FnOnce(
     };
     match msg {
         Msg::Teacher { token } => {
-            if token != game.teacher_token {
+            if !super::access::same(&token, &game.teacher_token) {
                 return Err(Refusal("wrong teacher token".into()));
             }
             *role = Role::Teacher;

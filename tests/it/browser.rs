@@ -136,6 +136,10 @@ async fn a_class_plays_in_a_real_browser() {
         .await
         .expect("teacher page");
     text_until(&teacher, "#code", |t| t == "ABCD").await;
+    // The token went into the page's cookie: the address bar, projected, shows no secret.
+    let at = teacher.current_url().await.expect("url");
+    assert_eq!(at.path(), "/teacher", "{at}");
+    assert!(!at.as_str().contains("teacher-secret"), "the address shows the token: {at}");
 
     let mut students = Vec::new();
     let mut units = Vec::new();

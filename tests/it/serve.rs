@@ -50,10 +50,15 @@ static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::ne
 
 /// GET `path` from the server of socket address `url` (plain HTTP/1.1): the status and body.
 async fn get(url: &str, path: &str) -> (u16, String) {
+    get_with(url, path, "").await
+}
+
+/// GET with `headers` (each line ending in CRLF): the status and the whole answer, headers too.
+async fn get_with(url: &str, path: &str, headers: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = url.trim_start_matches("ws://").trim_end_matches("/ws");
     let mut tcp = tokio::net::TcpStream::connect(host).await.expect("connects");
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{headers}Connection: close\r\n\r\n");
     tcp.write_all(req.as_bytes()).await.expect("asks");
     let mut bytes = Vec::new();
     tokio::time::timeout(Duration::from_secs(30), tcp.read_to_end(&mut bytes))
@@ -270,6 +275,84 @@ async fn a_class_plays_over_sockets_and_the_log_replays_it() {
         String::from_utf8_lossy(&o.stderr)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every route but the pages, their assets and the socket is the teacher's: a walk over the
+/// router's routes (and one it does not have) without the token, with a wrong one, and with the
+/// token as the cookie the teacher's page keeps, as `?token=` and as a bearer token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_but_the_pages_needs_the_teachers_token() {
+    let (url, shared) = start().await;
+    // A month played, so that there is a debrief to show.
+    assert!(shared.game().class.step());
+    let mut teachers: Vec<String> = vec!["/log.csv".into(), "/debrief/".into()];
+    teachers.extend(pioneer::serve::debrief::FILES.iter().map(|(f, _)| format!("/debrief/{f}")));
+    let cookie = "Cookie: pioneer_teacher=teacher-secret\r\n";
+    for path in &teachers {
+        for (how, headers, query) in [
+            ("no token", "", ""),
+            ("a wrong cookie", "Cookie: pioneer_teacher=guess\r\n", ""),
+            ("a wrong query", "", "?token=guess"),
+            ("a wrong bearer", "Authorization: Bearer guess\r\n", ""),
+            ("a longer token", "Cookie: pioneer_teacher=teacher-secretX\r\n", ""),
+        ] {
+            let (code, body) = get_with(&url, &format!("{path}{query}"), headers).await;
+            assert_eq!(code, 403, "{path} with {how}: {body}");
+            assert!(
+                !body.contains("Ann") && !body.contains("month,"),
+                "{path} with {how} leaked: {body}"
+            );
+        }
+        for (how, headers, query) in [
+            ("the cookie", cookie, ""),
+            ("the query", "", "?token=teacher-secret"),
+            ("a bearer token", "Authorization: Bearer teacher-secret\r\n", ""),
+        ] {
+            let (code, body) = get_with(&url, &format!("{path}{query}"), headers).await;
+            assert_eq!(code, 200, "{path} with {how}: {body}");
+        }
+    }
+    // A route nobody made is the teacher's too: nothing added later is open by mistake.
+    assert_eq!(get(&url, "/admin").await.0, 403);
+    assert_eq!(get_with(&url, "/admin", cookie).await.0, 404);
+    // The pages and their assets are open; the socket checks each message itself.
+    for path in ["/", "/teacher", "/style.css", "/student.js", "/teacher.js"] {
+        let (code, body) = get(&url, path).await;
+        assert_eq!(code, 200, "{path}: {body}");
+        assert!(!body.contains("teacher-secret"), "{path} shows the token");
+    }
+    // The printed address keeps the token in a cookie and drops it from the address bar.
+    let (code, head) = get(&url, "/teacher?token=teacher-secret").await;
+    assert_eq!(code, 303, "{head}");
+    let lower = head.to_ascii_lowercase();
+    assert!(lower.contains("\r\nlocation: /teacher\r\n"), "{head}");
+    let set = lower.lines().find(|l| l.starts_with("set-cookie:")).unwrap_or_default().to_string();
+    for part in ["pioneer_teacher=teacher-secret", "httponly", "samesite=strict", "path=/"] {
+        assert!(set.contains(part), "the cookie lacks {part}: {set}");
+    }
+    assert_eq!(get(&url, "/teacher?token=guess").await.0, 403);
+    // The debrief's links carry no token: the cookie does.
+    let (_, page) = get_with(&url, "/debrief/", cookie).await;
+    assert!(page.contains("href=\"/debrief/report.html\"") && !page.contains("token="), "{page}");
+}
+
+/// A teacher's page that kept the cookie says hello without a token; a socket without the
+/// cookie cannot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_teachers_socket_is_known_by_its_cookie() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let (url, _shared) = start().await;
+    let mut s = connect(&url).await;
+    say(&mut s, json!({"type": "teacher", "token": ""})).await;
+    let e = next(&mut s, "error").await;
+    assert!(e["message"].as_str().unwrap_or_default().contains("wrong teacher token"), "{e}");
+    let mut req = url.as_str().into_client_request().expect("request");
+    req.headers_mut()
+        .insert("Cookie", "pioneer_teacher=teacher-secret".parse().expect("header"));
+    let mut s = tokio_tungstenite::connect_async(req).await.expect("connects").0;
+    say(&mut s, json!({"type": "teacher", "token": ""})).await;
+    let hello = next(&mut s, "hello").await;
+    assert_eq!(hello["role"], "teacher", "{hello}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
