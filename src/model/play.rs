@@ -263,13 +263,6 @@ pub fn publicity_level(name: &str) -> Option<Option<u32>> {
     }
 }
 
-/// A name made safe for a CSV field.
-pub fn plain(name: &str) -> String {
-    name.chars()
-        .map(|c| if matches!(c, ',' | '"' | '\n' | '\r') { ' ' } else { c })
-        .collect()
-}
-
 /// One row of a decision log (`name`: the student's, for people; the replay ignores it).
 pub fn log_row(d: &Decision, name: &str, s: &mut String) {
     let p = &d.policy;
@@ -277,7 +270,7 @@ pub fn log_row(d: &Decision, name: &str, s: &mut String) {
         "{},{},{},{},{},{},{},{},{},,\n",
         d.month,
         d.student,
-        plain(name),
+        crate::output::csv_plain(name),
         d.unit,
         choice_name(p.agenda),
         choice_name(p.invent),

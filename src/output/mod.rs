@@ -384,10 +384,32 @@ pub fn units_rows(model: &Model, rows: &RunRows, s: &mut String) {
 
 /// Quote a CSV field when needed.
 pub fn csv_field(s: &str) -> String {
+    let s = inert(s);
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s.into_owned()
+    }
+}
+
+/// A text as one CSV cell that needs no quoting (commas, quotes and line breaks become spaces),
+/// made inert for spreadsheets as `csv_field` does.
+pub fn csv_plain(s: &str) -> String {
+    inert(s)
+        .chars()
+        .map(|c| if matches!(c, ',' | '"' | '\n' | '\r') { ' ' } else { c })
+        .collect()
+}
+
+/// A text cell that a spreadsheet would run as a formula (one starting with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return, and not a number) gets a leading `'`, which spreadsheets show as
+/// text; numbers such as `-0.5` and every other text are kept as they are.
+pub fn inert(s: &str) -> std::borrow::Cow<'_, str> {
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.trim().parse::<f64>().is_err();
+    if risky {
+        format!("'{s}").into()
+    } else {
+        s.into()
     }
 }
 

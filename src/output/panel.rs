@@ -109,13 +109,6 @@ fn snapshot(m: &Model, prm: &Params, run: &RunMut, month: u32) -> Snapshot {
     }
 }
 
-/// A name as one CSV cell that needs no quoting: commas, quotes and line breaks become spaces.
-fn plain(name: &str) -> String {
-    name.chars()
-        .map(|c| if matches!(c, ',' | '"' | '\n' | '\r') { ' ' } else { c })
-        .collect()
-}
-
 /// Replay run `id` (rows starting `label`: its run index, or its point and replicate) on the CPU — the same run as in any batch — and append its
 /// panel rows for periods of `period` months (the last period may be shorter) to `s`.
 pub fn rows(m: &Model, prm: &Params, id: RunId, label: &str, months: u32, period: u32, s: &mut String) {
@@ -164,7 +157,7 @@ pub fn rows(m: &Model, prm: &Params, id: RunId, label: &str, months: u32, period
                 let parent_id = if parent == NO_PARENT {
                     String::new()
                 } else {
-                    plain(&m.world.ids[parent as usize])
+                    super::csv_plain(&m.world.ids[parent as usize])
                 };
                 let (depth, how) = if adopt {
                     (run.depth[at], route::NAMES[run.route[at] as usize])
@@ -174,7 +167,7 @@ pub fn rows(m: &Model, prm: &Params, id: RunId, label: &str, months: u32, period
                 let _ = write!(
                     s,
                     "{label},{i},{},{},{parent_id},{k},{p},{},{depth},{how},{share:.6},{n_adopted},{},{},{},{}",
-                    plain(&m.world.names[i]),
+                    super::csv_plain(&m.world.names[i]),
                     m.world.level[i],
                     u8::from(adopt),
                     u8::from(parent_adopted),

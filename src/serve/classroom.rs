@@ -11,8 +11,7 @@ use crate::state::BatchState;
 
 /// Most students in one class.
 pub const MAX_STUDENTS: usize = 200;
-/// Longest student name, in characters.
-pub const MAX_NAME: usize = 40;
+pub use super::names::MAX_NAME;
 
 /// A student and the unit they hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,33 +206,41 @@ impl Classroom {
         if code.trim() != self.code {
             return Err(Refusal("that is not this class's code".into()));
         }
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-            return Err(Refusal(format!("a name is 1 to {MAX_NAME} characters")));
-        }
+        let name = super::names::check(name, self.students.iter().map(|s| s.name.as_str()))?;
         if self.students.len() >= MAX_STUDENTS {
             return Err(Refusal(format!("the class is full ({MAX_STUDENTS} students)")));
         }
         let held = |u: usize| self.students.iter().any(|s| s.unit == u);
         let unit = match unit {
-            Some(u) if u >= self.model.world.len() => return Err(Refusal(format!("there is no unit {u}"))),
-            Some(u) if held(u) => return Err(Refusal(format!("unit {u} is taken"))),
-            Some(u) => u,
-            None => {
-                let deepest = self.model.world.level.iter().copied().max().unwrap_or(0);
-                (0..self.model.world.len())
-                    .find(|&u| self.model.world.level[u] == deepest && !held(u))
-                    .ok_or_else(|| Refusal("every unit is taken".into()))?
+            Some(u) => {
+                self.playable(u)?;
+                if held(u) {
+                    return Err(Refusal(format!("unit {u} is taken")));
+                }
+                u
             }
+            None => (0..self.model.world.len())
+                .find(|&u| self.playable(u).is_ok() && !held(u))
+                .ok_or_else(|| Refusal("every unit is taken".into()))?,
         };
         let id = self.students.len() as u32;
-        self.students.push(Student {
-            id,
-            name: name.to_string(),
-            token,
-            unit,
-        });
+        self.students.push(Student { id, name, token, unit });
         Ok(&self.students[id as usize])
+    }
+
+    /// Whether students may play unit `u`: a unit of the world's lowest level (the districts of
+    /// the classroom grid; never the city above them, which the model plays).
+    pub fn playable(&self, u: usize) -> Result<(), Refusal> {
+        let level = &self.model.world.level;
+        let deepest = level.iter().copied().max().unwrap_or(0);
+        match level.get(u) {
+            None => Err(Refusal(format!("there is no unit {u}"))),
+            Some(&l) if l != deepest => Err(Refusal(format!(
+                "unit {u} ({}) is at level {l}: students play the units of level {deepest}",
+                self.model.world.names[u]
+            ))),
+            Some(_) => Ok(()),
+        }
     }
 
     /// The student holding `token`.
@@ -322,9 +329,7 @@ impl Classroom {
     /// The teacher moves student `id` to the free unit `unit`: the student's policy goes with
     /// them (from the next month), and the unit they leave follows the model again.
     pub fn assign(&mut self, id: u32, unit: usize) -> Result<(), Refusal> {
-        if unit >= self.model.world.len() {
-            return Err(Refusal(format!("there is no unit {unit}")));
-        }
+        self.playable(unit)?;
         if self.students.iter().any(|s| s.unit == unit) {
             return Err(Refusal(format!("unit {unit} is taken")));
         }
@@ -788,6 +793,24 @@ mod tests {
             assert_eq!((e.line, e.field.as_deref()), (Some(text.lines().count()), Some("lever")), "{e}");
         }
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn students_play_districts_under_names_of_their_own() {
+        let mut c = class();
+        let city = (0..c.model.world.len()).find(|&u| c.model.world.level[u] == 0).expect("the city");
+        let Err(Refusal(why)) = c.join("ABCD", "Ann", Some(city), "t0".into()) else {
+            panic!("the city is the model's")
+        };
+        assert!(why.contains("students play the units of level"), "{why}");
+        let ann = c.join("ABCD", " Ann ", None, "t1".into()).expect("joins").clone();
+        assert_eq!(ann.name, "Ann");
+        assert_ne!(c.model.world.level[ann.unit], 0);
+        for name in ["ann", "ANN", "teacher", "A\u{202E}nn"] {
+            assert!(c.join("ABCD", name, None, "t2".into()).is_err(), "{name:?} is refused");
+        }
+        assert!(c.assign(ann.id, city).is_err(), "nor can the teacher move a student to the city");
+        assert_eq!(c.students.len(), 1);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod classroom;
 pub mod debrief;
+pub mod names;
 pub mod ws;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};

@@ -12,6 +12,8 @@ mod damage;
 mod determinism;
 mod docs;
 mod facts;
+#[cfg(feature = "serve")]
+mod formulas;
 mod fuzz;
 mod fuzz_csv;
 mod fuzz_folders;
