@@ -31,6 +31,8 @@ pub struct Shared {
     pub game: Mutex<Game>,
     pub changed: broadcast::Sender<()>,
     pub refused: Mutex<Vec<String>>,
+    /// What of the refusals stderr has been told (a flood is counted, not printed).
+    said: Mutex<Said>,
     /// Where the debrief is written (`--out`).
     pub out: std::path::PathBuf,
 }
@@ -42,6 +44,7 @@ impl Shared {
             game: Mutex::new(game),
             changed,
             refused: Mutex::new(Vec::new()),
+            said: Mutex::new(Said::default()),
             out,
         })
     }
@@ -54,11 +57,57 @@ impl Shared {
 
     fn refuse(&self, who: &str, why: &str) {
         let line = format!("{who}: {why}");
-        eprintln!("pioneer serve: refused {line}");
+        let print = self
+            .said
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .note(std::time::Instant::now(), &line);
+        if let Some(text) = print {
+            eprintln!("{text}");
+        }
         let mut log = self.refused.lock().unwrap_or_else(|e| e.into_inner());
         if log.len() < 10_000 {
             log.push(line);
         }
+    }
+}
+
+/// The refusals said on the server's stderr: the first of each second in full, the rest as one
+/// count, so that a flood of bad messages prints a line or two a second, not a line each.
+#[derive(Debug, Default)]
+pub struct Said {
+    since: Option<std::time::Instant>,
+    counted: u64,
+    latest: String,
+}
+
+impl Said {
+    const SECOND: std::time::Duration = std::time::Duration::from_secs(1);
+
+    /// A refusal `line` at `now`: the text to print now, if any.
+    pub fn note(&mut self, now: std::time::Instant, line: &str) -> Option<String> {
+        if self.since.is_some_and(|t| now.duration_since(t) < Self::SECOND) {
+            self.counted += 1;
+            line.clone_into(&mut self.latest);
+            return None;
+        }
+        let before = self.summary();
+        self.since = Some(now);
+        Some(before.map_or(String::new(), |b| b + "\n") + "pioneer serve: refused " + line)
+    }
+
+    /// The count of refusals not yet printed, once their second is over (the clock asks).
+    pub fn flush(&mut self, now: std::time::Instant) -> Option<String> {
+        if self.since.is_some_and(|t| now.duration_since(t) >= Self::SECOND) {
+            self.since = None;
+            return self.summary();
+        }
+        None
+    }
+
+    fn summary(&mut self) -> Option<String> {
+        let n = std::mem::take(&mut self.counted);
+        (n > 0).then(|| format!("pioneer serve: refused {n} more messages in a second (the latest: {})", self.latest))
     }
 }
 
@@ -272,6 +321,14 @@ pub async fn clock(shared: Arc<Shared>) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     loop {
         ticks.tick().await;
+        let counted = shared
+            .said
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .flush(std::time::Instant::now());
+        if let Some(text) = counted {
+            eprintln!("{text}");
+        }
         let (running, now) = {
             let g = shared.game();
             (g.clock.running, g.clock.months_per_second)
@@ -315,4 +372,40 @@ pub async fn run(
     let r = axum::serve(listener, router(shared)).with_graceful_shutdown(stop).await;
     ticking.abort();
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Said;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_flood_of_refusals_prints_a_line_or_two_a_second() {
+        let t0 = Instant::now();
+        let mut said = Said::default();
+        let mut printed = Vec::new();
+        // 417,000 refusals over 18 s, as a flood did; the clock flushes every half second.
+        for i in 0..417_000u64 {
+            let now = t0 + Duration::from_micros(i * 18_000_000 / 417_000);
+            printed.extend(said.note(now, &format!("socket: refusal {i}")));
+            if i % 11_000 == 0 {
+                printed.extend(said.flush(now));
+            }
+        }
+        printed.extend(said.flush(t0 + Duration::from_secs(20)));
+        let lines: Vec<&str> = printed.iter().flat_map(|p| p.lines()).collect();
+        assert!(lines.len() <= 2 * 19, "{} lines", lines.len());
+        // Nothing is lost: every refusal is printed or counted.
+        let counted: u64 = lines
+            .iter()
+            .map(|l| {
+                l.strip_prefix("pioneer serve: refused ")
+                    .and_then(|r| r.split(' ').next())
+                    .and_then(|n| n.parse::<u64>().ok())
+                    .unwrap_or(1)
+            })
+            .sum();
+        assert_eq!(counted, 417_000, "{lines:?}");
+        assert!(lines[0].ends_with("refusal 0"), "the first is said in full: {}", lines[0]);
+    }
 }
