@@ -86,6 +86,13 @@ pub fn serve(a: &ServeArgs, said: &dyn Fn(&str) -> Result<()>) -> Result<()> {
         .enable_all()
         .build()
         .map_err(|e| Error::io("cannot start the server's runtime", e))?;
+    // Each student is a socket: raise the open-file limit before listening (a failure leaves the
+    // limit as it was, said on stderr; the class can still run).
+    let files = match crate::serve::raise_file_limit() {
+        Ok((soft, _)) if soft == u64::MAX => "open files: no limit".to_string(),
+        Ok((soft, _)) => format!("open files: up to {soft}"),
+        Err(e) => format!("open files: the limit could not be raised ({e})"),
+    };
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
             Error::from(InputError::new(format!("cannot listen on {addr}: {e}")).field(if a.port == 0 { "--bind" } else { "--port" }))
@@ -95,7 +102,7 @@ pub fn serve(a: &ServeArgs, said: &dyn Fn(&str) -> Result<()>) -> Result<()> {
         let shared = crate::serve::Shared::new(game, out.clone());
         let host = if a.bind == "0.0.0.0" { "127.0.0.1".to_string() } else { a.bind.clone() };
         said(&format!(
-            "pioneer classroom: {name}\n  teacher:  http://{host}:{}/teacher?token={token}\n  students: http://<this machine's address>:{}/  code {code}\n  debrief:  {}\nCtrl-C ends the class.",
+            "pioneer classroom: {name}\n  teacher:  http://{host}:{}/teacher?token={token}\n  students: http://<this machine's address>:{}/  code {code}\n  debrief:  {}\n  {files}\nCtrl-C ends the class.",
             local.port(),
             local.port(),
             out.display()

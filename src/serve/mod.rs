@@ -362,6 +362,18 @@ pub async fn clock(shared: Arc<Shared>) {
     }
 }
 
+/// Raise this process's limit of open files to its hard limit (each student is a socket: a class
+/// of 200 under a soft limit of 1,024 leaves little for anything else), and say the limits after:
+/// (soft, hard). Where the system has no such limit, both are `u64::MAX`.
+pub fn raise_file_limit() -> std::io::Result<(u64, u64)> {
+    rlimit::increase_nofile_limit(u64::MAX)?;
+    if rlimit::Resource::NOFILE.is_supported() {
+        rlimit::Resource::NOFILE.get()
+    } else {
+        Ok((u64::MAX, u64::MAX))
+    }
+}
+
 /// Serve `shared` on `listener` until `stop` resolves.
 pub async fn run(
     listener: tokio::net::TcpListener,
@@ -377,6 +389,15 @@ pub async fn run(
 #[cfg(test)]
 mod tests {
     use super::Said;
+
+    #[test]
+    fn the_file_limit_is_raised_to_the_hard_limit() {
+        let (soft, hard) = super::raise_file_limit().expect("the limits");
+        if hard != rlimit::INFINITY {
+            assert_eq!(soft, hard, "the soft limit is raised to the hard one");
+        }
+        assert!(soft >= 256, "{soft}");
+    }
     use std::time::{Duration, Instant};
 
     #[test]
