@@ -298,6 +298,16 @@ impl Rng {
     }
 }
 
+/// A caught panic as the failure a fuzzer reports: `panic: MESSAGE`.
+pub fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    let m = p
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
+    format!("panic: {m}")
+}
+
 /// Copy the folder `from` to `to` (replaced), subfolders included.
 pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     let _ = std::fs::remove_dir_all(to);

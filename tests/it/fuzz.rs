@@ -372,13 +372,7 @@ fn fuzzed_inputs_end_in_ok_or_a_clear_error() {
         }));
         let verdict = match result {
             Ok(r) => judge(r),
-            Err(p) => Err(format!(
-                "panic: {}",
-                p.downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default()
-            )),
+            Err(p) => Err(crate::common::panic_text(p.as_ref())),
         };
         match verdict {
             Ok(o) => {

@@ -490,15 +490,7 @@ fn fuzzed_curves_and_logs_end_in_ok_or_an_error_at_file_line_and_column() {
                     try_log(&path, &class)
                 }
             }));
-            let verdict = result.unwrap_or_else(|p| {
-                Err(format!(
-                    "panic: {}",
-                    p.downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                        .unwrap_or_default()
-                ))
-            });
+            let verdict = result.unwrap_or_else(|p| Err(crate::common::panic_text(p.as_ref())));
             match verdict {
                 Ok(o) => {
                     tally[k][o as usize] += 1;

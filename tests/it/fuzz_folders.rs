@@ -270,14 +270,7 @@ fn damaged_results_folders_end_in_ok_or_a_clear_refusal() {
                 }
             }
             Ok(Err(e)) => Err(format!("not a clear input error: {e}")),
-            Err(panic) => Err(format!(
-                "panic: {}",
-                panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default()
-            )),
+            Err(panic) => Err(crate::common::panic_text(panic.as_ref())),
         };
         match verdict {
             Ok(true) => ok += 1,
