@@ -21,12 +21,19 @@ function connect() {
       localStorage.setItem("pioneer-token", m.token);
       $("join").hidden = true; $("panel").hidden = false; $("decide").hidden = false; $("story").hidden = false;
       $("status").textContent = "joined as " + m.name;
+    } else if (m.type === "removed") {
+      localStorage.removeItem("pioneer-token"); shown = false;
+      $("join").hidden = false; $("panel").hidden = true; $("decide").hidden = true; $("story").hidden = true;
+      $("error").textContent = m.message; $("status").textContent = m.message;
     } else if (m.type === "chosen") {
       $("error").textContent = "decided: from month " + m.from_month;
     } else if (m.type === "unit") show(m);
   };
 }
 let shown = false;
+// The QR code on the teacher's page opens this page with the class's code.
+const given = new URLSearchParams(location.search).get("code");
+if (given) $("code").value = given;
 function show(m) {
   const p = m.panel;
   if (!shown) {

@@ -11,7 +11,7 @@ const depthColours = ["#d9dde3", "#fde0a6", "#f9b54c", "#e8772e", "#c0392b", "#8
 for (const id of ["space-value", "signal-value"]) {
   for (let v = 0; v <= 10; v++) $(id).add(new Option((v / 10).toFixed(1), (v / 10).toFixed(1)));
 }
-let socket, last = null, selected = new Set(), dots = [], leversShown = false;
+let socket, world = null, last = null, selected = new Set(), dots = [], leversShown = false;
 function send(msg) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(msg)); }
 function connect() {
   socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
@@ -23,7 +23,14 @@ function connect() {
     else if (m.type === "hello") $("code").textContent = m.code;
     else if (m.type === "lever") $("error").textContent = "pulled: from month " + m.from_month;
     else if (m.type === "assigned") $("error").textContent = "moved";
-    else if (m.type === "month") { last = m; draw(m); }
+    else if (m.type === "world") world = m;
+    else if (m.type === "month" && world) {
+      // The world came once; a month sends what changed: each unit's adoption and depth.
+      const held = new Map(m.students.map((s) => [s.unit, s.name]));
+      m.units = world.names.map((name, i) => ({ name, x: world.x[i], y: world.y[i], level: world.level[i], adopted: m.adopted[i] || null, depth: m.depth[i], student: held.get(i) || null }));
+      m.band = world.band;
+      last = m; draw(m);
+    }
   };
 }
 function draw(m) {
@@ -132,7 +139,9 @@ $("start").onclick = () => send({ type: "start" });
 $("pause").onclick = () => send({ type: "pause" });
 $("step").onclick = () => send({ type: "step" });
 $("speed").onchange = (e) => send({ type: "speed", months_per_second: Number(e.target.value) });
-$("reset").onclick = () => send({ type: "reset", seed: Math.floor(Math.random() * 1e9) });
+$("reset").onclick = () => {
+  if (confirm("Start the class again with a new seed? The old decision log is archived in the class's folder; the students keep their units.")) send({ type: "reset", seed: Math.floor(Math.random() * 1e9), students: "keep" });
+};
 $("clear").onclick = () => { selected.clear(); if (last) drawMap(last); };
 $("space").onclick = () => send({ type: "lever", lever: "space", value: $("space-value").value });
 $("signal").onclick = () => send({ type: "lever", lever: "signal", value: $("signal-value").value });

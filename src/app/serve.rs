@@ -30,8 +30,34 @@ fn join_code() -> String {
         .collect()
 }
 
-/// The game a class starts with.
-pub fn game(a: &ServeArgs) -> Result<Game> {
+/// The addresses students type: for a server bound to every interface, this machine's network
+/// addresses (IPv4 first, loopback only when there is no other); else the one it is bound to.
+pub fn join_addresses(bind: &str, port: u16) -> Vec<String> {
+    let url = |ip: std::net::IpAddr| match ip {
+        std::net::IpAddr::V6(v6) => format!("http://[{v6}]:{port}/"),
+        v4 => format!("http://{v4}:{port}/"),
+    };
+    let any = matches!(bind, "0.0.0.0" | "::" | "[::]");
+    let mut ips: Vec<std::net::IpAddr> = match (any, bind.parse::<std::net::IpAddr>()) {
+        (false, Ok(ip)) => vec![ip],
+        (false, Err(_)) => return vec![format!("http://{bind}:{port}/")],
+        (true, _) => if_addrs::get_if_addrs()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|i| i.ip())
+            .filter(|ip| !ip.is_loopback() && !matches!(ip, std::net::IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80))
+            .collect(),
+    };
+    ips.sort_by_key(|ip| (ip.is_ipv6(), *ip));
+    ips.dedup();
+    if ips.is_empty() {
+        ips.push(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+    }
+    ips.into_iter().map(url).collect()
+}
+
+/// The game a class starts with, and the teacher's token (the game keeps only its digest).
+pub fn game(a: &ServeArgs) -> Result<(Game, String)> {
     if !(ws::MIN_SPEED..=ws::MAX_SPEED).contains(&a.speed) {
         return Err(InputError::new(format!(
             "{}: allowed {} to {} months a second",
@@ -54,19 +80,21 @@ pub fn game(a: &ServeArgs) -> Result<Game> {
         .field("world")
         .into());
     }
-    Ok(Game {
-        class: Classroom::new(sc, seed, join_code())?,
-        clock: Clock {
+    let token = ws::token();
+    let game = Game::new(
+        Classroom::new(sc, seed, join_code())?,
+        Clock {
             running: false,
             months_per_second: a.speed,
         },
-        teacher_token: ws::token(),
-    })
+        &token,
+    );
+    Ok((game, token))
 }
 
 /// `pioneer serve`: runs until Ctrl-C; `said` gets the lines to print once it listens.
 pub fn serve(a: &ServeArgs, said: &dyn Fn(&str) -> Result<()>) -> Result<()> {
-    let game = game(a)?;
+    let (game, token) = game(a)?;
     let out = a
         .out
         .clone()
@@ -98,12 +126,14 @@ pub fn serve(a: &ServeArgs, said: &dyn Fn(&str) -> Result<()>) -> Result<()> {
             Error::from(InputError::new(format!("cannot listen on {addr}: {e}")).field(if a.port == 0 { "--bind" } else { "--port" }))
         })?;
         let local = listener.local_addr().map_err(|e| Error::io("no local address", e))?;
-        let (code, token, name) = (game.class.code.clone(), game.teacher_token.clone(), game.class.scenario.name());
+        let (code, name) = (game.class.code.clone(), game.class.scenario.name());
+        let mut game = game;
+        game.join = join_addresses(&a.bind, local.port());
+        let students = game.join.join("  ");
         let shared = crate::serve::Shared::new(game, out.clone());
         let host = if a.bind == "0.0.0.0" { "127.0.0.1".to_string() } else { a.bind.clone() };
         said(&format!(
-            "pioneer classroom: {name}\n  teacher:  http://{host}:{}/teacher?token={token}\n  students: http://<this machine's address>:{}/  code {code}\n  debrief:  {}\n  {files}\nCtrl-C ends the class.",
-            local.port(),
+            "pioneer classroom: {name}\n  teacher:  http://{host}:{}/teacher?token={token}\n  students: {students}  code {code}\n  debrief:  {}\n  {files}\nCtrl-C ends the class.",
             local.port(),
             out.display()
         ))?;
@@ -129,7 +159,7 @@ mod tests {
             seed: None,
             out: None,
         };
-        let g = game(&a).expect("a game");
+        let (g, _) = game(&a).expect("a game");
         let (_, lo, hi) = &g.class.band;
         assert_eq!(hi.len(), 240);
         assert!(lo.iter().zip(hi).any(|(l, h)| h > l), "a band of replicates, not one run");

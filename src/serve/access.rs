@@ -63,8 +63,8 @@ pub async fn guard(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
     if PUBLIC.contains(&req.uri().path()) {
         return next.run(req).await;
     }
-    let token = shared.game().teacher_token.clone();
-    if presented(&req).iter().any(|t| same(t, &token)) {
+    let hash = shared.game().teacher_hash.clone();
+    if presented(&req).iter().any(|t| same(&digest(t), &hash)) {
         return next.run(req).await;
     }
     (
@@ -73,6 +73,12 @@ pub async fn guard(State(shared): State<Arc<Shared>>, req: Request, next: Next) 
         "this is the teacher's: open it from the teacher's page",
     )
         .into_response()
+}
+
+/// The SHA-256 of a token, as hex: what the game and its saved folder keep in place of the token.
+pub fn digest(token: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The `Set-Cookie` value that keeps the teacher's token for this server: for every path, never

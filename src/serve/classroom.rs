@@ -19,7 +19,8 @@ pub struct Student {
     /// Order of joining, from 0: decisions of one month apply in this order.
     pub id: u32,
     pub name: String,
-    pub token: String,
+    /// The SHA-256 of the student's token, as hex: the token itself is only in their browser.
+    pub token_hash: String,
     pub unit: usize,
 }
 
@@ -98,7 +99,12 @@ pub struct Classroom {
     pending: Vec<Decision>,
     levers: Vec<Lever>,
     pub log: Log,
+    /// The students in the class now (a removed student is gone from here).
     pub students: Vec<Student>,
+    /// Every student's name by id, removed ones included: the decision log names them.
+    pub names: Vec<String>,
+    /// No new joins while the teacher has locked the class.
+    pub locked: bool,
     /// What a student types to join.
     pub code: String,
     /// The model's band for this scenario and seed, with no players: the share adopted month by
@@ -167,6 +173,8 @@ impl Classroom {
             levers: Vec::new(),
             log: Log::default(),
             students: Vec::new(),
+            names: Vec::new(),
+            locked: false,
             code,
             rankings: Vec::new(),
             traces: Vec::new(),
@@ -178,9 +186,12 @@ impl Classroom {
         self.scenario.spec.months
     }
 
-    /// Start again from month 0 with `seed`; the students keep their units and their policies
-    /// are cleared.
-    pub fn reset(&mut self, seed: u64) {
+    /// Start again from month 0 with `seed`; the students keep their units (`keep`) or leave the
+    /// class, and their policies are cleared.
+    pub fn reset(&mut self, seed: u64, keep: bool) {
+        if !keep {
+            self.students.clear();
+        }
         // The teacher's levers went into the model and parameters: back to the scenario's.
         if let Ok((model, params)) = self.scenario.build() {
             (self.model, self.params) = (model, params);
@@ -202,9 +213,12 @@ impl Classroom {
 
     /// A new student `name` with the code `code` takes `unit` (None: the free unit of the lowest
     /// index at the lowest level present among districts), holding `token`.
-    pub fn join(&mut self, code: &str, name: &str, unit: Option<usize>, token: String) -> Result<&Student, Refusal> {
+    pub fn join(&mut self, code: &str, name: &str, unit: Option<usize>, token: &str) -> Result<&Student, Refusal> {
         if code.trim() != self.code {
             return Err(Refusal("that is not this class's code".into()));
+        }
+        if self.locked {
+            return Err(Refusal("the class is locked: the teacher lets no one new in now".into()));
         }
         let name = super::names::check(name, self.students.iter().map(|s| s.name.as_str()))?;
         if self.students.len() >= MAX_STUDENTS {
@@ -223,9 +237,36 @@ impl Classroom {
                 .find(|&u| self.playable(u).is_ok() && !held(u))
                 .ok_or_else(|| Refusal("every unit is taken".into()))?,
         };
-        let id = self.students.len() as u32;
-        self.students.push(Student { id, name, token, unit });
-        Ok(&self.students[id as usize])
+        let id = self.names.len() as u32;
+        self.names.push(name.clone());
+        self.students.push(Student {
+            id,
+            name,
+            token_hash: super::access::digest(token),
+            unit,
+        });
+        Ok(&self.students[self.students.len() - 1])
+    }
+
+    /// The teacher removes student `id`: their unit follows the model again from the next month
+    /// and is free for another; their token no longer joins.
+    pub fn remove(&mut self, id: u32) -> Result<Student, Refusal> {
+        let at = self
+            .students
+            .iter()
+            .position(|s| s.id == id)
+            .ok_or_else(|| Refusal(format!("there is no student {id}")))?;
+        let s = self.students.remove(at);
+        self.pending.retain(|d| d.student != id);
+        if self.policy[s.unit] != Policy::default() {
+            self.pending.push(Decision {
+                month: self.month + 1,
+                student: id,
+                unit: s.unit,
+                policy: Policy::default(),
+            });
+        }
+        Ok(s)
     }
 
     /// Whether students may play unit `u`: a unit of the world's lowest level (the districts of
@@ -245,7 +286,8 @@ impl Classroom {
 
     /// The student holding `token`.
     pub fn student(&self, token: &str) -> Option<&Student> {
-        self.students.iter().find(|s| s.token == token)
+        let hash = super::access::digest(token);
+        self.students.iter().find(|s| super::access::same(&s.token_hash, &hash))
     }
 
     /// The student holding `token` sets their unit's policy, from the next month on.
@@ -273,7 +315,7 @@ impl Classroom {
 
     /// The decision log as CSV (`model::play::read_log` reads it back).
     pub fn log_csv(&self) -> String {
-        crate::model::play::write_log(&self.log, |id| self.students.get(id as usize).map_or("", |s| s.name.as_str()))
+        crate::model::play::write_log(&self.log, |id| self.names.get(id as usize).map_or("", String::as_str))
     }
 
     /// The teacher pulls `lever` before the next month. Mandates and pilots share the run's
@@ -335,7 +377,8 @@ impl Classroom {
         }
         let s = self
             .students
-            .get_mut(id as usize)
+            .iter_mut()
+            .find(|s| s.id == id)
             .ok_or_else(|| Refusal(format!("there is no student {id}")))?;
         let old = s.unit;
         s.unit = unit;
@@ -526,29 +569,38 @@ impl Classroom {
         let rank = 1 + peers.iter().filter(|&&j| self.score(j) > mine).count();
         // The designs in sight: adopting neighbours, the exemplar (seen in a month with chance
         // ν), the parent, and what the leader learned at the old post.
-        let mut sources = Vec::new();
-        let design = |kind: &str, unit: Option<usize>, q: u32, d: u32| {
-            let name = unit.map_or("what your leader learned before", |u| self.model.world.names[u].as_str());
-            serde_json::json!({"kind": kind, "unit": unit, "name": name, "quality": to_f64(q), "depth": d})
-        };
+        let mut seen: Vec<(Vec<&str>, Option<usize>, u32, u32)> = Vec::new();
+        let mut sight =
+            |kind: &'static str, unit: Option<usize>, q: u32, d: u32| match seen.iter_mut().find(|s| unit.is_some() && s.1 == unit) {
+                // One unit seen two ways (the exemplar that is also the parent) is listed once.
+                Some(s) => s.0.push(kind),
+                None => seen.push((vec![kind], unit, q, d)),
+            };
         for &j in self.model.world.neighbours(i) {
             let j = j as usize;
             if st.adopt_month[j] != NEVER {
-                sources.push(design("neighbour", Some(j), st.quality[j], st.depth[j]));
+                sight("neighbour", Some(j), st.quality[j], st.depth[j]);
             }
         }
         let ex = st.ex_unit[0];
         if ex != NEVER && ex as usize != i {
-            sources.push(design("exemplar", Some(ex as usize), st.ex_q[0], st.depth[ex as usize]));
+            sight("exemplar", Some(ex as usize), st.ex_q[0], st.depth[ex as usize]);
         }
         let parent = self.model.world.parent[i];
         if parent != crate::world::NO_PARENT && st.adopt_month[parent as usize] != NEVER {
             let p = parent as usize;
-            sources.push(design("parent", Some(p), st.quality[p], st.depth[p]));
+            sight("parent", Some(p), st.quality[p], st.depth[p]);
         }
         if st.know_v[i] != 0 {
-            sources.push(design("leader", None, st.know_q[i], st.know_d[i]));
+            sight("leader", None, st.know_q[i], st.know_d[i]);
         }
+        let sources: Vec<serde_json::Value> = seen
+            .iter()
+            .map(|(kinds, unit, q, d)| {
+                let name = unit.map_or("what your leader learned before", |u| self.model.world.names[u].as_str());
+                serde_json::json!({"kind": kinds.join(" and "), "unit": unit, "name": name, "quality": to_f64(*q), "depth": d})
+            })
+            .collect();
         serde_json::json!({
             "unit": i,
             "name": self.model.world.names[i],
@@ -600,12 +652,12 @@ mod tests {
     #[test]
     fn students_join_choose_and_the_log_replays_the_class() {
         let mut c = class();
-        assert!(c.join("WXYZ", "Ann", None, "t0".into()).is_err());
-        let a = c.join("ABCD", "Ann", None, "t0".into()).expect("joins").unit;
-        let b = c.join("ABCD", "Bo", None, "t1".into()).expect("joins").unit;
+        assert!(c.join("WXYZ", "Ann", None, "t0").is_err());
+        let a = c.join("ABCD", "Ann", None, "t0").expect("joins").unit;
+        let b = c.join("ABCD", "Bo", None, "t1").expect("joins").unit;
         assert_ne!(a, b);
-        assert!(c.join("ABCD", "Cy", Some(a), "t2".into()).is_err(), "a held unit");
-        assert!(c.join("ABCD", "", None, "t2".into()).is_err());
+        assert!(c.join("ABCD", "Cy", Some(a), "t2").is_err(), "a held unit");
+        assert!(c.join("ABCD", "", None, "t2").is_err());
         let eager = Policy {
             agenda: Choice::Yes,
             invent: Choice::No,
@@ -719,14 +771,14 @@ mod tests {
     /// tried every month: the replies, in order.
     fn pull_every_month(c: Classroom, months: u32) -> (Classroom, Vec<Result<serde_json::Value, Refusal>>) {
         use crate::serve::ws::{apply, Clock, Game, Msg, Role};
-        let mut g = Game {
-            class: c,
-            clock: Clock {
+        let mut g = Game::new(
+            c,
+            Clock {
                 running: false,
                 months_per_second: 1.0,
             },
-            teacher_token: "secret".into(),
-        };
+            "secret",
+        );
         let mut role = Role::Teacher;
         let mut replies = Vec::new();
         let mut say = |g: &mut Game, text: String| {
@@ -799,15 +851,15 @@ mod tests {
     fn students_play_districts_under_names_of_their_own() {
         let mut c = class();
         let city = (0..c.model.world.len()).find(|&u| c.model.world.level[u] == 0).expect("the city");
-        let Err(Refusal(why)) = c.join("ABCD", "Ann", Some(city), "t0".into()) else {
+        let Err(Refusal(why)) = c.join("ABCD", "Ann", Some(city), "t0") else {
             panic!("the city is the model's")
         };
         assert!(why.contains("students play the units of level"), "{why}");
-        let ann = c.join("ABCD", " Ann ", None, "t1".into()).expect("joins").clone();
+        let ann = c.join("ABCD", " Ann ", None, "t1").expect("joins").clone();
         assert_eq!(ann.name, "Ann");
         assert_ne!(c.model.world.level[ann.unit], 0);
         for name in ["ann", "ANN", "teacher", "A\u{202E}nn"] {
-            assert!(c.join("ABCD", name, None, "t2".into()).is_err(), "{name:?} is refused");
+            assert!(c.join("ABCD", name, None, "t2").is_err(), "{name:?} is refused");
         }
         assert!(c.assign(ann.id, city).is_err(), "nor can the teacher move a student to the city");
         assert_eq!(c.students.len(), 1);
@@ -816,7 +868,7 @@ mod tests {
     #[test]
     fn rankings_say_why_and_add_up() {
         let mut c = class();
-        let s = c.join("ABCD", "Ann", None, "t0".into()).expect("joins").unit;
+        let s = c.join("ABCD", "Ann", None, "t0").expect("joins").unit;
         while c.step() {}
         assert!(c.rankings.iter().any(|r| r.unit == s), "Ann's unit was ranked");
         assert!(c.rankings.iter().any(|r| r.promoted));
@@ -834,7 +886,7 @@ mod tests {
     #[test]
     fn a_reassigned_student_takes_their_policy_along() {
         let mut c = class();
-        let a = c.join("ABCD", "Ann", None, "t0".into()).expect("joins").unit;
+        let a = c.join("ABCD", "Ann", None, "t0").expect("joins").unit;
         let eager = Policy {
             agenda: Choice::Yes,
             ..Policy::default()

@@ -87,7 +87,7 @@ fn class_files(class: &Classroom, dir: &Path) -> Result<()> {
     put("rankings.csv", &s)?;
     let mut s = String::from("month,student,name,unit,what,legitimacy,backing,rung\n");
     for l in &class.traces {
-        let name = class.students.get(l.student as usize).map_or("", |s| s.name.as_str());
+        let name = class.names.get(l.student as usize).map_or("", String::as_str);
         let _ = writeln!(
             s,
             "{},{},{},{},{},{:.4},{:.4},{}",
@@ -221,8 +221,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pioneer-debrief-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         assert!(write(&c, &dir).is_err(), "nothing to debrief at month 0");
-        c.join("ABCD", "Ann", None, "a".into()).expect("joins");
-        c.join("ABCD", "Bo <b>", None, "b".into()).expect("joins");
+        c.join("ABCD", "Ann", None, "a").expect("joins");
+        c.join("ABCD", "Bo <b>", None, "b").expect("joins");
         let eager = Policy {
             agenda: Choice::Yes,
             learn: Learn::Neighbour,

@@ -5,6 +5,7 @@ pub mod access;
 pub mod classroom;
 pub mod debrief;
 pub mod names;
+pub mod view;
 pub mod ws;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -118,6 +119,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/", get(|| async { Html(STUDENT_PAGE) }))
         .route("/teacher", get(teacher_page))
+        .route("/projector", get(|| async { Html(TEACHER_PAGE) }))
+        .route("/join.svg", get(join_qr))
         .route("/style.css", get(asset(STYLE, "text/css")))
         .route("/student.js", get(asset(STUDENT_JS, "text/javascript")))
         .route("/teacher.js", get(asset(TEACHER_JS, "text/javascript")))
@@ -136,8 +139,8 @@ async fn teacher_page(State(shared): State<Arc<Shared>>, uri: axum::http::Uri) -
     let Some(given) = access::query_token(&uri) else {
         return Html(TEACHER_PAGE).into_response();
     };
-    let token = shared.game().teacher_token.clone();
-    if !access::same(&given, &token) {
+    let hash = shared.game().teacher_hash.clone();
+    if !access::same(&access::digest(&given), &hash) {
         return refused(
             StatusCode::FORBIDDEN,
             "wrong teacher token: use the address `pioneer serve` printed".into(),
@@ -148,10 +151,23 @@ async fn teacher_page(State(shared): State<Arc<Shared>>, uri: axum::http::Uri) -
         StatusCode::SEE_OTHER,
         [
             (header::LOCATION, "/teacher".to_string()),
-            (header::SET_COOKIE, access::set_cookie(&token)),
+            (header::SET_COOKIE, access::set_cookie(&given)),
         ],
     )
         .into_response()
+}
+
+/// The join address as a QR code: the first of the machine's addresses, with the class's code, so
+/// a phone's camera opens the student's page with the code filled in.
+async fn join_qr(State(shared): State<Arc<Shared>>) -> Result<Page, Page> {
+    let url = {
+        let g = shared.game();
+        format!("{}?code={}", g.join.first().map_or("/", String::as_str), g.class.code)
+    };
+    let code = qrcode::QrCode::new(url.as_bytes())
+        .map_err(|e| refused(StatusCode::INTERNAL_SERVER_ERROR, format!("no QR code for {url}: {e}")))?;
+    let svg = code.render::<qrcode::render::svg::Color>().min_dimensions(240, 240).build();
+    Ok((StatusCode::OK, [(header::CONTENT_TYPE, "image/svg+xml")], svg.into_bytes()))
 }
 
 /// The decision log as CSV: what `pioneer run SCENARIO --replicates 1 --seed S --decisions
@@ -230,33 +246,48 @@ async fn talk(socket: WebSocket, shared: Arc<Shared>, cookie: Option<String>) {
     let sender = {
         let (shared, role) = (shared.clone(), role.clone());
         tokio::spawn(async move {
+            // The resets whose world this page was sent (a teacher's page is sent it once, and
+            // again after each reset).
+            let mut world_of: Option<u32> = None;
             loop {
                 // Replies first: a page hears "hello" or "joined" before the views that follow.
-                let text = tokio::select! {
+                let texts = tokio::select! {
                     biased;
-                    r = reply_rx.recv() => match r { Some(t) => t, None => break },
+                    r = reply_rx.recv() => match r { Some(t) => vec![t], None => break },
                     c = changed.recv() => match c {
                         Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => {
                             let who = role.lock().unwrap_or_else(|e| e.into_inner()).clone();
                             let g = shared.game();
-                            let view = match who {
-                                Role::Teacher => Some(ws::teacher_view(&g)),
-                                Role::Student(t) => ws::student_view(&g, &t),
-                                Role::Nobody => None,
-                            };
-                            match view { Some(v) => v.to_string(), None => continue }
+                            match who {
+                                Role::Teacher if world_of != Some(g.resets) => {
+                                    world_of = Some(g.resets);
+                                    vec![ws::world_view(&g).to_string(), ws::teacher_view(&g).to_string()]
+                                }
+                                Role::Teacher => vec![ws::teacher_view(&g).to_string()],
+                                Role::Student(t) => match ws::student_view(&g, &t) {
+                                    Some(v) => vec![v.to_string()],
+                                    // Removed by the teacher (or cleared by a reset): told once.
+                                    None => {
+                                        *role.lock().unwrap_or_else(|e| e.into_inner()) = Role::Nobody;
+                                        vec![serde_json::json!({"type": "removed", "message": "the teacher removed you from the class"}).to_string()]
+                                    }
+                                },
+                                Role::Nobody => continue,
+                            }
                         }
                         Err(broadcast::error::RecvError::Closed) => break,
                     },
                 };
-                if tx.send(Message::Text(text.into())).await.is_err() {
-                    break;
+                for text in texts {
+                    if tx.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
                 }
             }
         })
     };
     let receiver = {
-        let shared = shared.clone();
+        let (shared, role) = (shared.clone(), role.clone());
         tokio::spawn(async move {
             let mut limit = RateLimit::default();
             while let Some(Ok(m)) = rx.next().await {
@@ -298,7 +329,10 @@ async fn talk(socket: WebSocket, shared: Arc<Shared>, cookie: Option<String>) {
                 if reply_tx.send(reply).await.is_err() {
                     break;
                 }
-                if after == After::Broadcast {
+                if let After::Archive { name, csv } = &after {
+                    archive(&shared, name, csv).await;
+                }
+                if after != After::Nothing {
                     let _ = shared.changed.send(());
                 }
             }
@@ -309,6 +343,27 @@ async fn talk(socket: WebSocket, shared: Arc<Shared>, cookie: Option<String>) {
     tokio::select! {
         _ = &mut sender => receiver.abort(),
         _ = &mut receiver => sender.abort(),
+    }
+    // A student's page closed: their presence says so (and, in time, away).
+    let mut r = role.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    shared.game().speak_for(&mut r, Role::Nobody);
+    let _ = shared.changed.send(());
+}
+
+/// Keep a reset's old log as `name` in the class's folder (written whole, then renamed in).
+async fn archive(shared: &Arc<Shared>, name: &str, csv: &str) {
+    let path = shared.out.join(name);
+    let csv = csv.to_string();
+    let written = tokio::task::spawn_blocking(move || -> Result<(), String> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        crate::output::write_atomic(&path, csv.as_bytes()).map_err(|e| e.to_string())
+    })
+    .await
+    .unwrap_or_else(|e| Err(e.to_string()));
+    if let Err(e) = written {
+        eprintln!("pioneer serve: the old log was not archived as {name}: {e}");
     }
 }
 

@@ -2,6 +2,7 @@
 //! function that answers one message against the game, tested without a socket.
 
 use super::classroom::{Classroom, Refusal};
+pub use super::view::{student_view, teacher_view, world_view};
 use crate::model::play::Lever;
 use crate::model::trace::{Choice, Learn, Policy};
 use serde::Deserialize;
@@ -65,9 +66,28 @@ pub enum Msg {
     Speed {
         months_per_second: f64,
     },
+    /// Start again with `seed`: the students keep their units or leave (`students`, required:
+    /// the page asks the teacher first); the old log is archived.
     Reset {
         seed: u64,
+        students: Keep,
     },
+    /// No new joins (`true`) or joins again (`false`).
+    Lock {
+        locked: bool,
+    },
+    /// The teacher removes a student: the unit is free, the token joins no more.
+    Remove {
+        student: u32,
+    },
+}
+
+/// What a reset does with the students.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Keep {
+    Keep,
+    Clear,
 }
 
 /// Who a socket speaks for.
@@ -89,7 +109,98 @@ pub struct Clock {
 pub struct Game {
     pub class: Classroom,
     pub clock: Clock,
-    pub teacher_token: String,
+    /// The SHA-256 of the teacher's token (`access::digest`): the token is not kept.
+    pub teacher_hash: String,
+    /// The addresses students type to join (this machine's network addresses).
+    pub join: Vec<String>,
+    /// Which students have a page open now, and since when those without one have been gone.
+    pub presence: Presence,
+    /// Resets so far: a page that was sent another world is sent the new one, and each reset's
+    /// old log is archived under its number.
+    pub resets: u32,
+}
+
+impl Game {
+    pub fn new(class: Classroom, clock: Clock, teacher_token: &str) -> Game {
+        Game {
+            class,
+            clock,
+            teacher_hash: super::access::digest(teacher_token),
+            join: Vec::new(),
+            presence: Presence::default(),
+            resets: 0,
+        }
+    }
+
+    /// `role` now speaks for `new`: the students' presence follows.
+    pub fn speak_for(&mut self, role: &mut Role, new: Role) {
+        if *role == new {
+            return;
+        }
+        let id = |r: &Role, c: &Classroom| match r {
+            Role::Student(t) => c.student(t).map(|s| s.id),
+            _ => None,
+        };
+        if let Some(old) = id(role, &self.class) {
+            self.presence.closed(old, std::time::Instant::now());
+        }
+        if let Some(now) = id(&new, &self.class) {
+            self.presence.opened(now);
+        }
+        *role = new;
+    }
+}
+
+/// How long a student's unit shows as away once they have no page open.
+pub const AWAY_AFTER: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Students' open pages: by student id, the pages open and when the last one closed; and when
+/// the server started (a student who has had no page since counts as gone from then).
+#[derive(Debug)]
+pub struct Presence {
+    pages: std::collections::HashMap<u32, (u32, Option<std::time::Instant>)>,
+    pub since: std::time::Instant,
+}
+
+impl Default for Presence {
+    fn default() -> Self {
+        Presence {
+            pages: Default::default(),
+            since: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Presence {
+    pub fn opened(&mut self, id: u32) {
+        let e = self.pages.entry(id).or_insert((0, None));
+        e.0 += 1;
+        e.1 = None;
+    }
+
+    pub fn closed(&mut self, id: u32, now: std::time::Instant) {
+        if let Some(e) = self.pages.get_mut(&id) {
+            e.0 = e.0.saturating_sub(1);
+            if e.0 == 0 {
+                e.1 = Some(now);
+            }
+        }
+    }
+
+    /// (online, away) of student `id` at `now`: away once no page has been open for
+    /// `AWAY_AFTER` (a student who never had a page, after a resume, counts from `since`).
+    pub fn status(&self, id: u32, now: std::time::Instant, since: std::time::Instant) -> (bool, bool) {
+        match self.pages.get(&id) {
+            Some((n, _)) if *n > 0 => (true, false),
+            Some((_, Some(t))) => (false, now.duration_since(*t) >= AWAY_AFTER),
+            _ => (false, now.duration_since(since) >= AWAY_AFTER),
+        }
+    }
+
+    /// A removed student's pages are forgotten.
+    pub fn forget(&mut self, id: u32) {
+        self.pages.remove(&id);
+    }
 }
 
 /// What answering a message asks of the server besides the reply.
@@ -98,6 +209,11 @@ pub enum After {
     Nothing,
     /// A month was stepped, or the class reset: every page is sent the new state.
     Broadcast,
+    /// The class was reset: keep its old log as `name` in the class's folder, then broadcast.
+    Archive {
+        name: String,
+        csv: String,
+    },
 }
 
 /// The publicity levels a student picks from (the server never takes a client's number).
@@ -125,12 +241,12 @@ pub fn apply(game: &mut Game, role: &mut Role, msg: Msg, new_token: impl FnOnce(
     };
     match msg {
         Msg::Teacher { token } => {
-            if !super::access::same(&token, &game.teacher_token) {
+            if !super::access::same(&super::access::digest(&token), &game.teacher_hash) {
                 return Err(Refusal("wrong teacher token".into()));
             }
-            *role = Role::Teacher;
+            game.speak_for(role, Role::Teacher);
             Ok((
-                json!({"type": "hello", "role": "teacher", "code": game.class.code}),
+                json!({"type": "hello", "role": "teacher", "code": game.class.code, "join": game.join}),
                 After::Broadcast,
             ))
         }
@@ -138,15 +254,16 @@ pub fn apply(game: &mut Game, role: &mut Role, msg: Msg, new_token: impl FnOnce(
             if *role != Role::Nobody {
                 return Err(Refusal("this page already speaks for someone".into()));
             }
-            let s = game.class.join(&code, &name, unit, new_token())?;
-            let reply = json!({"type": "joined", "token": s.token, "unit": s.unit, "name": s.name});
-            *role = Role::Student(s.token.clone());
+            let token = new_token();
+            let s = game.class.join(&code, &name, unit, &token)?;
+            let reply = json!({"type": "joined", "token": token, "unit": s.unit, "name": s.name});
+            game.speak_for(role, Role::Student(token));
             Ok((reply, After::Broadcast))
         }
         Msg::Rejoin { token } => {
             let s = game.class.student(&token).ok_or_else(|| Refusal("unknown student token".into()))?;
-            let reply = json!({"type": "joined", "token": s.token, "unit": s.unit, "name": s.name});
-            *role = Role::Student(token);
+            let reply = json!({"type": "joined", "token": token, "unit": s.unit, "name": s.name});
+            game.speak_for(role, Role::Student(token));
             Ok((reply, After::Broadcast))
         }
         Msg::Choose {
@@ -207,134 +324,30 @@ pub fn apply(game: &mut Game, role: &mut Role, msg: Msg, new_token: impl FnOnce(
             game.clock.months_per_second = months_per_second;
             Ok((json!({"type": "clock", "months_per_second": months_per_second}), After::Broadcast))
         }
-        Msg::Reset { seed } => {
+        Msg::Reset { seed, students } => {
             teacher_only(role)?;
-            game.class.reset(seed);
+            let csv = game.class.log_csv();
+            game.resets += 1;
+            let name = format!("decisions-before-reset-{}.csv", game.resets);
+            game.class.reset(seed, students == Keep::Keep);
             game.clock.running = false;
-            Ok((json!({"type": "reset", "seed": seed}), After::Broadcast))
+            Ok((
+                json!({"type": "reset", "seed": seed, "students": students, "archived": name}),
+                After::Archive { name, csv },
+            ))
+        }
+        Msg::Lock { locked } => {
+            teacher_only(role)?;
+            game.class.locked = locked;
+            Ok((json!({"type": "locked", "locked": locked}), After::Broadcast))
+        }
+        Msg::Remove { student } => {
+            teacher_only(role)?;
+            let s = game.class.remove(student)?;
+            game.presence.forget(s.id);
+            Ok((json!({"type": "removed", "student": student}), After::Broadcast))
         }
     }
-}
-
-/// The teacher's view: the month, the clock, every unit (position, depth, adoption, student), the
-/// curve, and the leaderboard of the tournament.
-pub fn teacher_view(game: &Game) -> Value {
-    let c = &game.class;
-    let rho = crate::model::fixed::to_f64(c.params.rho);
-    let w = &c.model.world;
-    let units: Vec<Value> = (0..w.len())
-        .map(|i| {
-            let (m, d) = c.unit_depth(i);
-            let student = c.students.iter().find(|s| s.unit == i).map(|s| s.name.clone());
-            json!({"name": w.names[i], "x": w.x[i], "y": w.y[i], "level": w.level[i], "adopted": m, "depth": d, "student": student})
-        })
-        .collect();
-    let mut board: Vec<(f64, usize)> = (0..w.len())
-        .filter(|&i| w.level[i] == w.level.iter().copied().max().unwrap_or(0))
-        .map(|i| (c.score(i), i))
-        .collect();
-    board.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let leaderboard: Vec<Value> = board
-        .iter()
-        .take(10)
-        .map(|&(s, i)| {
-            let student = c.students.iter().find(|st| st.unit == i).map(|st| st.name.clone());
-            json!({"name": w.names[i], "score": s, "student": student, "depth": c.unit_depth(i).1})
-        })
-        .collect();
-    json!({
-        "type": "month",
-        "month": c.month,
-        "months": c.months(),
-        "start_year": c.scenario.spec.start_year,
-        "running": game.clock.running,
-        "months_per_second": game.clock.months_per_second,
-        "code": c.code,
-        "seed": c.seed,
-        "rungs": c.params.innov[0].rungs,
-        "units": units,
-        "curve": c.curve(0),
-        "band": {"median": c.band.0, "lo": c.band.1, "hi": c.band.2},
-        "events": c.events.iter().rev().take(8).collect::<Vec<_>>(),
-        "leaderboard": leaderboard,
-        "students": c.students.iter().map(|s| json!({"id": s.id, "name": s.name, "unit": s.unit, "unit_name": w.names[s.unit]})).collect::<Vec<_>>(),
-        "decisions": c.log.decisions.len(),
-        "levers": levers_view(c),
-        "routes": routes_view(c),
-        "rankings": c.rankings.iter().rev().take(8).map(|r| json!({"month": r.month, "name": r.name, "student": r.student, "promoted": r.promoted, "why": r.why(rho)})).collect::<Vec<_>>(),
-        "promotions": c.rankings.iter().filter(|r| r.promoted).count(),
-        "over": c.month >= c.months(),
-    })
-}
-
-/// The routes of the adoptions so far (of the class's innovation): how many units got their
-/// design each way.
-fn routes_view(c: &Classroom) -> Value {
-    use crate::state::route;
-    let st = c.state();
-    let mut counts = [0u32; route::COUNT];
-    for i in 0..c.model.world.len() {
-        if st.adopt_month[i] != crate::model::params::NEVER {
-            counts[(st.route[i] as usize).min(route::COUNT - 1)] += 1;
-        }
-    }
-    let routes: Vec<Value> = (1..route::COUNT)
-        .filter(|&r| counts[r] > 0)
-        .map(|r| json!({"route": route::NAMES[r], "units": counts[r]}))
-        .collect();
-    Value::Array(routes)
-}
-
-/// The levers in force and waiting: space and signal this month, the mandates and pilots of the
-/// run (the scenario's and the teacher's), and what the next month will pull.
-fn levers_view(c: &Classroom) -> Value {
-    use crate::model::fixed::to_f64;
-    let t = c.month.max(1);
-    let p = &c.params;
-    let mandates: Vec<Value> = p.mandates[..p.n_mandates as usize]
-        .iter()
-        .map(|m| json!({"from": m.start, "to": m.deadline, "depth": m.depth}))
-        .collect();
-    let pilots: Vec<Value> = p.pilots[..p.n_pilots as usize]
-        .iter()
-        .enumerate()
-        .map(|(at, pl)| {
-            let units = (0..c.model.world.len()).filter(|&u| c.model.pilot_mask[u] & (1 << at) != 0).count();
-            json!({"month": pl.month, "units": units})
-        })
-        .collect();
-    json!({
-        "space": to_f64(p.space.at(t)),
-        "signal": to_f64(p.innov[0].signal.at(t)),
-        "mandates": mandates,
-        "pilots": pilots,
-        "pending": c.pending_levers().iter().map(|l| super::classroom::lever_text(l, &c.model.world.names)).collect::<Vec<_>>(),
-    })
-}
-
-/// A student's view: the month and their unit's panel.
-pub fn student_view(game: &Game, token: &str) -> Option<Value> {
-    let s = game.class.student(token)?;
-    // The student's story, newest first.
-    let trace: Vec<String> = game
-        .class
-        .traces
-        .iter()
-        .rev()
-        .filter(|l| l.student == s.id)
-        .take(12)
-        .map(|l| format!("month {}: {}", l.month, l.what))
-        .collect();
-    Some(json!({
-        "type": "unit",
-        "month": game.class.month,
-        "months": game.class.months(),
-        "running": game.clock.running,
-        "student": s.name,
-        "panel": game.class.unit_view(s.unit),
-        "rankings": game.class.rankings.iter().filter(|r| r.unit == s.unit && r.student.as_deref() == Some(s.name.as_str())).map(|r| r.why(crate::model::fixed::to_f64(game.class.params.rho))).collect::<Vec<_>>(),
-        "trace": trace,
-    }))
 }
 
 /// A token bucket: `BURST` messages at once, `PER_SECOND` after.
@@ -378,14 +391,14 @@ mod tests {
             "/scenarios/classroom.toml"
         )))
         .expect("classroom");
-        Game {
-            class: Classroom::new(sc, 1, "ABCD".into()).expect("builds"),
-            clock: Clock {
+        Game::new(
+            Classroom::new(sc, 1, "ABCD".into()).expect("builds"),
+            Clock {
                 running: false,
                 months_per_second: 2.0,
             },
-            teacher_token: "secret".into(),
-        }
+            "secret",
+        )
     }
 
     fn msg(text: &str) -> Msg {
@@ -442,7 +455,8 @@ mod tests {
                 .into())
             .is_err()
         );
-        assert_eq!(teacher_view(&g)["units"].as_array().map(Vec::len), Some(39));
+        assert_eq!(teacher_view(&g)["depth"].as_array().map(Vec::len), Some(39));
+        assert_eq!(world_view(&g)["names"].as_array().map(Vec::len), Some(39));
         assert_eq!(student_view(&g, "tokA").expect("view")["panel"]["unit"], unit);
     }
 
@@ -457,6 +471,27 @@ mod tests {
         assert!(adopters > 0);
         assert_eq!(sum, adopters);
         assert!(routes.iter().all(|r| r["route"] != "none"));
+    }
+
+    #[test]
+    fn a_student_without_a_page_shows_as_away_after_two_minutes() {
+        let t0 = std::time::Instant::now();
+        let mut p = Presence {
+            since: t0,
+            ..Presence::default()
+        };
+        let min = |m: u64| t0 + std::time::Duration::from_secs(60 * m);
+        assert_eq!(p.status(0, min(1), t0), (false, false), "not yet two minutes since the start");
+        assert_eq!(p.status(0, min(3), t0), (false, true), "never came, after a resume");
+        p.opened(1);
+        p.opened(1);
+        p.closed(1, min(1));
+        assert_eq!(p.status(1, min(9), t0), (true, false), "one page still open");
+        p.closed(1, min(10));
+        assert_eq!(p.status(1, min(11), t0), (false, false));
+        assert_eq!(p.status(1, min(12), t0), (false, true));
+        p.opened(1);
+        assert_eq!(p.status(1, min(13), t0), (true, false), "back");
     }
 
     #[test]

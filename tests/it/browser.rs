@@ -116,14 +116,14 @@ async fn a_class_plays_in_a_real_browser() {
     )))
     .expect("classroom");
     let shared: Arc<Shared> = Shared::new(
-        Game {
-            class: Classroom::new(sc, 1, "ABCD".into()).expect("builds"),
-            clock: Clock {
+        Game::new(
+            Classroom::new(sc, 1, "ABCD".into()).expect("builds"),
+            Clock {
                 running: false,
                 months_per_second: 10.0,
             },
-            teacher_token: "teacher-secret".into(),
-        },
+            "teacher-secret",
+        ),
         std::env::temp_dir().join(format!("pioneer-browser-{}-debrief", std::process::id())),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");

@@ -148,7 +148,7 @@ fn no_csv_holds_a_cell_a_spreadsheet_would_run() {
         let scenario = pioneer::scenario::Scenario::load(&path).expect("classroom");
         let mut c = Classroom::new(scenario, 1, "ABCD".into()).expect("builds");
         for (i, name) in ["=1+1", "@SUM(A1)", "+cmd", "-x"].iter().enumerate() {
-            c.join("ABCD", name, None, format!("token-{i}")).expect("joins");
+            c.join("ABCD", name, None, &format!("token-{i}")).expect("joins");
         }
         for _ in 0..30 {
             c.step();

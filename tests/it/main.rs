@@ -23,3 +23,5 @@ mod scenarios;
 mod serve;
 mod sweep;
 mod tables;
+#[cfg(feature = "serve")]
+mod teacher;

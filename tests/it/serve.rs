@@ -11,28 +11,28 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn start() -> (String, Arc<Shared>) {
+pub(crate) async fn start() -> (String, Arc<Shared>) {
     start_on(1).await
 }
 
 /// The classroom scenario, its grid `scale` times as wide and high.
-async fn start_on(scale: u32) -> (String, Arc<Shared>) {
+pub(crate) async fn start_on(scale: u32) -> (String, Arc<Shared>) {
     let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/classroom.toml"));
     let text = std::fs::read_to_string(path).expect("classroom");
     let text = text
         .replace("width = 6", &format!("width = {}", 6 * scale))
         .replace("height = 6", &format!("height = {}", 6 * scale));
     let sc = Scenario::parse(path, text).expect("classroom");
-    let game = Game {
-        class: Classroom::new(sc, 1, "ABCD".into()).expect("builds"),
-        clock: Clock {
+    let game = Game::new(
+        Classroom::new(sc, 1, "ABCD".into()).expect("builds"),
+        Clock {
             running: false,
             months_per_second: 2.0,
         },
-        teacher_token: "teacher-secret".into(),
-    };
+        "teacher-secret",
+    );
     let out = std::env::temp_dir().join(format!(
         "pioneer-it-{}-debrief-{scale}-{}",
         std::process::id(),
@@ -49,12 +49,12 @@ async fn start_on(scale: u32) -> (String, Arc<Shared>) {
 static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// GET `path` from the server of socket address `url` (plain HTTP/1.1): the status and body.
-async fn get(url: &str, path: &str) -> (u16, String) {
+pub(crate) async fn get(url: &str, path: &str) -> (u16, String) {
     get_with(url, path, "").await
 }
 
 /// GET with `headers` (each line ending in CRLF): the status and the whole answer, headers too.
-async fn get_with(url: &str, path: &str, headers: &str) -> (u16, String) {
+pub(crate) async fn get_with(url: &str, path: &str, headers: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let host = url.trim_start_matches("ws://").trim_end_matches("/ws");
     let mut tcp = tokio::net::TcpStream::connect(host).await.expect("connects");
@@ -70,16 +70,16 @@ async fn get_with(url: &str, path: &str, headers: &str) -> (u16, String) {
     (status, text)
 }
 
-async fn connect(url: &str) -> Socket {
+pub(crate) async fn connect(url: &str) -> Socket {
     tokio_tungstenite::connect_async(url).await.expect("connects").0
 }
 
-async fn say(s: &mut Socket, v: Value) {
+pub(crate) async fn say(s: &mut Socket, v: Value) {
     s.send(Message::Text(v.to_string().into())).await.expect("sends");
 }
 
 /// The next message of `kind` (others skipped), within 5 s.
-async fn next(s: &mut Socket, kind: &str) -> Value {
+pub(crate) async fn next(s: &mut Socket, kind: &str) -> Value {
     let wait = async {
         loop {
             match s.next().await {
@@ -285,8 +285,24 @@ async fn every_route_but_the_pages_needs_the_teachers_token() {
     let (url, shared) = start().await;
     // A month played, so that there is a debrief to show.
     assert!(shared.game().class.step());
-    let mut teachers: Vec<String> = vec!["/log.csv".into(), "/debrief/".into()];
-    teachers.extend(pioneer::serve::debrief::FILES.iter().map(|(f, _)| format!("/debrief/{f}")));
+    // Every route the router makes (read from its source, so that a route added later is walked
+    // too), the debrief's files for `{file}`.
+    let source = include_str!("../../src/serve/mod.rs");
+    let routes: Vec<&str> = source.split(".route(\"").skip(1).filter_map(|r| r.split('"').next()).collect();
+    assert!(routes.len() >= 10, "{routes:?}");
+    let mut teachers: Vec<String> = Vec::new();
+    for r in routes.iter().filter(|r| !pioneer::serve::access::PUBLIC.contains(r)) {
+        match r.strip_suffix("{file}") {
+            Some(dir) => teachers.extend(pioneer::serve::debrief::FILES.iter().map(|(f, _)| format!("{dir}{f}"))),
+            None => teachers.push(r.to_string()),
+        }
+    }
+    assert!(
+        ["/log.csv", "/debrief/", "/projector", "/join.svg"]
+            .iter()
+            .all(|r| teachers.iter().any(|t| t == r)),
+        "{teachers:?}"
+    );
     let cookie = "Cookie: pioneer_teacher=teacher-secret\r\n";
     for path in &teachers {
         for (how, headers, query) in [
