@@ -19,13 +19,13 @@ pub struct ServeArgs {
     pub out: Option<PathBuf>,
 }
 
-/// A short join code: four letters without look-alikes.
+/// A short join code: five letters without look-alikes (24⁵ = 7,962,624 codes).
 fn join_code() -> String {
     const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
     let t = ws::token();
     t.as_bytes()
         .chunks(2)
-        .take(4)
+        .take(5)
         .map(|h| LETTERS[u8::from_str_radix(std::str::from_utf8(h).unwrap_or("0"), 16).unwrap_or(0) as usize % LETTERS.len()] as char)
         .collect()
 }

@@ -9,6 +9,9 @@ use crate::model::{agg, init_batch, Model, RunId};
 use crate::scenario::Scenario;
 use crate::state::BatchState;
 
+/// The refusal of a join with another class's code.
+pub const WRONG_CODE: &str = "that is not this class's code";
+
 /// Most students in one class.
 pub const MAX_STUDENTS: usize = 200;
 pub use super::names::MAX_NAME;
@@ -215,7 +218,7 @@ impl Classroom {
     /// index at the lowest level present among districts), holding `token`.
     pub fn join(&mut self, code: &str, name: &str, unit: Option<usize>, token: &str) -> Result<&Student, Refusal> {
         if code.trim() != self.code {
-            return Err(Refusal("that is not this class's code".into()));
+            return Err(Refusal(WRONG_CODE.into()));
         }
         if self.locked {
             return Err(Refusal("the class is locked: the teacher lets no one new in now".into()));

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod classroom;
 pub mod debrief;
+pub mod limits;
 pub mod names;
 pub mod view;
 pub mod ws;
@@ -15,6 +16,7 @@ use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::Router;
 use futures_util::{SinkExt, StreamExt};
+use limits::Limits;
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 use ws::{After, Game, Msg, RateLimit, Role};
@@ -36,10 +38,23 @@ pub struct Shared {
     said: Mutex<Said>,
     /// Where the debrief is written (`--out`).
     pub out: std::path::PathBuf,
+    /// The bounds on clients, and what they hold now.
+    pub limits: Limits,
+    joins: Mutex<limits::JoinGate>,
+    open: Arc<Mutex<limits::Open>>,
 }
 
 impl Shared {
+    /// The server of `game`, its bounds sized from the class (`Limits::for_class`).
     pub fn new(game: Game, out: std::path::PathBuf) -> Arc<Shared> {
+        let c = &game.class;
+        let seats = (0..c.model.world.len()).filter(|&u| c.playable(u).is_ok()).count();
+        let limits = Limits::for_class(seats.min(classroom::MAX_STUDENTS));
+        Shared::with_limits(game, out, limits)
+    }
+
+    /// The server of `game` with `limits` of its own.
+    pub fn with_limits(game: Game, out: std::path::PathBuf, limits: Limits) -> Arc<Shared> {
         let (changed, _) = broadcast::channel(64);
         Arc::new(Shared {
             game: Mutex::new(game),
@@ -47,7 +62,27 @@ impl Shared {
             refused: Mutex::new(Vec::new()),
             said: Mutex::new(Said::default()),
             out,
+            limits,
+            joins: Mutex::new(limits::JoinGate::default()),
+            open: Arc::new(Mutex::new(limits::Open::default())),
         })
+    }
+
+    /// May a client at `ip` try to join now (`limits::JoinGate`)?
+    fn may_join(&self, ip: std::net::IpAddr) -> Result<(), String> {
+        let mut g = self.joins.lock().unwrap_or_else(|e| e.into_inner());
+        g.attempt(ip, std::time::Instant::now(), &self.limits)
+    }
+
+    /// The join just tried had a wrong code.
+    fn wrong_code(&self) {
+        let mut g = self.joins.lock().unwrap_or_else(|e| e.into_inner());
+        g.wrong(std::time::Instant::now(), &self.limits);
+    }
+
+    /// Connections open now (page loads and sockets).
+    pub fn connections(&self) -> usize {
+        limits::Open::count(&self.open)
     }
 
     /// The game, even if a handler panicked while holding it (its state is whole between
@@ -228,17 +263,22 @@ async fn debrief_file(State(shared): State<Arc<Shared>>, UrlPath(file): UrlPath<
     Ok((StatusCode::OK, [(header::CONTENT_TYPE, kind)], body))
 }
 
-async fn socket(ws: WebSocketUpgrade, headers: axum::http::HeaderMap, State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+async fn socket(
+    ws: WebSocketUpgrade,
+    headers: axum::http::HeaderMap,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    State(shared): State<Arc<Shared>>,
+) -> impl IntoResponse {
     let cookie = access::cookie_token(&headers);
     ws.max_message_size(ws::MAX_MESSAGE)
         .max_frame_size(ws::MAX_MESSAGE)
-        .on_upgrade(move |s| talk(s, shared, cookie))
+        .on_upgrade(move |s| talk(s, shared, cookie, peer.ip()))
 }
 
 /// One socket: a task sends the state whenever it changes, the other reads messages; the first to
 /// end stops the other. `cookie` is the teacher's cookie the page's upgrade carried: a teacher's
-/// hello without a token is checked with it.
-async fn talk(socket: WebSocket, shared: Arc<Shared>, cookie: Option<String>) {
+/// hello without a token is checked with it; `ip`, the client's address, bounds its joins.
+async fn talk(socket: WebSocket, shared: Arc<Shared>, cookie: Option<String>, ip: std::net::IpAddr) {
     let (mut tx, mut rx) = socket.split();
     let role = Arc::new(Mutex::new(Role::Nobody));
     let (reply_tx, mut reply_rx) = tokio::sync::mpsc::channel::<String>(32);
@@ -249,16 +289,19 @@ async fn talk(socket: WebSocket, shared: Arc<Shared>, cookie: Option<String>) {
             // The resets whose world this page was sent (a teacher's page is sent it once, and
             // again after each reset).
             let mut world_of: Option<u32> = None;
+            // A ping every third of the idle time: a live page answers, a dead one is closed.
+            let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + shared.limits.idle / 3, shared.limits.idle / 3);
             loop {
                 // Replies first: a page hears "hello" or "joined" before the views that follow.
                 let texts = tokio::select! {
                     biased;
-                    r = reply_rx.recv() => match r { Some(t) => vec![t], None => break },
+                    r = reply_rx.recv() => match r { Some(t) => vec![Message::Text(t.into())], None => break },
+                    _ = ping.tick() => vec![Message::Ping(Default::default())],
                     c = changed.recv() => match c {
                         Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => {
                             let who = role.lock().unwrap_or_else(|e| e.into_inner()).clone();
                             let g = shared.game();
-                            match who {
+                            let texts: Vec<String> = match who {
                                 Role::Teacher if world_of != Some(g.resets) => {
                                     world_of = Some(g.resets);
                                     vec![ws::world_view(&g).to_string(), ws::teacher_view(&g).to_string()]
@@ -273,13 +316,14 @@ async fn talk(socket: WebSocket, shared: Arc<Shared>, cookie: Option<String>) {
                                     }
                                 },
                                 Role::Nobody => continue,
-                            }
+                            };
+                            texts.into_iter().map(|t| Message::Text(t.into())).collect()
                         }
                         Err(broadcast::error::RecvError::Closed) => break,
                     },
                 };
-                for text in texts {
-                    if tx.send(Message::Text(text.into())).await.is_err() {
+                for m in texts {
+                    if tx.send(m).await.is_err() {
                         return;
                     }
                 }
@@ -290,7 +334,8 @@ async fn talk(socket: WebSocket, shared: Arc<Shared>, cookie: Option<String>) {
         let (shared, role) = (shared.clone(), role.clone());
         tokio::spawn(async move {
             let mut limit = RateLimit::default();
-            while let Some(Ok(m)) = rx.next().await {
+            // A socket silent past the idle time (not even a pong) is closed.
+            while let Ok(Some(Ok(m))) = tokio::time::timeout(shared.limits.idle, rx.next()).await {
                 let text = match m {
                     Message::Text(t) => t.to_string(),
                     Message::Close(_) => break,
@@ -309,13 +354,22 @@ async fn talk(socket: WebSocket, shared: Arc<Shared>, cookie: Option<String>) {
                                     token.clone_from(c);
                                 }
                             }
-                            let mut r = role.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                            let out = {
-                                let mut g = shared.game();
-                                ws::apply(&mut g, &mut r, msg, ws::token)
-                            };
-                            *role.lock().unwrap_or_else(|e| e.into_inner()) = r;
-                            out.map_err(|e| e.0)
+                            let joining = matches!(msg, Msg::Join { .. });
+                            match if joining { shared.may_join(ip) } else { Ok(()) } {
+                                Err(why) => Err(why),
+                                Ok(()) => {
+                                    let mut r = role.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                                    let out = {
+                                        let mut g = shared.game();
+                                        ws::apply(&mut g, &mut r, msg, ws::token)
+                                    };
+                                    *role.lock().unwrap_or_else(|e| e.into_inner()) = r;
+                                    if joining && out.as_ref().is_err_and(|e| e.0 == classroom::WRONG_CODE) {
+                                        shared.wrong_code();
+                                    }
+                                    out.map_err(|e| e.0)
+                                }
+                            }
                         }
                     }
                 };
@@ -429,16 +483,64 @@ pub fn raise_file_limit() -> std::io::Result<(u64, u64)> {
     }
 }
 
-/// Serve `shared` on `listener` until `stop` resolves.
+/// Serve `shared` on `listener` until `stop` resolves: each connection in a slot of its own
+/// (`limits::Open`, refused when the class's bound or its address's is reached), its headers
+/// within `header_timeout`, its client's address known to the handlers (`ConnectInfo`).
 pub async fn run(
     listener: tokio::net::TcpListener,
     shared: Arc<Shared>,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use tower_service::Service;
     let ticking = tokio::spawn(clock(shared.clone()));
-    let r = axum::serve(listener, router(shared)).with_graceful_shutdown(stop).await;
+    let app = router(shared.clone());
+    let mut stop = std::pin::pin!(stop);
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        let (tcp, peer) = tokio::select! {
+            got = listener.accept() => match got {
+                Ok(c) => c,
+                // Out of files or a client gone before it was accepted: the server goes on.
+                Err(e) => {
+                    shared.refuse("a connection", &format!("not accepted: {e}"));
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        while conns.try_join_next().is_some() {}
+        let slot = match limits::Open::take(&shared.open, peer.ip(), &shared.limits) {
+            Ok(slot) => slot,
+            Err(why) => {
+                shared.refuse(&peer.to_string(), &format!("connection closed: {why}"));
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let io = hyper_util::rt::TokioIo::new(limits::Counted { tcp, slot });
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+            app.clone().call(req.map(axum::body::Body::new))
+        });
+        let header_timeout = shared.limits.header_timeout;
+        conns.spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(io, service)
+                .with_upgrades()
+                .await;
+        });
+    }
     ticking.abort();
-    r
+    // Page loads under way get a moment to finish; the sockets end with the process.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        while conns.join_next().await.is_some() {}
+    })
+    .await;
+    Ok(())
 }
 
 #[cfg(test)]

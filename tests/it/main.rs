@@ -18,6 +18,8 @@ mod fuzz;
 mod fuzz_csv;
 mod fuzz_folders;
 mod hardening;
+#[cfg(feature = "serve")]
+mod limits;
 mod scenarios;
 #[cfg(feature = "serve")]
 mod serve;

@@ -19,6 +19,11 @@ pub(crate) async fn start() -> (String, Arc<Shared>) {
 
 /// The classroom scenario, its grid `scale` times as wide and high.
 pub(crate) async fn start_on(scale: u32) -> (String, Arc<Shared>) {
+    start_with(scale, roomy()).await
+}
+
+/// The classroom scenario, its grid `scale` times as wide and high, served within `limits`.
+pub(crate) async fn start_with(scale: u32, limits: pioneer::serve::limits::Limits) -> (String, Arc<Shared>) {
     let path = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/classroom.toml"));
     let text = std::fs::read_to_string(path).expect("classroom");
     let text = text
@@ -39,11 +44,22 @@ pub(crate) async fn start_on(scale: u32) -> (String, Arc<Shared>) {
         NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
     ));
     let _ = std::fs::remove_dir_all(&out);
-    let shared = Shared::new(game, out);
+    let shared = Shared::with_limits(game, out, limits);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(pioneer::serve::run(listener, shared.clone(), std::future::pending()));
     (format!("ws://{addr}/ws"), shared)
+}
+
+/// Bounds for tests whose many clients all come from loopback, one address: the class's own,
+/// but without the bounds per address (tests/it/limits.rs tests those).
+pub(crate) fn roomy() -> pioneer::serve::limits::Limits {
+    pioneer::serve::limits::Limits {
+        per_address: 100_000,
+        connections: 100_000,
+        joins_burst: 100_000.0,
+        ..pioneer::serve::limits::Limits::for_class(200)
+    }
 }
 
 static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
