@@ -334,45 +334,44 @@ async fn talk(socket: WebSocket, shared: Arc<Shared>, cookie: Option<String>, ip
         let (shared, role) = (shared.clone(), role.clone());
         tokio::spawn(async move {
             let mut limit = RateLimit::default();
-            // A socket silent past the idle time (not even a pong) is closed.
-            while let Ok(Some(Ok(m))) = tokio::time::timeout(shared.limits.idle, rx.next()).await {
-                let text = match m {
-                    Message::Text(t) => t.to_string(),
-                    Message::Close(_) => break,
-                    Message::Binary(_) => "\u{0}binary".to_string(),
-                    _ => continue,
-                };
-                let who = format!("{:?}", role.lock().unwrap_or_else(|e| e.into_inner()));
-                let answer = if !limit.allow() {
-                    Err("too many messages: at most 10 a second".to_string())
-                } else {
-                    match serde_json::from_str::<Msg>(&text) {
-                        Err(e) => Err(format!("not a message of this class: {e}")),
-                        Ok(mut msg) => {
-                            if let (Msg::Teacher { token }, Some(c)) = (&mut msg, &cookie) {
-                                if token.is_empty() {
-                                    token.clone_from(c);
-                                }
+            // Choices have a bound of their own, above one a month at the fastest clock; one past
+            // it waits, replaced by any later one, until the bound lets it through: a student
+            // who decides every month is never refused, and a flood of choices is cut to the
+            // latest.
+            let mut choices = RateLimit::for_choices();
+            let mut waiting: Option<Msg> = None;
+            loop {
+                let msg = tokio::select! {
+                    // A socket silent past the idle time (not even a pong) is closed.
+                    got = tokio::time::timeout(shared.limits.idle, rx.next()) => {
+                        let Ok(Some(Ok(m))) = got else { break };
+                        let text = match m {
+                            Message::Text(t) => t.to_string(),
+                            Message::Close(_) => break,
+                            Message::Binary(_) => "\u{0}binary".to_string(),
+                            _ => continue,
+                        };
+                        match serde_json::from_str::<Msg>(&text) {
+                            Ok(m @ Msg::Choose { .. }) if choices.allow() => Ok(m),
+                            Ok(m @ Msg::Choose { .. }) => {
+                                waiting = Some(m);
+                                continue;
                             }
-                            let joining = matches!(msg, Msg::Join { .. });
-                            match if joining { shared.may_join(ip) } else { Ok(()) } {
-                                Err(why) => Err(why),
-                                Ok(()) => {
-                                    let mut r = role.lock().unwrap_or_else(|e| e.into_inner()).clone();
-                                    let out = {
-                                        let mut g = shared.game();
-                                        ws::apply(&mut g, &mut r, msg, ws::token)
-                                    };
-                                    *role.lock().unwrap_or_else(|e| e.into_inner()) = r;
-                                    if joining && out.as_ref().is_err_and(|e| e.0 == classroom::WRONG_CODE) {
-                                        shared.wrong_code();
-                                    }
-                                    out.map_err(|e| e.0)
-                                }
-                            }
+                            _ if !limit.allow() => Err("too many messages: at most 10 a second".to_string()),
+                            Ok(m) => Ok(m),
+                            Err(e) => Err(format!("not a message of this class: {e}")),
                         }
                     }
+                    _ = tokio::time::sleep(choices.wait()), if waiting.is_some() => match waiting.take() {
+                        Some(m) if choices.allow() => Ok(m),
+                        m => {
+                            waiting = m;
+                            continue;
+                        }
+                    },
                 };
+                let who = format!("{:?}", role.lock().unwrap_or_else(|e| e.into_inner()));
+                let answer = msg.and_then(|m| answer(&shared, &role, cookie.as_deref(), ip, m));
                 let (reply, after) = match answer {
                     Ok((v, after)) => (v.to_string(), after),
                     Err(why) => {
@@ -402,6 +401,37 @@ async fn talk(socket: WebSocket, shared: Arc<Shared>, cookie: Option<String>, ip
     let mut r = role.lock().unwrap_or_else(|e| e.into_inner()).clone();
     shared.game().speak_for(&mut r, Role::Nobody);
     let _ = shared.changed.send(());
+}
+
+/// Answer one message of the socket speaking for `role`, from `ip`, whose upgrade carried the
+/// teacher's `cookie` (a teacher's hello without a token is checked with it); joins pass the
+/// gate first.
+fn answer(
+    shared: &Shared,
+    role: &Mutex<Role>,
+    cookie: Option<&str>,
+    ip: std::net::IpAddr,
+    mut msg: Msg,
+) -> Result<(serde_json::Value, After), String> {
+    if let (Msg::Teacher { token }, Some(c)) = (&mut msg, cookie) {
+        if token.is_empty() {
+            c.clone_into(token);
+        }
+    }
+    let joining = matches!(msg, Msg::Join { .. });
+    if joining {
+        shared.may_join(ip)?;
+    }
+    let mut r = role.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let out = {
+        let mut g = shared.game();
+        ws::apply(&mut g, &mut r, msg, ws::token)
+    };
+    *role.lock().unwrap_or_else(|e| e.into_inner()) = r;
+    if joining && out.as_ref().is_err_and(|e| e.0 == classroom::WRONG_CODE) {
+        shared.wrong_code();
+    }
+    out.map_err(|e| e.0)
 }
 
 /// Keep a reset's old log as `name` in the class's folder (written whole, then renamed in).

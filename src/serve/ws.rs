@@ -350,26 +350,39 @@ pub fn apply(game: &mut Game, role: &mut Role, msg: Msg, new_token: impl FnOnce(
     }
 }
 
-/// A token bucket: `BURST` messages at once, `PER_SECOND` after.
+/// A token bucket: `BURST` messages at once, `PER_SECOND` after (or a bound of its own).
 pub struct RateLimit {
     tokens: f64,
     last: std::time::Instant,
+    burst: f64,
+    per_second: f64,
 }
 
 impl Default for RateLimit {
     fn default() -> Self {
-        RateLimit {
-            tokens: BURST,
-            last: std::time::Instant::now(),
-        }
+        RateLimit::new(BURST, PER_SECOND)
     }
 }
 
 impl RateLimit {
+    pub fn new(burst: f64, per_second: f64) -> RateLimit {
+        RateLimit {
+            tokens: burst,
+            last: std::time::Instant::now(),
+            burst,
+            per_second,
+        }
+    }
+
+    /// The bound on a student's choices: a fifth above one a month at the fastest clock.
+    pub fn for_choices() -> RateLimit {
+        RateLimit::new(2.0 * MAX_SPEED, 1.2 * MAX_SPEED)
+    }
+
     /// May one more message pass now?
     pub fn allow(&mut self) -> bool {
         let now = std::time::Instant::now();
-        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * PER_SECOND).min(BURST);
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.per_second).min(self.burst);
         self.last = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
@@ -377,6 +390,12 @@ impl RateLimit {
         } else {
             false
         }
+    }
+
+    /// How long until one more message may pass.
+    pub fn wait(&self) -> std::time::Duration {
+        let tokens = self.tokens + self.last.elapsed().as_secs_f64() * self.per_second;
+        std::time::Duration::from_secs_f64((1.0 - tokens).max(0.0) / self.per_second)
     }
 }
 

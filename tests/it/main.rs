@@ -8,6 +8,8 @@ mod charts;
 mod cli;
 mod cluster;
 mod common;
+#[cfg(feature = "serve")]
+mod crowd;
 mod damage;
 mod determinism;
 mod docs;
