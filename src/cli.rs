@@ -269,19 +269,28 @@ pub enum Command {
     #[cfg(feature = "serve")]
     Serve {
         /// Scenario file (TOML) of at most 5,000 units, e.g. scenarios/classroom.toml.
-        scenario: PathBuf,
+        #[arg(required_unless_present = "resume")]
+        scenario: Option<PathBuf>,
+        /// Continue the class saved in folder DIR (its `--out`): the same code, the students'
+        /// tokens and the teacher's, from the month it was saved at.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["scenario", "seed", "out"])]
+        resume: Option<PathBuf>,
+        /// With --resume: a new teacher's token (the old one no longer opens the class).
+        #[arg(long, requires = "resume")]
+        new_token: bool,
         #[arg(long, default_value_t = 8080)]
         port: u16,
         /// Address to listen on (0.0.0.0: every network the machine is on, for students' laptops).
         #[arg(long, default_value = "0.0.0.0")]
         bind: String,
-        /// Months a second while the clock runs.
-        #[arg(long, default_value_t = 2.0)]
-        speed: f64,
+        /// Months a second while the clock runs (default 2; a resumed class keeps its own).
+        #[arg(long)]
+        speed: Option<f64>,
         /// Master seed; overrides the scenario.
         #[arg(long)]
         seed: Option<u64>,
-        /// Folder of the class's debrief (default out/class-CODE).
+        /// Folder of the class: class.json (kept as it goes), debrief/, archived logs (default
+        /// out/class-CODE).
         #[arg(long)]
         out: Option<PathBuf>,
     },

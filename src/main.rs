@@ -207,6 +207,8 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
         #[cfg(feature = "serve")]
         Command::Serve {
             scenario,
+            resume,
+            new_token,
             port,
             bind,
             speed,
@@ -216,6 +218,8 @@ fn dispatch(cmd: Command) -> pioneer::error::Result<()> {
             pioneer::app::serve::serve(
                 &pioneer::app::serve::ServeArgs {
                     scenario,
+                    resume,
+                    new_token,
                     port,
                     bind,
                     speed,

@@ -32,7 +32,7 @@ pub struct Student {
 pub struct Refusal(pub String);
 
 /// A leader ranked at the end of a term: who, when, the verdict and why.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ranking {
     pub month: u32,
     pub unit: usize,
@@ -74,7 +74,7 @@ impl Ranking {
 }
 
 /// One event of a student's unit, as their trace shows it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TraceLine {
     pub month: u32,
     pub student: u32,
@@ -369,6 +369,28 @@ impl Classroom {
     /// The levers waiting for the next month.
     pub fn pending_levers(&self) -> &[Lever] {
         &self.levers
+    }
+
+    /// The decisions waiting for the next month, in the order made.
+    pub fn pending_decisions(&self) -> &[Decision] {
+        &self.pending
+    }
+
+    /// Queue decision `d` for the next month as it stands (a resumed class's log, checked by
+    /// its reader).
+    pub fn queue(&mut self, d: Decision) {
+        self.pending.push(d);
+    }
+
+    /// A fingerprint of every month's record so far (FNV-1a, hex): a resumed class is checked
+    /// against the one saved.
+    pub fn records_fnv(&self) -> String {
+        let mut h = crate::experiment::Fnv::default();
+        for r in &self.records {
+            let bytes: Vec<u8> = r.iter().flat_map(|x| x.to_le_bytes()).collect();
+            h.add(&bytes);
+        }
+        format!("{:016x}", h.0)
     }
 
     /// The teacher moves student `id` to the free unit `unit`: the student's policy goes with

@@ -6,6 +6,7 @@ pub mod classroom;
 pub mod debrief;
 pub mod limits;
 pub mod names;
+pub mod save;
 pub mod view;
 pub mod ws;
 
@@ -42,6 +43,9 @@ pub struct Shared {
     pub limits: Limits,
     joins: Mutex<limits::JoinGate>,
     open: Arc<Mutex<limits::Open>>,
+    /// The fingerprint of the class last saved (`save::FILE`), so that an unchanged class is
+    /// not written again; held while writing.
+    saved: Mutex<Option<u64>>,
 }
 
 impl Shared {
@@ -65,7 +69,31 @@ impl Shared {
             limits,
             joins: Mutex::new(limits::JoinGate::default()),
             open: Arc::new(Mutex::new(limits::Open::default())),
+            saved: Mutex::new(None),
         })
+    }
+
+    /// Save the class into its folder if it changed since the last save (the game's lock is
+    /// held only to copy it): whether it was written.
+    pub fn save_now(&self) -> crate::error::Result<bool> {
+        // Held first, so that two saves (the second's and the last at the end) write in turn,
+        // the later snapshot last.
+        let mut last = self.saved.lock().unwrap_or_else(|e| e.into_inner());
+        let saved = save::snapshot(&self.game());
+        let text = save::text(&saved);
+        let mut h = crate::experiment::Fnv::default();
+        h.add(text.as_bytes());
+        if *last == Some(h.0) {
+            return Ok(false);
+        }
+        save::write(&text, &self.out)?;
+        *last = Some(h.0);
+        Ok(true)
+    }
+
+    /// Where the debrief is written: `debrief/` in the class's folder.
+    pub fn debrief_dir(&self) -> std::path::PathBuf {
+        self.out.join("debrief")
     }
 
     /// May a client at `ip` try to join now (`limits::JoinGate`)?
@@ -223,7 +251,7 @@ async fn write_debrief(shared: &Arc<Shared>) -> Result<u32, Page> {
     let s = shared.clone();
     tokio::task::spawn_blocking(move || {
         let g = s.game();
-        debrief::write(&g.class, &s.out).map_err(|e| refused(StatusCode::CONFLICT, e.to_string()))?;
+        debrief::write(&g.class, &s.debrief_dir()).map_err(|e| refused(StatusCode::CONFLICT, e.to_string()))?;
         Ok(g.class.month)
     })
     .await
@@ -236,7 +264,7 @@ async fn debrief_index(State(shared): State<Arc<Shared>>) -> Result<Html<String>
     use crate::app::report::esc;
     let mut h = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>pioneer classroom: debrief</title><link rel=\"stylesheet\" href=\"/style.css\"></head><body><header><h1>Debrief, month {month}</h1></header><main><section><p>Written to <code>{}</code> on the teacher's machine. <code>pioneer run SCENARIO --replicates 1 --seed S --decisions decisions.csv</code> replays the class.</p><ul>",
-        esc(&shared.out.display().to_string())
+        esc(&shared.debrief_dir().display().to_string())
     );
     for (file, what) in debrief::FILES {
         h.push_str(&format!("<li><a href=\"/debrief/{file}\" download>{file}</a>: {what}</li>"));
@@ -250,7 +278,7 @@ async fn debrief_file(State(shared): State<Arc<Shared>>, UrlPath(file): UrlPath<
     let Some((name, _)) = debrief::FILES.iter().find(|(f, _)| *f == file) else {
         return Err(refused(StatusCode::NOT_FOUND, format!("no {file} in a debrief")));
     };
-    let path = shared.out.join(name);
+    let path = shared.debrief_dir().join(name);
     if !path.exists() {
         write_debrief(&shared).await?;
     }
@@ -501,6 +529,24 @@ pub async fn clock(shared: Arc<Shared>) {
     }
 }
 
+/// Save the class every second it changed (off the async threads); a failure is said on stderr
+/// once a minute at most, and the class goes on.
+async fn keep_saved(shared: Arc<Shared>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+    let mut said: Option<std::time::Instant> = None;
+    loop {
+        every.tick().await;
+        let s = shared.clone();
+        let r = tokio::task::spawn_blocking(move || s.save_now()).await;
+        if let Ok(Err(e)) = r {
+            if said.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(60)) {
+                eprintln!("pioneer serve: the class could not be saved: {e}");
+                said = Some(std::time::Instant::now());
+            }
+        }
+    }
+}
+
 /// Raise this process's limit of open files to its hard limit (each student is a socket: a class
 /// of 200 under a soft limit of 1,024 leaves little for anything else), and say the limits after:
 /// (soft, hard). Where the system has no such limit, both are `u64::MAX`.
@@ -523,6 +569,7 @@ pub async fn run(
 ) -> std::io::Result<()> {
     use tower_service::Service;
     let ticking = tokio::spawn(clock(shared.clone()));
+    let saving = tokio::spawn(keep_saved(shared.clone()));
     let app = router(shared.clone());
     let mut stop = std::pin::pin!(stop);
     let mut conns = tokio::task::JoinSet::new();
@@ -565,6 +612,7 @@ pub async fn run(
         });
     }
     ticking.abort();
+    saving.abort();
     // Page loads under way get a moment to finish; the sockets end with the process.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
         while conns.join_next().await.is_some() {}

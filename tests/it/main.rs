@@ -22,6 +22,8 @@ mod fuzz_folders;
 mod hardening;
 #[cfg(feature = "serve")]
 mod limits;
+#[cfg(feature = "serve")]
+mod resume;
 mod scenarios;
 #[cfg(feature = "serve")]
 mod serve;

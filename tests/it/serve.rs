@@ -236,7 +236,7 @@ async fn a_class_plays_over_sockets_and_the_log_replays_it() {
     assert_eq!(code, 200);
     assert!(decisions.contains(",teacher,,,,,,,signal,0.8"), "{decisions}");
     assert_eq!(get(&url, "/debrief/..%2Fsecret?token=teacher-secret").await.0, 404);
-    assert!(shared.out.join("units.csv").exists() && shared.out.join("traces.csv").exists());
+    assert!(shared.debrief_dir().join("units.csv").exists() && shared.debrief_dir().join("traces.csv").exists());
 
     let g = shared.game();
     assert_eq!(g.class.log.levers.len(), 5);
