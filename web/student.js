@@ -3,7 +3,6 @@
 // number with a line on what it is, its range and what moves it, and send decisions — choices,
 // never numbers.
 "use strict";
-const $ = (id) => document.getElementById(id);
 const given = new URLSearchParams(location.search).get("code");
 if (given) $("code").value = given.trim().toUpperCase();
 
@@ -26,29 +25,18 @@ $("measures").innerHTML = MEASURES.map(([id, name, kind, why]) =>
   (kind === "stage" ? '<div class="stages" id="stages">' + STAGES.map((s) => "<span>" + s + "</span>").join("") + "</div>" : "") +
   '<p class="m-why">' + why + "</p></div>").join("");
 
-// Messages fade: a success after 4 s, a refusal after 8 s.
-let noteTimer = 0;
-function flash(text, kind) {
-  const n = $("note");
-  n.textContent = text;
-  n.className = "note shown " + (kind || "ok");
-  clearTimeout(noteTimer);
-  noteTimer = setTimeout(() => {
-    n.className = "note " + (kind || "ok");
-    noteTimer = setTimeout(() => { n.textContent = ""; }, 600);
-  }, kind === "error" ? 8000 : 4000);
-}
 
-let socket;
-function send(msg) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(msg)); }
+let gone = "";
 function connect() {
   socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
   socket.onopen = () => {
+    gone = "";
     $("status").textContent = "connected";
     const token = localStorage.getItem("pioneer-token");
     if (token) send({ type: "rejoin", token });
   };
-  socket.onclose = () => { $("status").textContent = "disconnected, retrying…"; setTimeout(connect, 1000); };
+  // A server that stops says why (the class is saved): the page says so until it is back.
+  socket.onclose = (e) => { gone = e.reason || gone; $("status").textContent = (gone || "disconnected") + "; retrying…"; setTimeout(connect, 1000); };
   socket.onmessage = (e) => {
     const m = JSON.parse(e.data);
     if (m.type === "error") {

@@ -5,7 +5,6 @@
 "use strict";
 const projector = location.pathname === "/projector";
 const token = new URLSearchParams(location.search).get("token") || "";
-const $ = (id) => document.getElementById(id);
 if (projector) {
   // No button, select, lever or teacher's link on the projector: they are not hidden, they are gone.
   document.body.classList.add("projector");
@@ -24,7 +23,7 @@ $("address").textContent = location.origin + "/";
 // Without a QR code from the server (an error, or one not yet loaded that failed), no broken image.
 $("qr").onerror = () => { $("qr").hidden = true; };
 if ($("qr").complete && !$("qr").naturalWidth) $("qr").hidden = true;
-let socket, world = null, last = null, selected = new Set(), dots = [], leversShown = false, studentsShown = "", labelsShown = "";
+let world = null, last = null, selected = new Set(), dots = [], leversShown = false, studentsShown = "", labelsShown = "";
 
 // Months can come 50 a second: the page keeps the latest and draws it once a frame.
 let drawing = false;
@@ -34,24 +33,13 @@ function schedule() {
   requestAnimationFrame(() => { drawing = false; if (last) draw(last); });
 }
 
-// Messages fade: a success after 4 s, a refusal after 8 s; a newer message replaces an older one.
-let noteTimer = 0;
-function flash(text, kind) {
-  const n = $("note");
-  n.textContent = text;
-  n.className = "note shown " + (kind || "ok");
-  clearTimeout(noteTimer);
-  noteTimer = setTimeout(() => {
-    n.className = "note " + (kind || "ok");
-    noteTimer = setTimeout(() => { n.textContent = ""; }, 600);
-  }, kind === "error" ? 8000 : 4000);
-}
 
-function send(msg) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(msg)); }
+let gone = "";
 function connect() {
   socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
-  socket.onopen = () => { put("status", "connected"); send({ type: "teacher", token }); };
-  socket.onclose = () => { put("status", "disconnected, retrying…"); setTimeout(connect, 1000); };
+  socket.onopen = () => { gone = ""; put("status", "connected"); send({ type: "teacher", token }); };
+  // A server that stops says why (the class is saved): the page says so until it is back.
+  socket.onclose = (e) => { gone = e.reason || gone; put("status", (gone || "disconnected") + "; retrying…"); setTimeout(connect, 1000); };
   socket.onmessage = (e) => {
     const m = JSON.parse(e.data);
     if (m.type === "error") flash(m.message, "error");

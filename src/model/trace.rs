@@ -266,9 +266,14 @@ impl Tracer for EventLog {
 /// Unit `i`'s incentive I and gap g at the end of a month, as the rules compute them from its
 /// state then: what a replay reads beside the events (the trace chart, the event-history panel).
 pub fn incentive_and_gap(m: &super::Model, prm: &super::params::Params, run: &crate::state::RunMut, i: usize) -> (u32, u32) {
-    let nbr = super::rules::neighbour_mean(m, run.p, i);
+    incentive_and_gap_of(m, prm, [run.p, run.e, run.ambition, run.age], i)
+}
+
+/// `incentive_and_gap` from one run's performance, expectation, ambition and age arrays.
+pub fn incentive_and_gap_of(m: &super::Model, prm: &super::params::Params, [p, e, ambition, age]: [&[u32]; 4], i: usize) -> (u32, u32) {
+    let nbr = super::rules::neighbour_mean(m, p, i);
     (
-        super::rules::incentive(prm, super::rules::age_span(prm), run.ambition[i], run.age[i]),
-        super::rules::gap(prm, run.p[i], run.e[i], nbr),
+        super::rules::incentive(prm, super::rules::age_span(prm), ambition[i], age[i]),
+        super::rules::gap(prm, p[i], e[i], nbr),
     )
 }

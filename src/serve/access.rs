@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 /// The routes anyone on the network may fetch: the two pages, their assets, and the socket
 /// (which checks every message itself).
-pub const PUBLIC: [&str; 6] = ["/", "/teacher", "/style.css", "/student.js", "/teacher.js", "/ws"];
+pub const PUBLIC: [&str; 7] = ["/", "/teacher", "/style.css", "/common.js", "/student.js", "/teacher.js", "/ws"];
 
 /// The cookie that carries the teacher's token.
 pub const COOKIE: &str = "pioneer_teacher";

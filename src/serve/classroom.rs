@@ -119,6 +119,10 @@ pub struct Classroom {
     pub rankings: Vec<Ranking>,
     /// Every event of a student's unit while they held it, in order.
     pub traces: Vec<TraceLine>,
+    /// Each unit's rank among its peers by promotion score (1 the best), and its peer group's
+    /// size, as of the month run last: a student's view reads them, not every peer's score.
+    ranks: Vec<u32>,
+    peers: Vec<u32>,
 }
 
 /// Most recent events kept.
@@ -160,7 +164,7 @@ impl Classroom {
         let state = init_batch(&model, &[params], &[id]);
         let n = model.world.len();
         let band = band(&sc, &model, &params, seed);
-        Ok(Classroom {
+        let mut c = Classroom {
             band,
             events: Vec::new(),
             scenario: sc,
@@ -181,7 +185,32 @@ impl Classroom {
             code,
             rankings: Vec::new(),
             traces: Vec::new(),
-        })
+            ranks: Vec::new(),
+            peers: Vec::new(),
+        };
+        c.rank_units();
+        Ok(c)
+    }
+
+    /// Rank every unit among its peers (its group) by score, as `unit_view` shows it: one more
+    /// than the peers that score higher.
+    fn rank_units(&mut self) {
+        let w = &self.model.world;
+        let st = &self.state;
+        let score = |i: usize| crate::model::rules::score(&self.params, st.p[i], st.p0[i], st.credit[i], st.l[i]);
+        let groups = w.group.iter().map(|&g| g as usize + 1).max().unwrap_or(0);
+        let mut by_group: Vec<Vec<i32>> = vec![Vec::new(); groups];
+        for i in 0..w.len() {
+            by_group[w.group[i] as usize].push(score(i));
+        }
+        by_group.iter_mut().for_each(|g| g.sort_unstable_by(|a, b| b.cmp(a)));
+        (self.ranks, self.peers) = (0..w.len())
+            .map(|i| {
+                let g = &by_group[w.group[i] as usize];
+                let mine = score(i);
+                (1 + g.partition_point(|&s| s > mine) as u32, g.len() as u32)
+            })
+            .unzip();
     }
 
     /// Months the scenario runs.
@@ -212,6 +241,7 @@ impl Classroom {
         self.rankings.clear();
         self.traces.clear();
         self.band = band(&self.scenario, &self.model, &self.params, seed);
+        self.rank_units();
     }
 
     /// A new student `name` with the code `code` takes `unit` (None: the free unit of the lowest
@@ -482,6 +512,7 @@ impl Classroom {
         let extra = self.events.len().saturating_sub(EVENTS);
         self.events.drain(..extra);
         self.month = t;
+        self.rank_units();
         true
     }
 
@@ -572,9 +603,8 @@ impl Classroom {
     /// publicity, stage and depth, and its neighbours' depths.
     pub fn unit_view(&self, i: usize) -> serde_json::Value {
         let st = &self.state;
-        let mut state = self.state.clone();
-        let views = state.runs_mut();
-        let (inc, gap) = crate::model::trace::incentive_and_gap(&self.model, &self.params, &views[0], i);
+        // The class is one run: its state's arrays are the unit's.
+        let (inc, gap) = crate::model::trace::incentive_and_gap_of(&self.model, &self.params, [&st.p, &st.e, &st.ambition, &st.age], i);
         let nbrs: Vec<serde_json::Value> = self
             .model
             .world
@@ -586,12 +616,6 @@ impl Classroom {
             })
             .collect();
         let (m, d) = self.unit_depth(i);
-        let group = self.model.world.group[i];
-        let peers: Vec<usize> = (0..self.model.world.len())
-            .filter(|&j| self.model.world.group[j] == group)
-            .collect();
-        let mine = self.score(i);
-        let rank = 1 + peers.iter().filter(|&&j| self.score(j) > mine).count();
         // The designs in sight: adopting neighbours, the exemplar (seen in a month with chance
         // ν), the parent, and what the leader learned at the old post.
         let mut seen: Vec<(Vec<&str>, Option<usize>, u32, u32)> = Vec::new();
@@ -640,8 +664,8 @@ impl Classroom {
             "depth": d,
             "rungs": self.params.innov[0].rungs,
             "neighbours": nbrs,
-            "rank": rank,
-            "peers": peers.len(),
+            "rank": self.ranks[i],
+            "peers": self.peers[i],
             "term_left": self.params.term.saturating_sub(st.tenure[i]),
             "sources": sources,
             "policy": self.policy[i],

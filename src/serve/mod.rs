@@ -26,8 +26,12 @@ use ws::{After, Game, Msg, RateLimit, Role};
 const STUDENT_PAGE: &str = include_str!("../../web/student.html");
 const TEACHER_PAGE: &str = include_str!("../../web/teacher.html");
 const STYLE: &str = include_str!("../../web/style.css");
+const COMMON_JS: &str = include_str!("../../web/common.js");
 const STUDENT_JS: &str = include_str!("../../web/student.js");
 const TEACHER_JS: &str = include_str!("../../web/teacher.js");
+
+/// What a page is told when the server stops (the close frame's reason, at most 123 bytes).
+pub const STOPPED: &str = "the server stopped; the class is saved and goes on when it is back";
 
 /// What every handler shares: the game behind one short lock, a channel that tells every socket
 /// the state changed, and the log of refused messages.
@@ -46,6 +50,9 @@ pub struct Shared {
     /// The fingerprint of the class last saved (`save::FILE`), so that an unchanged class is
     /// not written again; held while writing.
     saved: Mutex<Option<u64>>,
+    /// Set when the server stops: every socket is closed with a word to its page (the class is
+    /// saved; the page retries until the server is back).
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl Shared {
@@ -70,6 +77,7 @@ impl Shared {
             joins: Mutex::new(limits::JoinGate::default()),
             open: Arc::new(Mutex::new(limits::Open::default())),
             saved: Mutex::new(None),
+            stopping: tokio::sync::watch::Sender::new(false),
         })
     }
 
@@ -185,6 +193,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/projector", get(|| async { Html(TEACHER_PAGE) }))
         .route("/join.svg", get(join_qr))
         .route("/style.css", get(asset(STYLE, "text/css")))
+        .route("/common.js", get(asset(COMMON_JS, "text/javascript")))
         .route("/student.js", get(asset(STUDENT_JS, "text/javascript")))
         .route("/teacher.js", get(asset(TEACHER_JS, "text/javascript")))
         .route("/log.csv", get(decision_log))
@@ -311,6 +320,7 @@ async fn talk(socket: WebSocket, shared: Arc<Shared>, cookie: Option<String>, ip
     let role = Arc::new(Mutex::new(Role::Nobody));
     let (reply_tx, mut reply_rx) = tokio::sync::mpsc::channel::<String>(32);
     let mut changed = shared.changed.subscribe();
+    let mut stopping = shared.stopping.subscribe();
     let sender = {
         let (shared, role) = (shared.clone(), role.clone());
         tokio::spawn(async move {
@@ -325,27 +335,36 @@ async fn talk(socket: WebSocket, shared: Arc<Shared>, cookie: Option<String>, ip
                     biased;
                     r = reply_rx.recv() => match r { Some(t) => vec![Message::Text(t.into())], None => break },
                     _ = ping.tick() => vec![Message::Ping(Default::default())],
+                    // The server stops: "going away", and why, so the page says it and retries.
+                    _ = stopping.changed() => {
+                        let frame = axum::extract::ws::CloseFrame { code: 1001, reason: STOPPED.into() };
+                        let _ = tx.send(Message::Close(Some(frame))).await;
+                        break;
+                    }
                     c = changed.recv() => match c {
                         Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => {
                             let who = role.lock().unwrap_or_else(|e| e.into_inner()).clone();
                             let g = shared.game();
-                            let texts: Vec<String> = match who {
+                            // Built under the game's lock, written out after it (other sockets' views, and the
+                            // clock, need the lock meanwhile).
+                            let views: Vec<serde_json::Value> = match who {
                                 Role::Teacher if world_of != Some(g.resets) => {
                                     world_of = Some(g.resets);
-                                    vec![ws::world_view(&g).to_string(), ws::teacher_view(&g).to_string()]
+                                    vec![ws::world_view(&g), ws::teacher_view(&g)]
                                 }
-                                Role::Teacher => vec![ws::teacher_view(&g).to_string()],
+                                Role::Teacher => vec![ws::teacher_view(&g)],
                                 Role::Student(t) => match ws::student_view(&g, &t) {
-                                    Some(v) => vec![v.to_string()],
+                                    Some(v) => vec![v],
                                     // Removed by the teacher (or cleared by a reset): told once.
                                     None => {
                                         *role.lock().unwrap_or_else(|e| e.into_inner()) = Role::Nobody;
-                                        vec![serde_json::json!({"type": "removed", "message": "the teacher removed you from the class"}).to_string()]
+                                        vec![serde_json::json!({"type": "removed", "message": "the teacher removed you from the class"})]
                                     }
                                 },
                                 Role::Nobody => continue,
                             };
-                            texts.into_iter().map(|t| Message::Text(t.into())).collect()
+                            drop(g);
+                            views.into_iter().map(|v| Message::Text(v.to_string().into())).collect()
                         }
                         Err(broadcast::error::RecvError::Closed) => break,
                     },
@@ -613,6 +632,8 @@ pub async fn run(
     }
     ticking.abort();
     saving.abort();
+    // Every page is told, and its socket closed.
+    shared.stopping.send_replace(true);
     // Page loads under way get a moment to finish; the sockets end with the process.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
         while conns.join_next().await.is_some() {}

@@ -34,10 +34,8 @@ pub fn teacher_view(game: &Game) -> Value {
     let adopted: Vec<u32> = (0..w.len()).map(|i| c.unit_depth(i).0.unwrap_or(0)).collect();
     let depth: Vec<u32> = (0..w.len()).map(|i| c.unit_depth(i).1).collect();
     let (now, since) = (std::time::Instant::now(), game.presence.since);
-    let mut board: Vec<(f64, usize)> = (0..w.len())
-        .filter(|&i| w.level[i] == w.level.iter().copied().max().unwrap_or(0))
-        .map(|i| (c.score(i), i))
-        .collect();
+    let deepest = w.level.iter().copied().max().unwrap_or(0);
+    let mut board: Vec<(f64, usize)> = (0..w.len()).filter(|&i| w.level[i] == deepest).map(|i| (c.score(i), i)).collect();
     board.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
     let leaderboard: Vec<Value> = board
         .iter()

@@ -1,8 +1,9 @@
 //! The classroom end to end in a real headless browser: Debian's chromium driven through
 //! chromedriver (WebDriver). A teacher and three students play, 25 more join behind them; the
-//! teacher locks, removes and resets; the pages are photographed at 1920×1080 (the teacher's and
-//! the projector's) and at 390×844 (a student's and the teacher's), and each photograph is checked:
-//! no name over another on the map, no control on the projector, no sideways scrolling on a phone.
+//! teacher locks, removes, stops and resumes the server, and resets; the pages are photographed
+//! at 1920×1080 (the teacher's and the projector's) and at 390×844 (a student's and the
+//! teacher's), and each photograph is checked: no name over another on the map, no control on the
+//! projector, no sideways scrolling on a phone.
 //! Without a browser the test skips loudly, unless `PIONEER_REQUIRE_BROWSER=1` (set by `.ci/run`)
 //! makes that a failure.
 
@@ -193,9 +194,14 @@ async fn window(c: &Client, w: u32, h: u32) {
     tokio::time::sleep(Duration::from_millis(300)).await;
 }
 
-/// Save a screenshot (of the page's top) under the test's scratch folder and decode it.
+/// Save a screenshot of the page's top under the test's scratch folder, and decode it.
 async fn shoot(c: &Client, name: &str) -> image::RgbImage {
     run_js(c, "window.scrollTo(0, 0);").await;
+    shoot_here(c, name).await
+}
+
+/// Save a screenshot of the page where it is scrolled to, and decode it.
+async fn shoot_here(c: &Client, name: &str) -> image::RgbImage {
     tokio::time::sleep(Duration::from_millis(150)).await;
     let png = c.screenshot().await.expect("screenshot");
     let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
@@ -242,8 +248,12 @@ async fn a_class_plays_in_a_real_browser() {
         limits,
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("binds");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(pioneer::serve::run(listener, shared.clone(), std::future::pending()));
+    let addr = listener.local_addr().expect("addr");
+    let base = format!("http://{addr}");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(pioneer::serve::run(listener, shared.clone(), async {
+        let _ = stopped.await;
+    }));
     // The address students type, as `pioneer serve` finds it (here, the loopback the test serves on).
     shared.game().join = vec![format!("{base}/")];
 
@@ -449,10 +459,21 @@ async fn a_class_plays_in_a_real_browser() {
     let _ = shared.changed.send(());
     select(&teacher, "#speed", "50").await;
     text_until(&teacher, "#facts", |t| t.contains("50 months a second")).await;
+    let m0 = shared.game().class.month;
     click(&teacher, "#toggle").await;
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // About 60 months (counted on the server, so a slow machine runs as many), then pause; on a
+    // machine so loaded that the click comes after month 240, the class is over, which the rest
+    // of the test takes as well.
+    let t0 = Instant::now();
+    while shared.game().class.month < m0 + 60 && t0.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     click(&teacher, "#toggle").await;
-    text_until(&teacher, "#clock", |t| t.to_lowercase().contains("paused")).await;
+    text_until(&teacher, "#clock", |t| {
+        let t = t.to_lowercase();
+        t.contains("paused") || t.contains("the end")
+    })
+    .await;
     let m = shared.game().class.month;
     text_until(&teacher, "#when", |t| t.contains(&format!("month {m} of"))).await;
     text_until(&teacher, "#count", |t| t.ends_with("of 28 online")).await;
@@ -536,7 +557,7 @@ async fn a_class_plays_in_a_real_browser() {
         "[...document.querySelectorAll('h2')].find((h) => h.textContent === 'The class').scrollIntoView()",
     )
     .await;
-    let _ = shoot(&teacher, "report.png").await;
+    let _ = shoot_here(&teacher, "report.png").await;
 
     // The projector's view, at 1920×1080: the class without a control.
     teacher.goto(&format!("{base}/projector")).await.expect("projector");
@@ -629,6 +650,33 @@ async fn a_class_plays_in_a_real_browser() {
         );
     }
     let _ = dee.close().await;
+
+    // The server stops, as Ctrl-C stops it (the class saved), and starts again as `--resume`
+    // starts it, at the same address: the pages say the server stopped, then come back by
+    // themselves, the teacher's by its cookie and each student's on their unit by their token.
+    let (month, ann_unit) = {
+        let g = shared.game();
+        let s = g.class.students.iter().find(|s| s.name == "Ann").expect("Ann");
+        (g.class.month, g.class.model.world.names[s.unit].clone())
+    };
+    let _ = stop.send(());
+    server.await.expect("the server's task").expect("it served");
+    assert!(shared.save_now().is_ok(), "the class is saved");
+    text_until(ann, "#status", |t| t.contains("the server stopped")).await;
+    text_until(&teacher, "#status", |t| t.contains("the server stopped")).await;
+    let mut game = pioneer::serve::save::resume(&shared.out).expect("the saved class resumes");
+    game.join = vec![format!("{base}/")];
+    let shared = Shared::with_limits(game, shared.out.clone(), shared.limits.clone());
+    let listener = tokio::net::TcpListener::bind(addr).await.expect("binds the same address again");
+    tokio::spawn(pioneer::serve::run(listener, shared.clone(), std::future::pending()));
+    text_until(ann, "#status", |t| t.starts_with("joined as Ann")).await;
+    text_until(ann, "#unit", |t| t == ann_unit).await;
+    text_until(ann, "#when", |t| t.contains(&format!("month {month} of 240"))).await;
+    text_until(&teacher, "#status", |t| t.starts_with("seed")).await;
+    text_until(&teacher, "#code", |t| t == "ABCD").await;
+    text_until(&teacher, "#when", |t| t.contains(&format!("month {month} of"))).await;
+    text_until(&teacher, "#students", |t| t.contains("Ann") && !t.contains("Dee")).await;
+    assert_eq!(shared.game().class.students.len(), 28, "the same class, Dee still removed");
 
     // Reset asks first: cancel does nothing; keep keeps the students; the archived log is named.
     let before: Vec<(String, usize)> = shared.game().class.students.iter().map(|s| (s.name.clone(), s.unit)).collect();

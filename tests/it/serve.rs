@@ -348,7 +348,7 @@ async fn every_route_but_the_pages_needs_the_teachers_token() {
     assert_eq!(get(&url, "/admin").await.0, 403);
     assert_eq!(get_with(&url, "/admin", cookie).await.0, 404);
     // The pages and their assets are open; the socket checks each message itself.
-    for path in ["/", "/teacher", "/style.css", "/student.js", "/teacher.js"] {
+    for path in ["/", "/teacher", "/style.css", "/common.js", "/student.js", "/teacher.js"] {
         let (code, body) = get(&url, path).await;
         assert_eq!(code, 200, "{path}: {body}");
         assert!(!body.contains("teacher-secret"), "{path} shows the token");
