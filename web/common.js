@@ -1,5 +1,5 @@
 // What both classroom pages use: an element by id, the message that fades, and the socket to the
-// server with its send (each page opens it in its own connect()).
+// server with its send and its closing's words (each page opens it in its own connect()).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -19,3 +19,8 @@ function flash(text, kind) {
 
 let socket;
 function send(msg) { if (socket && socket.readyState === 1) socket.send(JSON.stringify(msg)); }
+
+// Why the socket closed, as the page says it until it is open again: a server that stops says
+// why (the class is saved), and a retry that fails keeps that reason.
+let gone = "";
+function closedText(e) { gone = e.reason || gone; return (gone || "disconnected") + "; retrying…"; }

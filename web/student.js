@@ -25,8 +25,6 @@ $("measures").innerHTML = MEASURES.map(([id, name, kind, why]) =>
   (kind === "stage" ? '<div class="stages" id="stages">' + STAGES.map((s) => "<span>" + s + "</span>").join("") + "</div>" : "") +
   '<p class="m-why">' + why + "</p></div>").join("");
 
-
-let gone = "";
 function connect() {
   socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
   socket.onopen = () => {
@@ -35,8 +33,7 @@ function connect() {
     const token = localStorage.getItem("pioneer-token");
     if (token) send({ type: "rejoin", token });
   };
-  // A server that stops says why (the class is saved): the page says so until it is back.
-  socket.onclose = (e) => { gone = e.reason || gone; $("status").textContent = (gone || "disconnected") + "; retrying…"; setTimeout(connect, 1000); };
+  socket.onclose = (e) => { $("status").textContent = closedText(e); setTimeout(connect, 1000); };
   socket.onmessage = (e) => {
     const m = JSON.parse(e.data);
     if (m.type === "error") {

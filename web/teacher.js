@@ -33,13 +33,10 @@ function schedule() {
   requestAnimationFrame(() => { drawing = false; if (last) draw(last); });
 }
 
-
-let gone = "";
 function connect() {
   socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
   socket.onopen = () => { gone = ""; put("status", "connected"); send({ type: "teacher", token }); };
-  // A server that stops says why (the class is saved): the page says so until it is back.
-  socket.onclose = (e) => { gone = e.reason || gone; put("status", (gone || "disconnected") + "; retrying…"); setTimeout(connect, 1000); };
+  socket.onclose = (e) => { put("status", closedText(e)); setTimeout(connect, 1000); };
   socket.onmessage = (e) => {
     const m = JSON.parse(e.data);
     if (m.type === "error") flash(m.message, "error");
