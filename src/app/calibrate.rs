@@ -548,7 +548,9 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
         .into());
     }
     let months = sc.spec.months;
-    let units = sc.planned()?.units as usize;
+    // The world's own units, as `run --observed` divides by (the planned count of a file world
+    // is its lines, an upper bound: 53 for the 51 units of the US states).
+    let units = sc.world()?.len();
     let obs = observed::read(&a.observed, units)?;
     observed::check_years(&obs, start_year, months)?;
     check_memory(&sc, a, fields.len())?;

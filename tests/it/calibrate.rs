@@ -385,3 +385,60 @@ fn a_killed_calibration_resumes_to_the_same_bytes() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A `year,count` curve is divided by the world's units, the same in `run --observed` and in
+/// `calibrate`: a file world of 5 units whose files end in blank lines (so that their lines,
+/// the planned count, are 8) reads 2 adopters as 0.4, not 2/8 (issue 24: the 51 units of the US
+/// states were counted as 53).
+#[test]
+fn observed_counts_are_shares_of_the_worlds_units_in_run_and_calibrate() {
+    let dir = temp("calibrate-count");
+    let units = "id,name,level,parent,x,y\n0,Union,0,,0,0\n1,A,1,0,0,0\n2,B,1,0,1,0\n3,C,1,0,0,1\n4,D,1,0,1,1\n\n\n";
+    std::fs::write(dir.join("units.csv"), units).expect("write");
+    std::fs::write(dir.join("edges.csv"), "a,b\n1,2\n3,4\n1,3\n2,4\n").expect("write");
+    std::fs::write(
+        dir.join("s.toml"),
+        "months = 36\nreplicates = 2\nstart_year = 2000\n[world]\nkind = \"file\"\nunits = \"units.csv\"\nedges = \"edges.csv\"\n",
+    )
+    .expect("write");
+    std::fs::write(dir.join("curve.csv"), "year,count\n2000,0\n2001,1\n2002,2\n").expect("write");
+    let want = [0.0, 0.2, 0.4];
+    let shares = |rows: &[Vec<String>]| -> Vec<f64> { rows.iter().map(|r| r[2].parse().expect("a share")).collect() };
+    let o = pioneer(&[
+        "run",
+        s(&dir.join("s.toml")),
+        "--observed",
+        s(&dir.join("curve.csv")),
+        "--backend",
+        "cpu",
+        "--out",
+        s(&dir.join("run")),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (head, run_rows) = rows(&dir.join("run/observed.csv"));
+    assert_eq!(head[2], "observed_share");
+    assert_eq!(shares(&run_rows), want);
+    let o = pioneer(&[
+        "calibrate",
+        s(&dir.join("s.toml")),
+        "--observed",
+        s(&dir.join("curve.csv")),
+        "--vary",
+        "params.gamma_g=1..30",
+        "--particles",
+        "10",
+        "--generations",
+        "1",
+        "--predictive",
+        "4",
+        "--backend",
+        "cpu",
+        "--out",
+        s(&dir.join("fit")),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let (head, pred) = rows(&dir.join("fit/predictive.csv"));
+    assert_eq!(head[2], "observed_share");
+    assert_eq!(shares(&pred), want, "calibrate divides by the units of the world built");
+    let _ = std::fs::remove_dir_all(&dir);
+}
