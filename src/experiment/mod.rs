@@ -684,7 +684,12 @@ impl Varied {
     /// The index of the field an error of `scenario` is about, if it is one of ours.
     pub fn field_of(&self, e: &InputError) -> Option<usize> {
         let ef = e.field.as_deref()?;
-        self.fields.iter().position(|f| f == ef || same_field(ef, f))
+        self.fields.iter().position(|f| f == ef || same_field(ef, f)).or_else(|| {
+            // An error at a schedule (`innovation[0].signal`) is about the step varied in it.
+            self.fields
+                .iter()
+                .position(|f| same_field(ef, f.rsplitn(3, '.').nth(2).unwrap_or("")))
+        })
     }
 }
 
@@ -879,6 +884,18 @@ pub fn variable_fields(v: &serde_json::Value) -> Vec<String> {
                 out.push(prefix.to_string());
                 for i in 0..a.len() {
                     out.push(format!("{prefix}.{i}"));
+                }
+            }
+            // A schedule's steps `[[month, value], …]`: each step's month (`.i.0`) and value
+            // (`.i.1`), so that a push's month and height can be swept and fitted.
+            V::Array(a)
+                if a.iter()
+                    .all(|x| matches!(x, V::Array(p) if p.len() == 2 && p.iter().all(V::is_number))) =>
+            {
+                out.push(prefix.to_string());
+                for i in 0..a.len() {
+                    out.push(format!("{prefix}.{i}.0"));
+                    out.push(format!("{prefix}.{i}.1"));
                 }
             }
             V::Array(_) => out.push(prefix.to_string()),

@@ -518,3 +518,47 @@ fn a_killed_run_never_leaves_a_mixture() {
         );
     }
 }
+
+/// A federal push is a step of the upper signal whose month and height are fields a sweep and
+/// `calibrate --vary` reach (`innovation.0.signal.1.0`, `.1.1`): pushed at month 24 or at month
+/// 84, two runs are the same bits until month 24 and part within a year of it, the early push
+/// with more adopters by month 84; the late one is the unpushed base's until month 84.
+#[test]
+fn a_push_moves_the_curve_where_its_month_says() {
+    use pioneer::experiment::Varied;
+    use pioneer::model::agg;
+    let base = crate::common::scenario(&crate::common::small_china(
+        120,
+        4,
+        "[[innovation]]\nname = \"registry\"\nsignal = [[0, 0.05], [60, 0.05]]\n",
+    ));
+    let fields = vec!["innovation.0.signal.1.0".to_string(), "innovation.0.signal.1.1".to_string()];
+    let varied = Varied::new(base.clone(), fields).expect("a schedule's steps are fields");
+    let at = |month: f64, height: f64| crate::common::run(&varied.scenario(&[month, height]).expect("valid"));
+    let (early, late, none) = (at(24.0, 0.9), at(84.0, 0.9), at(60.0, 0.05));
+    let adopters = |ran: &crate::common::Ran, t: u32| -> u32 { (0..ran.ids.len()).map(|r| ran.out.record(r, t)[agg::ADOPTERS]).sum() };
+    let records =
+        |ran: &crate::common::Ran, t: u32| -> Vec<u32> { (0..ran.ids.len()).flat_map(|r| ran.out.record(r, t).to_vec()).collect() };
+    // A step holds from its month on: the runs part in the push's month or soon after it.
+    let parted = |a: &crate::common::Ran, b: &crate::common::Ran| (1..=120).find(|&t| records(a, t) != records(b, t));
+    let (p_early, p_late) = (parted(&early, &late), parted(&late, &none));
+    assert!(
+        p_early.is_some_and(|t| (24..=36).contains(&t)),
+        "the push of month 24 parts the runs at {p_early:?}"
+    );
+    assert!(
+        p_late.is_some_and(|t| (84..=96).contains(&t)),
+        "the push of month 84 parts the runs at {p_late:?}"
+    );
+    let (e, l) = (adopters(&early, 84), adopters(&late, 84));
+    assert!(
+        e > l,
+        "by month 84 the push of month 24 has more adopters ({e}) than the push of month 84 ({l})"
+    );
+    // A step's month is a whole number, rounded as a sampled value is, and must follow the first.
+    assert_eq!(varied.scenario(&[30.4, 0.9]).expect("rounded").spec.innovation[0].signal, {
+        pioneer::scenario::Schedule::Steps(vec![(0, 0.05), (30, 0.9)])
+    });
+    let e = varied.scenario(&[0.0, 0.9]).expect_err("a step at month 0 after the first");
+    assert_eq!(varied.field_of(&e), Some(0), "{e}");
+}
