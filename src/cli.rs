@@ -53,7 +53,8 @@ pub enum Command {
         /// Frames of the animation (implies --animate), spread evenly over the months.
         #[arg(long)]
         frames: Option<u32>,
-        /// Observed adoption data (CSV `year,count` or `year,share`, cumulative) drawn over the
+        /// Observed adoption data (CSV `year,count` or `year,share`, cumulative, or events
+        /// `unit,date`, one row per adopting unit) drawn over the
         /// first innovation's band, with the distance printed; needs `start_year` in the scenario.
         #[arg(long)]
         observed: Option<PathBuf>,
@@ -216,7 +217,7 @@ pub enum Command {
     Calibrate {
         /// Scenario file (TOML) with `start_year`, e.g. scenarios/baseline.toml.
         scenario: PathBuf,
-        /// Observed adoption (CSV `year,count` or `year,share`, cumulative).
+        /// Observed adoption (CSV `year,count` or `year,share`, cumulative, or events `unit,date`).
         #[arg(long)]
         observed: PathBuf,
         /// A field and its uniform prior, `params.kappa=0.5..8`; repeat for each field.

@@ -1,7 +1,8 @@
-//! Observed adoption data (`pioneer run --observed FILE.csv`): read and checked, then set against
-//! the simulated band year by year (RMSE of the share, the years to 10/50/90 % side by side).
+//! Observed adoption data (`pioneer run --observed FILE.csv`): a curve or the units' adoption
+//! events, read and checked, then set against the simulated band year by year.
 
 use crate::error::{CsvInput, InputError};
+use crate::world::World;
 use std::path::{Path, PathBuf};
 
 /// An observed cumulative adoption curve: the share of units adopted by the end of each year.
@@ -10,8 +11,123 @@ pub struct Observed {
     pub path: PathBuf,
     pub years: Vec<i32>,
     pub share: Vec<f64>,
-    /// The line of each year's row.
+    /// The line of each year's row (for events, of the year's first adoption, or of the last
+    /// adoption before a year without one).
     pub lines: Vec<usize>,
+    /// Read from `unit,date` events: each adopter's unit, year and month (1–12; 12 when only
+    /// the year is given), in the file's order. None for a curve.
+    pub events: Option<Vec<Event>>,
+    /// The column that holds the years (`year`, or the events' date column).
+    pub year_field: String,
+}
+
+/// One observed adoption.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Event {
+    pub unit: usize,
+    pub year: i32,
+    pub month: u32,
+    pub line: usize,
+}
+
+/// Read observed data for `world`: a curve (`year,count` or `year,share`, see `read`) or events,
+/// one row per adopting unit, `unit,date` (the unit's id or name as in the world; the date a year
+/// or year-month, `1992` or `1992-07`; also spelt `state,adopt_year` as SPID's files are). A
+/// unit not listed had not adopted by the last year given. The curve is derived from the
+/// events: the share of the world's units adopted by the end of each year from the first
+/// adoption's to the last's.
+pub fn read_for(path: &Path, world: &World) -> Result<Observed, InputError> {
+    let src = CsvInput::read(path)?;
+    let (_, headers) = src.reader()?;
+    let unit_col = ["unit", "state", "name", "id"]
+        .into_iter()
+        .find(|c| headers.iter().any(|h| h.trim().eq_ignore_ascii_case(c)));
+    match unit_col {
+        Some(unit) => read_events(path, &src, unit, world),
+        None => read(path, world.len()),
+    }
+}
+
+fn read_events(path: &Path, src: &CsvInput, unit_name: &str, world: &World) -> Result<Observed, InputError> {
+    let (mut rdr, headers) = src.reader()?;
+    let header_line = src.line(headers.position(), 1);
+    let expected = "unit,date (one row per adopting unit: its id or name, and the year or year-month it adopted)";
+    let unit_col = src.require(&headers, unit_name, expected)?;
+    let date_name = ["date", "adopt_year", "year"]
+        .into_iter()
+        .find(|c| headers.iter().any(|h| h.trim().eq_ignore_ascii_case(c)))
+        .ok_or_else(|| src.at(header_line, "date", format!("the header row must be {expected}")))?;
+    let date_col = src.require(&headers, date_name, expected)?;
+    let mut events: Vec<Event> = Vec::new();
+    let mut seen = vec![0usize; world.len()];
+    let mut rec = csv::StringRecord::new();
+    while rdr.read_record(&mut rec).map_err(|e| src.error(e, Some(&headers)))? {
+        let line = src.line(rec.position(), events.len() + 2);
+        let (unit_line, date_line) = (src.cell_line(&rec, unit_col), src.cell_line(&rec, date_col));
+        let cell = |c: usize| rec.get(c).unwrap_or("").trim();
+        let key = cell(unit_col);
+        let unit = world.lookup(key).map_err(|ids| {
+            let m = if ids.is_empty() {
+                format!("`{key}`: no unit of the world has this id or name")
+            } else {
+                format!("`{key}`: {} units are named so (ids {}); give the id", ids.len(), ids.join(", "))
+            };
+            src.at(unit_line, unit_name, m)
+        })?;
+        if seen[unit] != 0 {
+            return Err(src.at(
+                unit_line,
+                unit_name,
+                format!("`{key}` again (line {}): give each unit's first adoption once", seen[unit]),
+            ));
+        }
+        let raw = cell(date_col);
+        let (y, m) = match raw.split_once('-') {
+            Some((y, m)) => (y, Some(m)),
+            None => (raw, None),
+        };
+        let year = y.parse::<i32>().ok().filter(|y| (1000..=3000).contains(y));
+        let month = match m {
+            None => Some(12),
+            Some(m) => m.parse::<u32>().ok().filter(|m| (1..=12).contains(m)),
+        };
+        let (Some(year), Some(month)) = (year, month) else {
+            return Err(src.at(
+                date_line,
+                date_name,
+                format!("`{raw}` is not a date: give a year (1992) or a year and month (1992-07)"),
+            ));
+        };
+        seen[unit] = line;
+        events.push(Event { unit, year, month, line });
+    }
+    if events.is_empty() {
+        return Err(src.at(header_line + 1, unit_name, "no rows: give one row per adopting unit"));
+    }
+    let first = events.iter().map(|e| e.year).min().unwrap_or(0);
+    let last = events.iter().map(|e| e.year).max().unwrap_or(0);
+    let n = world.len() as f64;
+    let mut obs = Observed {
+        path: path.to_path_buf(),
+        years: Vec::new(),
+        share: Vec::new(),
+        lines: Vec::new(),
+        events: None,
+        year_field: date_name.to_string(),
+    };
+    let (mut count, mut line) = (0usize, 0usize);
+    for year in first..=last {
+        let this: Vec<&Event> = events.iter().filter(|e| e.year == year).collect();
+        count += this.len();
+        if let Some(e) = this.iter().min_by_key(|e| e.line) {
+            line = e.line;
+        }
+        obs.years.push(year);
+        obs.share.push(count as f64 / n);
+        obs.lines.push(line);
+    }
+    obs.events = Some(events);
+    Ok(obs)
 }
 
 /// Read `year,count` or `year,share` rows (counts are divided by `units`); years ascending, the
@@ -42,6 +158,8 @@ pub fn read(path: &Path, units: usize) -> Result<Observed, InputError> {
         years: Vec::new(),
         share: Vec::new(),
         lines: Vec::new(),
+        events: None,
+        year_field: "year".into(),
     };
     let mut rec = csv::StringRecord::new();
     while rdr.read_record(&mut rec).map_err(|e| src.error(e, Some(&headers)))? {
@@ -131,14 +249,18 @@ pub struct Comparison {
 /// last year.
 pub fn check_years(obs: &Observed, start_year: i32, months: u32) -> Result<(), InputError> {
     let last = start_year + (months as i32 - 1) / 12;
-    for (j, &y) in obs.years.iter().enumerate() {
+    let years: Vec<(i32, usize)> = match &obs.events {
+        Some(ev) => ev.iter().map(|e| (e.year, e.line)).collect(),
+        None => obs.years.iter().copied().zip(obs.lines.iter().copied()).collect(),
+    };
+    for (y, line) in years {
         if y < start_year || y > last {
             return Err(InputError::new(format!(
                 "year {y} is outside the run: start_year {start_year} and {months} months cover {start_year} to {last}"
             ))
             .file(&obs.path)
-            .line(obs.lines[j])
-            .field("year"));
+            .line(line)
+            .field(obs.year_field.as_str()));
         }
     }
     Ok(())
@@ -262,6 +384,8 @@ mod tests {
             years: vec![2014, 2015, 2016],
             share: vec![low[11], low[23], low[35]],
             lines: vec![2, 3, 4],
+            events: None,
+            year_field: "year".into(),
         };
         let c = compare(&obs, 2014, &runs);
         assert_eq!(c.rmse, 0.0);
@@ -277,5 +401,59 @@ mod tests {
         assert!(check_years(&later, 2014, 36).is_ok());
         let e = check_years(&later, 2015, 24).expect_err("2014 is before the run");
         assert_eq!(e.field.as_deref(), Some("year"));
+    }
+
+    fn states() -> World {
+        let units = file(
+            "units.csv",
+            "id,name,level,parent,x,y\n0,USA,0,,0,0\n1,Alabama,1,0,0,0\n2,Alaska,1,0,1,0\n3,Arizona,1,0,2,0\n9,Twin,1,0,3,0\n10,Twin,1,0,4,0\n",
+        );
+        let draws = crate::world::Draws {
+            capacity: (0, 65536),
+            firms: (0, 65536),
+            seed: 1,
+        };
+        crate::world::from_files(&units, None, &draws).expect("world")
+    }
+
+    #[test]
+    fn events_are_read_and_make_the_curve() {
+        let w = states();
+        let o = read_for(&file("e.csv", "state,adopt_year\nAlabama,1992\n3,1990-07\n"), &w).expect("reads");
+        assert_eq!(o.years, vec![1990, 1991, 1992]);
+        assert_eq!(o.share, vec![1.0 / 6.0, 1.0 / 6.0, 2.0 / 6.0]);
+        assert_eq!(o.lines, vec![3, 3, 2]);
+        let ev = o.events.as_ref().expect("events");
+        assert_eq!(
+            ev.iter().map(|e| (e.unit, e.year, e.month)).collect::<Vec<_>>(),
+            vec![(1, 1992, 12), (3, 1990, 7)]
+        );
+        assert_eq!(o.year_field, "adopt_year");
+        let o = read_for(&file("u.csv", "Unit,Date\nAlaska,2001-01\n"), &w).expect("reads");
+        assert_eq!((o.years.clone(), o.year_field.as_str()), (vec![2001], "date"));
+        // A curve file is still a curve, divided by the world's units.
+        let c = read_for(&file("c.csv", "year,count\n2000,3\n"), &w).expect("reads");
+        assert_eq!((c.share.clone(), c.events.is_none()), (vec![0.5], true));
+        for (body, line, field, says) in [
+            ("state,adopt_year\nAlabama,1992\nOhio,1993\n", 3, "state", "no unit"),
+            ("state,adopt_year\nAlabama,1992\nAlabama,1993\n", 3, "state", "again (line 2)"),
+            ("state,adopt_year\nAlabama,1992\n1,1993\n", 3, "state", "again"),
+            ("state,adopt_year\nTwin,1992\n", 2, "state", "ids 9, 10"),
+            ("state,adopt_year\nAlabama,19x2\n", 2, "adopt_year", "not a date"),
+            ("unit,date\nAlabama,1992-13\n", 2, "date", "not a date"),
+            ("unit,date\nAlabama,\n", 2, "date", "not a date"),
+            ("unit,date\n\n", 2, "unit", "no rows"),
+            ("unit,when\nAlabama,1992\n", 1, "date", "header"),
+            ("unit,date\nAlabama\n", 2, "date", ""),
+        ] {
+            let e = read_for(&file("bad-e.csv", body), &w).expect_err(body);
+            assert_eq!((e.line, e.field.as_deref()), (Some(line), Some(field)), "{body}: {e}");
+            assert!(e.message.contains(says), "{body}: {e}");
+        }
+        // An adoption outside the run is named at its own line and column.
+        let o = read_for(&file("late.csv", "state,adopt_year\nAlabama,1992\nAlaska,2030\n"), &w).expect("reads");
+        let e = check_years(&o, 1990, 120).expect_err("2030 is after 1999");
+        assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("adopt_year")), "{e}");
+        assert!(check_years(&o, 1990, 41 * 12).is_ok());
     }
 }

@@ -550,8 +550,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
     let months = sc.spec.months;
     // The world's own units, as `run --observed` divides by (the planned count of a file world
     // is its lines, an upper bound: 53 for the 51 units of the US states).
-    let units = sc.world()?.len();
-    let obs = observed::read(&a.observed, units)?;
+    let obs = observed::read_for(&a.observed, &sc.world()?)?;
     observed::check_years(&obs, start_year, months)?;
     check_memory(&sc, a, fields.len())?;
     let varied = Varied::new(sc.clone(), fields.clone())

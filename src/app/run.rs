@@ -254,7 +254,7 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     };
     let obs = match &a.observed {
         Some(path) => {
-            let o = observed::read(path, model.world.len())?;
+            let o = observed::read_for(path, &model.world)?;
             observed::check_years(&o, start_year, months)?;
             Some(o)
         }

@@ -1,5 +1,5 @@
 //! Fuzzing the CSV inputs beside a scenario: seeded mutations of valid observed curves
-//! (`--observed`: `year,count`, `year,share`) and decision logs (`--decisions`) end in `Ok` or an
+//! (`--observed`: `year,count`, `year,share`, `unit,date` events) and decision logs (`--decisions`) end in `Ok` or an
 //! input error naming the file, the line and a column, never a panic; what is read is what is
 //! meant (years increasing, shares in [0,1] and never falling; every lever of a log pulled by the
 //! replay); and the binary agrees, exiting 0, or 2 with one line naming the file.
@@ -268,7 +268,8 @@ fn class_log(units: usize) -> Log {
 }
 
 /// The valid files each kind of input starts from.
-fn bases(units: usize) -> [(&'static str, Vec<Vec<u8>>); 2] {
+fn bases(world: &pioneer::world::World) -> [(&'static str, Vec<Vec<u8>>); 2] {
+    let units = world.len();
     let names = ["Ann", "Bo \"B\""];
     let log = class_log(units);
     let written = play::write_log(&log, |s| names[s as usize % 2]);
@@ -286,8 +287,22 @@ fn bases(units: usize) -> [(&'static str, Vec<Vec<u8>>); 2] {
         share.push_str(&format!("{y}, {:.4}\r\n", c as f64 / units as f64));
         noted.push_str(&format!("{y},\"survey, wave {j}\nrevised\",{:.3}\n", c as f64 / units as f64));
     }
+    // Events: a unit's id or name and the year or year-month it adopted.
+    let mut events = String::from("unit,date\n");
+    for (j, i) in (0..units).rev().take(16).enumerate() {
+        let who = if j % 2 == 0 { &world.ids[i] } else { &world.names[i] };
+        let date = if j % 3 == 0 {
+            format!("{}-{:02}", 2006 + j, 1 + j % 12)
+        } else {
+            (2006 + j).to_string()
+        };
+        events.push_str(&format!("{who},{date}\n"));
+    }
     [
-        ("observed", vec![count.into_bytes(), share.into_bytes(), noted.into_bytes()]),
+        (
+            "observed",
+            vec![count.into_bytes(), share.into_bytes(), noted.into_bytes(), events.into_bytes()],
+        ),
         ("decisions", vec![written.into_bytes(), old.into_bytes()]),
     ]
 }
@@ -320,8 +335,7 @@ struct Class {
 }
 
 fn try_observed(path: &Path, c: &Class) -> Result<Outcome, String> {
-    let units = c.model.world.len();
-    let o = match observed::read(path, units).and_then(|o| observed::check_years(&o, c.start_year, c.months).map(|()| o)) {
+    let o = match observed::read_for(path, &c.model.world).and_then(|o| observed::check_years(&o, c.start_year, c.months).map(|()| o)) {
         Ok(o) => o,
         Err(e) => return clear(&e, path),
     };
@@ -331,7 +345,9 @@ fn try_observed(path: &Path, c: &Class) -> Result<Outcome, String> {
         return Err(format!("{n} years, {} shares, {} lines", o.share.len(), o.lines.len()));
     }
     for j in 1..n {
-        if o.years[j] <= o.years[j - 1] || o.share[j] < o.share[j - 1] || o.lines[j] <= o.lines[j - 1] {
+        // Events make a curve of consecutive years, its lines those of each year's first event.
+        let lines_ok = o.events.is_some() || o.lines[j] > o.lines[j - 1];
+        if o.years[j] <= o.years[j - 1] || o.share[j] < o.share[j - 1] || !lines_ok {
             return Err(format!("rows {} and {j} out of order: {o:?}", j - 1));
         }
     }
@@ -450,7 +466,7 @@ fn fuzzed_curves_and_logs_end_in_ok_or_an_error_at_file_line_and_column() {
         months: sc.spec.months,
     };
     let root = temp("fuzz-csv");
-    let bases = bases(class.model.world.len());
+    let bases = bases(&class.model.world);
     // The bases themselves are read.
     for (kind, files) in &bases {
         for (j, b) in files.iter().enumerate() {
@@ -510,14 +526,18 @@ fn fuzzed_curves_and_logs_end_in_ok_or_an_error_at_file_line_and_column() {
     let mut placed = [0usize; 2];
     for (k, (kind, files)) in bases.iter().enumerate() {
         let path = root.join(format!("placed-{kind}.csv"));
-        let plain: Vec<&Vec<u8>> = files.iter().filter(|b| !b.contains(&b'"') && !b.contains(&b'\r')).collect();
+        // (Not the events: a cell made "1" there may be a unit's id, and so no fault.)
+        let plain: Vec<&Vec<u8>> = files
+            .iter()
+            .filter(|b| !b.contains(&b'"') && !b.contains(&b'\r') && !b.starts_with(b"unit,"))
+            .collect();
         for case in 0..per_kind / 2 {
             let base = plain[rng.below(plain.len())];
             let (bytes, line, field, what) = placed_fault(base, k == 0, &mut rng);
             std::fs::write(&path, &bytes).expect("write");
             let result = catch_unwind(AssertUnwindSafe(|| {
                 if k == 0 {
-                    observed::read(&path, class.model.world.len()).map(|_| ())
+                    observed::read_for(&path, &class.model.world).map(|_| ())
                 } else {
                     play::read_log(&path, class.model.world.len(), &class.prm, class.months).map(|_| ())
                 }
