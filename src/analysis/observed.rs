@@ -21,6 +21,20 @@ pub struct Observed {
     pub year_field: String,
 }
 
+impl Observed {
+    /// No years yet, read from `path`, the years in its column `year_field`.
+    fn empty(path: &Path, year_field: &str) -> Observed {
+        Observed {
+            path: path.to_path_buf(),
+            years: Vec::new(),
+            share: Vec::new(),
+            lines: Vec::new(),
+            events: None,
+            year_field: year_field.to_string(),
+        }
+    }
+}
+
 /// One observed adoption.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Event {
@@ -107,22 +121,24 @@ fn read_events(path: &Path, src: &CsvInput, unit_name: &str, world: &World) -> R
     let first = events.iter().map(|e| e.year).min().unwrap_or(0);
     let last = events.iter().map(|e| e.year).max().unwrap_or(0);
     let n = world.len() as f64;
-    let mut obs = Observed {
-        path: path.to_path_buf(),
-        years: Vec::new(),
-        share: Vec::new(),
-        lines: Vec::new(),
-        events: None,
-        year_field: date_name.to_string(),
-    };
-    let (mut count, mut line) = (0usize, 0usize);
-    for year in first..=last {
-        let this: Vec<&Event> = events.iter().filter(|e| e.year == year).collect();
-        count += this.len();
-        if let Some(e) = this.iter().min_by_key(|e| e.line) {
-            line = e.line;
+    let mut obs = Observed::empty(path, date_name);
+    // Each year's adoptions and its first adoption's line (0: none that year).
+    let span = (last - first + 1) as usize;
+    let (mut per_year, mut first_line) = (vec![0usize; span], vec![0usize; span]);
+    for e in &events {
+        let y = (e.year - first) as usize;
+        per_year[y] += 1;
+        if first_line[y] == 0 {
+            first_line[y] = e.line;
         }
-        obs.years.push(year);
+    }
+    let (mut count, mut line) = (0usize, 0usize);
+    for (y, (adopted, at)) in per_year.into_iter().zip(first_line).enumerate() {
+        count += adopted;
+        if at != 0 {
+            line = at;
+        }
+        obs.years.push(first + y as i32);
         obs.share.push(count as f64 / n);
         obs.lines.push(line);
     }
@@ -153,14 +169,7 @@ pub fn read(path: &Path, units: usize) -> Result<Observed, InputError> {
         }
     };
     let field = if is_count { "count" } else { "share" };
-    let mut obs = Observed {
-        path: path.to_path_buf(),
-        years: Vec::new(),
-        share: Vec::new(),
-        lines: Vec::new(),
-        events: None,
-        year_field: "year".into(),
-    };
+    let mut obs = Observed::empty(path, "year");
     let mut rec = csv::StringRecord::new();
     while rdr.read_record(&mut rec).map_err(|e| src.error(e, Some(&headers)))? {
         let line = src.line(rec.position(), obs.lines.len() + 2);

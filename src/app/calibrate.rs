@@ -548,11 +548,12 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
         .into());
     }
     let months = sc.spec.months;
-    // The world's own units, as `run --observed` divides by (the planned count of a file world
-    // is its lines, an upper bound: 53 for the 51 units of the US states).
+    // Before the world is built; then the observed data are read against the world's own units,
+    // as `run --observed` reads them (the planned count of a file world is its lines, an upper
+    // bound: 53 for the 51 units of the US states).
+    check_memory(&sc, a, fields.len())?;
     let obs = observed::read_for(&a.observed, &sc.world()?)?;
     observed::check_years(&obs, start_year, months)?;
-    check_memory(&sc, a, fields.len())?;
     let varied = Varied::new(sc.clone(), fields.clone())
         .map_err(|(i, m)| InputError::new(format!("{m} (in {})", a.scenario.display())).field(format!("--vary {}", fields[i])))?;
     // Every corner of the prior's box must make a valid scenario (for up to 10 fields; beyond,
