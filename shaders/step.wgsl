@@ -118,12 +118,12 @@ struct Layout {
     w_mandate_mask: u32,
     w_pilot_mask: u32,
     w_sigmoid: u32,
+    w_room: u32,
     // scratch segments
     s_nbr_p: u32,
     s_prelude: u32,
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 
 struct RunSlot {
@@ -304,6 +304,14 @@ fn prelude_run(t: u32) -> Prelude {
         }
     }
     return pre;
+}
+
+// Rust twin: model::rules::room_space
+fn room_space(space: u32, room: u32) -> u32 {
+    if room >= ONE {
+        return space;
+    }
+    return mul_q(space, room);
 }
 
 // Rust twin: model::rules::neighbour_mean
@@ -692,7 +700,7 @@ fn step_unit(i: u32, t: u32) {
             // adopted, the need deepens the shallowest ladder.
             let drive = inc * g;
             let theta = st[ui(L.c_theta, i)];
-            let pr = mul_q(PRE.space, params[PT].r_need);
+            let pr = mul_q(room_space(PRE.space, world[L.w_room + i]), params[PT].r_need);
             if drive > 0u && drive >= theta * theta && chance(draw(KEY, i, t, S_NEED), pr) {
                 var kk = most_visible(i, t);
                 if kk == NEVER {

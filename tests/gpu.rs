@@ -6,7 +6,7 @@ use pioneer::backend::cpu::Cpu;
 use pioneer::backend::gpu::{Gpu, SHADER_SOURCE};
 use pioneer::backend::{Backend, BatchOutput};
 use pioneer::model::agg;
-use pioneer::model::params::Params;
+use pioneer::model::params::{Params, NEVER};
 use pioneer::model::{init_batch, Model, RunId};
 use pioneer::scenario::Scenario;
 use pioneer::state::route;
@@ -553,6 +553,31 @@ fn parity_mandates_pilots_seeds_schedules() {
     }
 }
 
+/// A population of the districts alone (`[world] population`): the GPU reads each unit's room
+/// from the world buffer, and the parents, without room, never adopt on either backend.
+#[test]
+fn parity_population() {
+    let Some(gpu) = gpu_or_skip() else { return };
+    let toml = GRID.replace("kind = \"grid\"\n", "kind = \"grid\"\npopulation = \"level:1\"\n");
+    let sc = scenario("population.toml", &toml);
+    let (m, prm) = sc.build().expect("build");
+    assert_eq!((m.population(), m.world.len()), (120, 123));
+    let ids: Vec<RunId> = (0..6).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
+    let out = parity(&gpu, "a population of the districts", &m, &[prm], &ids, 120);
+    let t = totals(&out);
+    assert!(
+        t.final_adopters.iter().all(|&a| a > 0),
+        "the districts adopt: {:?}",
+        t.final_adopters
+    );
+    let (n, kn) = (out.state.units, out.state.innov);
+    for at in 0..ids.len() * kn {
+        for i in (0..n).filter(|&i| m.world.level[i] == 0) {
+            assert_eq!(out.state.adopt_month[at * n + i], NEVER, "parent {i} adopted");
+        }
+    }
+}
+
 #[test]
 fn parity_file_world() {
     let Some(gpu) = gpu_or_skip() else { return };
@@ -694,6 +719,7 @@ fn parity_every_bundled_scenario() {
         ("classroom.toml", 8, 240),
         ("two-reforms.toml", 2, 144),
         ("remote.toml", 2, 60),
+        ("us-states.toml", 4, 240),
     ] {
         let sc = Scenario::load(&dir.join(file)).expect("bundled scenario loads");
         let (m, prm) = sc.build().expect("builds");

@@ -7,8 +7,8 @@ pub mod observed;
 pub mod sobol;
 
 use crate::backend::BatchOutput;
-use crate::model::agg;
 use crate::model::params::{Params, NEVER};
+use crate::model::{agg, Model};
 use crate::state::{outcome, route};
 
 /// The headline outcomes of one run and innovation (MODEL.md §6 fact 12).
@@ -56,10 +56,10 @@ impl Outcomes {
     }
 }
 
-/// The outcomes of run `r` of `out` for each innovation.
-pub fn outcomes(out: &BatchOutput, r: usize, prm: &Params) -> Vec<Outcomes> {
+/// The outcomes of run `r` of `out` for each innovation, shares over `m`'s population.
+pub fn outcomes(m: &Model, out: &BatchOutput, r: usize, prm: &Params) -> Vec<Outcomes> {
     let st = &out.state;
-    let (n, kn) = (st.units, st.innov);
+    let (n, kn, pop) = (st.units, st.innov, m.population());
     let last = out.record(r, out.months);
     let recognitions: u64 = (1..=out.months)
         .map(|t| out.record(r, t)[agg::global_base(kn) + agg::RECOGNITIONS] as u64)
@@ -68,7 +68,7 @@ pub fn outcomes(out: &BatchOutput, r: usize, prm: &Params) -> Vec<Outcomes> {
         .map(|k| {
             let b = k * agg::PER_INNOV;
             let t50 = (1..=out.months)
-                .find(|&t| out.record(r, t)[b + agg::ADOPTERS] as usize * 2 >= n)
+                .find(|&t| out.record(r, t)[b + agg::ADOPTERS] as usize * 2 >= pop)
                 .unwrap_or(out.months + 1);
             let adopters = last[b + agg::ADOPTERS] as f64;
             let depth_sum: f64 = (0..prm.innov[k].rungs as usize)
@@ -96,7 +96,7 @@ pub fn outcomes(out: &BatchOutput, r: usize, prm: &Params) -> Vec<Outcomes> {
             };
             Outcomes {
                 t50: t50 as f64,
-                final_share: adopters / n as f64,
+                final_share: adopters / pop as f64,
                 mean_depth: per(depth_sum),
                 complete_share: per(last[b + agg::COMPLETE] as f64),
                 recognitions: recognitions as f64,

@@ -2,7 +2,7 @@
 //! events, read and checked, then set against the simulated band year by year.
 
 use crate::error::{CsvInput, InputError};
-use crate::world::World;
+use crate::model::Model;
 use std::path::{Path, PathBuf};
 
 /// An observed cumulative adoption curve: the share of units adopted by the end of each year.
@@ -44,25 +44,27 @@ pub struct Event {
     pub line: usize,
 }
 
-/// Read observed data for `world`: a curve (`year,count` or `year,share`, see `read`) or events,
-/// one row per adopting unit, `unit,date` (the unit's id or name as in the world; the date a year
+/// Read observed data for `model`'s world: a curve (`year,count` or `year,share`, see `read`;
+/// counts are of the population's units) or events, one row per adopting unit, `unit,date` (the
+/// unit's id or name as in the world, a unit of the population; the date a year
 /// or year-month, `1992` or `1992-07`; also spelt `state,adopt_year` as SPID's files are). A
 /// unit not listed had not adopted by the last year given. The curve is derived from the
-/// events: the share of the world's units adopted by the end of each year from the first
+/// events: the share of the population's units adopted by the end of each year from the first
 /// adoption's to the last's.
-pub fn read_for(path: &Path, world: &World) -> Result<Observed, InputError> {
+pub fn read_for(path: &Path, model: &Model) -> Result<Observed, InputError> {
     let src = CsvInput::read(path)?;
     let (_, headers) = src.reader()?;
     let unit_col = ["unit", "state", "name", "id"]
         .into_iter()
         .find(|c| headers.iter().any(|h| h.trim().eq_ignore_ascii_case(c)));
     match unit_col {
-        Some(unit) => read_events(path, &src, unit, world),
-        None => read(path, world.len()),
+        Some(unit) => read_events(path, &src, unit, model),
+        None => read(path, model.population()),
     }
 }
 
-fn read_events(path: &Path, src: &CsvInput, unit_name: &str, world: &World) -> Result<Observed, InputError> {
+fn read_events(path: &Path, src: &CsvInput, unit_name: &str, model: &Model) -> Result<Observed, InputError> {
+    let world = &model.world;
     let (mut rdr, headers) = src.reader()?;
     let header_line = src.line(headers.position(), 1);
     let expected = "unit,date (one row per adopting unit: its id or name, and the year or year-month it adopted)";
@@ -88,6 +90,13 @@ fn read_events(path: &Path, src: &CsvInput, unit_name: &str, world: &World) -> R
             };
             src.at(unit_line, unit_name, m)
         })?;
+        if !model.member[unit] {
+            return Err(src.at(
+                unit_line,
+                unit_name,
+                format!("`{key}` is outside the scenario's population (world.population), which alone adopts"),
+            ));
+        }
         if seen[unit] != 0 {
             return Err(src.at(
                 unit_line,
@@ -120,7 +129,7 @@ fn read_events(path: &Path, src: &CsvInput, unit_name: &str, world: &World) -> R
     }
     let first = events.iter().map(|e| e.year).min().unwrap_or(0);
     let last = events.iter().map(|e| e.year).max().unwrap_or(0);
-    let n = world.len() as f64;
+    let n = model.population() as f64;
     let mut obs = Observed::empty(path, date_name);
     // Each year's adoptions and its first adoption's line (0: none that year).
     let span = (last - first + 1) as usize;
@@ -191,7 +200,7 @@ pub fn read(path: &Path, units: usize) -> Result<Observed, InputError> {
                 return Err(src.at(
                     value_line,
                     field,
-                    format!("{raw}: a count of adopters is a whole number from 0 to the world's {units} units"),
+                    format!("{raw}: a count of adopters is a whole number from 0 to the {units} units that can adopt"),
                 ));
             }
             v / units as f64
@@ -412,7 +421,7 @@ mod tests {
         assert_eq!(e.field.as_deref(), Some("year"));
     }
 
-    fn states() -> World {
+    fn states() -> Model {
         let units = file(
             "units.csv",
             "id,name,level,parent,x,y\n0,USA,0,,0,0\n1,Alabama,1,0,0,0\n2,Alaska,1,0,1,0\n3,Arizona,1,0,2,0\n9,Twin,1,0,3,0\n10,Twin,1,0,4,0\n",
@@ -422,7 +431,7 @@ mod tests {
             firms: (0, 65536),
             seed: 1,
         };
-        crate::world::from_files(&units, None, &draws).expect("world")
+        Model::new(crate::world::from_files(&units, None, &draws).expect("world"))
     }
 
     #[test]
@@ -440,7 +449,7 @@ mod tests {
         assert_eq!(o.year_field, "adopt_year");
         let o = read_for(&file("u.csv", "Unit,Date\nAlaska,2001-01\n"), &w).expect("reads");
         assert_eq!((o.years.clone(), o.year_field.as_str()), (vec![2001], "date"));
-        // A curve file is still a curve, divided by the world's units.
+        // A curve file is still a curve, divided by the units that can adopt (all of them here).
         let c = read_for(&file("c.csv", "year,count\n2000,3\n"), &w).expect("reads");
         assert_eq!((c.share.clone(), c.events.is_none()), (vec![0.5], true));
         for (body, line, field, says) in [
@@ -464,5 +473,65 @@ mod tests {
         let e = check_years(&o, 1990, 120).expect_err("2030 is after 1999");
         assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("adopt_year")), "{e}");
         assert!(check_years(&o, 1990, 41 * 12).is_ok());
+    }
+
+    /// With the states alone as the population, the shares are of the 5 states, and an adoption
+    /// by the federal unit, or a count above 5, is refused.
+    #[test]
+    fn only_the_population_counts_and_adopts() {
+        let mut m = states();
+        let level = m.world.level.clone();
+        m.set_population(|i| level[i] == 1);
+        assert_eq!(m.population(), 5);
+        let o = read_for(
+            &file(
+                "p.csv",
+                "state,adopt_year
+Alabama,1992
+3,1990-07
+",
+            ),
+            &m,
+        )
+        .expect("reads");
+        assert_eq!(o.share, vec![0.2, 0.2, 0.4]);
+        let e = read_for(
+            &file(
+                "p-usa.csv",
+                "state,adopt_year
+Alabama,1992
+USA,1993
+",
+            ),
+            &m,
+        )
+        .expect_err("USA");
+        assert_eq!((e.line, e.field.as_deref()), (Some(3), Some("state")), "{e}");
+        assert!(e.message.contains("outside the scenario's population"), "{e}");
+        assert_eq!(
+            read_for(
+                &file(
+                    "p-c.csv",
+                    "year,count
+2000,5
+"
+                ),
+                &m
+            )
+            .expect("reads")
+            .share,
+            vec![1.0]
+        );
+        let e = read_for(
+            &file(
+                "p-c6.csv",
+                "year,count
+2000,6
+",
+            ),
+            &m,
+        )
+        .expect_err("6 of 5");
+        assert!(e.message.contains("0 to the 5 units that can adopt"), "{e}");
     }
 }

@@ -326,7 +326,7 @@ pub fn ablate(a: &AblateArgs) -> Result<Ablation> {
             let mut by_k = vec![Vec::new(); kn];
             for r in 0..reps as usize {
                 let run = p * reps as usize + r;
-                for (k, o) in analysis::outcomes(&out, run, &params[p]).into_iter().enumerate() {
+                for (k, o) in analysis::outcomes(&model, &out, run, &params[p]).into_iter().enumerate() {
                     by_k[k].push(o);
                 }
             }

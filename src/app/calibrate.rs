@@ -190,11 +190,12 @@ impl Simulator<'_> {
                 .collect();
             let o = run_chunked(self.be, model, &params, &ids, self.months, ids.len(), &|_| {})?;
             let at = self.innovation * agg::PER_INNOV + agg::ADOPTERS;
+            let pop = model.population() as f64;
             for n in 0..q - p {
                 f((0..replicates as usize)
                     .map(|r| {
                         let run = n * replicates as usize + r;
-                        (1..=self.months).map(|t| o.record(run, t)[at] as f64 / units as f64).collect()
+                        (1..=self.months).map(|t| o.record(run, t)[at] as f64 / pop).collect()
                     })
                     .collect());
             }
@@ -548,11 +549,12 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
         .into());
     }
     let months = sc.spec.months;
-    // Before the world is built; then the observed data are read against the world's own units,
+    // Before the world is built; then the observed data are read against the population of the
+    // model built (its units, all the world's unless `[world] population` says otherwise),
     // as `run --observed` reads them (the planned count of a file world is its lines, an upper
     // bound: 53 for the 51 units of the US states).
     check_memory(&sc, a, fields.len())?;
-    let obs = observed::read_for(&a.observed, &sc.world()?)?;
+    let obs = observed::read_for(&a.observed, &sc.build()?.0)?;
     observed::check_years(&obs, start_year, months)?;
     let varied = Varied::new(sc.clone(), fields.clone())
         .map_err(|(i, m)| InputError::new(format!("{m} (in {})", a.scenario.display())).field(format!("--vary {}", fields[i])))?;

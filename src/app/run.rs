@@ -254,7 +254,7 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     };
     let obs = match &a.observed {
         Some(path) => {
-            let o = observed::read_for(path, &model.world)?;
+            let o = observed::read_for(path, &model)?;
             observed::check_years(&o, start_year, months)?;
             Some(o)
         }
@@ -295,7 +295,7 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
     let seconds = start.elapsed().as_secs_f64();
     bar.finish_and_clear();
     let observed = obs.map(|o| {
-        let n = model.world.len() as f64;
+        let n = model.population() as f64;
         let share: Vec<Vec<f64>> = (0..ids.len())
             .map(|r| (1..=months).map(|t| output.record(r, t)[agg::ADOPTERS] as f64 / n).collect())
             .collect();
@@ -366,7 +366,7 @@ fn write_files(res: &RunResult, units: bool, frames: Option<u32>, panel: Option<
     output::steps_rows(&res.model, &rows, &mut s);
     output::write_atomic(&dir.join("steps.csv"), s.as_bytes())?;
     let mut s = String::from(output::SUMMARY_HEADER);
-    output::summary_rows(&rows, &mut s);
+    output::summary_rows(&res.model, &rows, &mut s);
     output::write_atomic(&dir.join("summary.csv"), s.as_bytes())?;
     if units {
         let mut s = String::from(output::UNITS_HEADER);
@@ -456,7 +456,7 @@ fn write_files(res: &RunResult, units: bool, frames: Option<u32>, panel: Option<
 /// Diffusion bands (median and 5–95 %) per innovation: the share of units that adopted (depth
 /// at least 1) and, for a ladder of several rungs, the share at its full depth.
 pub fn bands(res: &RunResult) -> Vec<Band> {
-    let n = res.model.world.len() as f64;
+    let n = res.model.population() as f64;
     let out = &res.output;
     let band = |name: String, word: usize| {
         let runs: Vec<Vec<f64>> = (0..res.ids.len())
@@ -496,7 +496,7 @@ pub fn text_summary(res: &RunResult) -> String {
         res.backend,
         res.seconds
     );
-    let sums: Vec<Vec<output::Summary>> = (0..res.ids.len()).map(|r| output::summarise(&res.output, r)).collect();
+    let sums: Vec<Vec<output::Summary>> = (0..res.ids.len()).map(|r| output::summarise(&res.model, &res.output, r)).collect();
     for (k, inn) in res.scenario.spec.innovation.iter().enumerate() {
         let med = |f: &dyn Fn(&output::Summary) -> Option<u32>| {
             let mut v: Vec<u32> = sums.iter().filter_map(|x| f(&x[k])).collect();
@@ -616,7 +616,8 @@ pub fn map_run(res: &RunResult, r: usize, k: usize) -> crate::plot::map::MapRun 
         rungs: res.params[res.ids[r].point as usize].innov[k].rungs,
         months: res.output.months,
         tile,
-        geo: spec.world.kind == "china-real",
+        geo: matches!(spec.world.kind.as_str(), "china-real" | "us-states"),
+        member: res.model.member.clone(),
     }
 }
 
@@ -625,7 +626,7 @@ pub fn map_run(res: &RunResult, r: usize, k: usize) -> crate::plot::map::MapRun 
 pub fn routes_data(res: &RunResult, k: usize) -> crate::plot::routes::RoutesData {
     use crate::model::agg;
     let out = &res.output;
-    let n = res.model.world.len() as f64;
+    let n = res.model.population() as f64;
     let runs = res.ids.len();
     let b = k * agg::PER_INNOV;
     let years = out.months.div_ceil(12) as usize;

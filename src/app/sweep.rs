@@ -420,7 +420,7 @@ fn run_block(
             for (r, id) in chunk.iter().enumerate() {
                 let local = id.point as usize;
                 let gp = group[local].0;
-                for (k, m) in table::run_metrics(&out, r, &params[local]).iter().enumerate() {
+                for (k, m) in table::run_metrics(model, &out, r, &params[local]).iter().enumerate() {
                     table::runs_row(gp, id.replicate, id.key, k, m, &mut rows);
                     group_metrics[local][k].push(*m);
                 }

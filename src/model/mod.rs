@@ -60,6 +60,12 @@ pub struct Model {
     pub sigmoid: Vec<u32>,
     /// The neighbour lists as the CPU's neighbour mean reads them.
     pub nbr_lists: rules::NeighbourLists,
+    /// Whether unit i is in the population that adopts (`[world] population`; all units by
+    /// default): only these count in shares, curves and summaries.
+    pub member: Vec<bool>,
+    /// The share of the institutional space S(t) unit i finds, Q16 (`rules::room_space`): ONE,
+    /// and 0 outside the population, whose need never arises.
+    pub room: Vec<u32>,
 }
 
 impl Model {
@@ -74,6 +80,26 @@ impl Model {
             seeded: Vec::new(),
             setups: Vec::new(),
             sigmoid: sigmoid_table(),
+            member: vec![true; n],
+            room: vec![ONE; n],
+        }
+    }
+
+    /// The number of units in the population that adopts: the denominator of every share.
+    pub fn population(&self) -> usize {
+        self.member.iter().filter(|&&m| m).count()
+    }
+
+    /// Put only the units `inside` says in the population: the others never count and, finding
+    /// no room (`room` 0), never adopt; they leave the mandates' reach.
+    pub fn set_population(&mut self, inside: impl Fn(usize) -> bool) {
+        for i in 0..self.world.len() {
+            let m = inside(i);
+            self.member[i] = m;
+            self.room[i] = if m { ONE } else { 0 };
+            if !m {
+                self.mandate_mask[i] = 0;
+            }
         }
     }
 }

@@ -146,7 +146,10 @@ pub fn pull(m: &mut Model, prm: &mut Params, t: u32, lever: &Lever) -> Result<bo
                 _pad: [0; 3],
             };
             prm.n_mandates += 1;
-            m.mandate_mask.iter_mut().for_each(|b| *b |= 1 << at);
+            // Every unit of the population (the others never adopt).
+            for (b, _) in m.mandate_mask.iter_mut().zip(&m.member).filter(|(_, &inside)| inside) {
+                *b |= 1 << at;
+            }
         }
         Lever::Pilot(units) => {
             let at = prm.n_pilots as usize;
@@ -159,7 +162,7 @@ pub fn pull(m: &mut Model, prm: &mut Params, t: u32, lever: &Lever) -> Result<bo
                 _pad: [0; 2],
             };
             prm.n_pilots += 1;
-            for &u in units {
+            for &u in units.iter().filter(|&&u| m.member[u as usize]) {
                 m.pilot_mask[u as usize] |= 1 << at;
             }
         }

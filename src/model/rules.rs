@@ -49,6 +49,18 @@ pub fn prelude_run(prm: &Params, run: &RunMut, t: u32) -> Prelude {
     pre
 }
 
+/// The institutional space unit i finds in month t: S(t) times its room (`Model::room`), S(t)
+/// itself at a room of 1 (so a world without a population's bounds steps the same bits), and 0
+/// without room. WGSL twin: `room_space`.
+#[inline(always)]
+pub fn room_space(space: u32, room: u32) -> u32 {
+    if room >= ONE {
+        space
+    } else {
+        mul_q(space, room)
+    }
+}
+
 /// Phase A (per unit): mean performance of the neighbours as of month t; own P without any.
 /// The CPU's month reads it from `NeighbourLists::means`, the same integer.
 /// WGSL twin: `neighbour_mean`.
@@ -739,8 +751,7 @@ pub fn gate_draws<'a>(
     act: &'a mut Acting,
     by_stage: bool,
 ) -> [&'a [u32]; 3] {
-    let p_need = mul_q(pre.space, prm.r_need);
-    let (proc_, levers) = (&mut *run.proc_, (&m.mandate_mask, &m.pilot_mask));
+    let (proc_, levers, room) = (&mut *run.proc_, (&m.mandate_mask, &m.pilot_mask), &m.room);
     let [need, design, rest] = &mut act.groups;
     let (need, design, rest) = (&mut need[..busy.len()], &mut design[..busy.len()], &mut rest[..busy.len()]);
     let mut count = [0usize; 3];
@@ -753,7 +764,7 @@ pub fn gate_draws<'a>(
         let free = (levers.0[i] | levers.1[i]) == 0;
         let gated = implementing | (idle & free);
         let (st, p) = if idle {
-            (stream::NEED, p_need)
+            (stream::NEED, mul_q(room_space(pre.space, room[i]), prm.r_need))
         } else {
             (stream::IMPL_DONE, prm.r_impl)
         };
@@ -879,7 +890,7 @@ pub fn step_process<T: Tracer>(
                 // adopted, the need deepens the shallowest ladder.
                 let drive = inc * g;
                 let theta = run.theta[i];
-                let pr = mul_q(pre.space, prm.r_need);
+                let pr = mul_q(room_space(pre.space, m.room[i]), prm.r_need);
                 if drive > 0 && drive >= theta * theta && chance(draws.draw(iu, t, stream::NEED), pr) {
                     let mut kk = most_visible(m, prm, run, i, t);
                     if kk == NEVER {

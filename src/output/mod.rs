@@ -148,7 +148,8 @@ pub fn steps_columns(model: &Model) -> Vec<(String, bool)> {
 
 /// The values of `steps_columns` for innovation k in a month record of `kn` innovations.
 pub fn step_values(model: &Model, rec: &[u32], kn: usize, k: usize, out: &mut Vec<f64>) {
-    let n = model.world.len() as f64;
+    // Means are over the world's units; the share adopted over the population's.
+    let (n, pop) = (model.world.len() as f64, model.population() as f64);
     let levels = MAX_LEVELS.min(model.world.n_levels().max(1));
     let g = agg::global_base(kn);
     let b = k * agg::PER_INNOV;
@@ -156,7 +157,7 @@ pub fn step_values(model: &Model, rec: &[u32], kn: usize, k: usize, out: &mut Ve
     out.clear();
     let a = rec[b + agg::ADOPTERS];
     out.push(a as f64);
-    out.push(a as f64 / n);
+    out.push(a as f64 / pop);
     out.extend((0..levels).map(|l| rec[b + agg::BY_LEVEL + l] as f64));
     out.extend((1..7).map(|ro| rec[b + agg::BY_ROUTE + ro] as f64));
     out.extend((0..4).map(|st| rec[b + agg::BY_STAGE + st] as f64));
@@ -249,16 +250,16 @@ pub fn gini(values: &[u32]) -> f64 {
     weighted / (n * total as f64)
 }
 
-/// Summaries of run r: one per innovation.
-pub fn summarise(out: &BatchOutput, r: usize) -> Vec<Summary> {
+/// Summaries of run r: one per innovation, over the units of `m`'s population.
+pub fn summarise(m: &Model, out: &BatchOutput, r: usize) -> Vec<Summary> {
     let st = &out.state;
-    let (n, kn) = (st.units, st.innov);
-    let l = &st.l[r * n..(r + 1) * n];
-    let gini_l = gini(l);
+    let (n, kn, pop) = (st.units, st.innov, m.population());
+    let l: Vec<u32> = (0..n).filter(|&i| m.member[i]).map(|i| st.l[r * n + i]).collect();
+    let gini_l = gini(&l);
     (0..kn)
         .map(|k| {
             let first =
-                |num: usize| (1..=out.months).find(|&t| out.record(r, t)[k * agg::PER_INNOV + agg::ADOPTERS] as usize * 10 >= num * n);
+                |num: usize| (1..=out.months).find(|&t| out.record(r, t)[k * agg::PER_INNOV + agg::ADOPTERS] as usize * 10 >= num * pop);
             let base = (r * kn + k) * n;
             let months = &st.adopt_month[base..base + n];
             let routes = &st.route[base..base + n];
@@ -282,7 +283,7 @@ pub fn summarise(out: &BatchOutput, r: usize) -> Vec<Summary> {
                 t10: first(1),
                 t50: first(5),
                 t90: first(9),
-                final_share: adopters as f64 / n as f64,
+                final_share: adopters as f64 / pop as f64,
                 share_invented: if made.is_empty() {
                     0.0
                 } else {
@@ -303,9 +304,9 @@ pub const SUMMARY_HEADER: &str =
     "run,point,replicate,innovation,t10,t50,t90,final_share,share_invented,variants,gini_l,mean_depth,complete_share\n";
 
 /// Rows of summary.csv.
-pub fn summary_rows(rows: &RunRows, s: &mut String) {
+pub fn summary_rows(model: &Model, rows: &RunRows, s: &mut String) {
     for (r, id) in rows.ids.iter().enumerate() {
-        for (k, sm) in summarise(rows.out, r).iter().enumerate() {
+        for (k, sm) in summarise(model, rows.out, r).iter().enumerate() {
             let _ = writeln!(
                 s,
                 "{},{},{},{},{},{},{},{:.6},{:.6},{},{:.6},{:.6},{:.6}",

@@ -40,9 +40,9 @@ pub enum Kind {
 
 /// The metrics of run r of `out` (parameters `prm`), one list per innovation; `None` for a
 /// share never reached.
-pub fn run_metrics(out: &BatchOutput, r: usize, prm: &Params) -> Vec<[Option<f64>; 12]> {
-    let sums = summarise(out, r);
-    let outs = analysis::outcomes(out, r, prm);
+pub fn run_metrics(m: &Model, out: &BatchOutput, r: usize, prm: &Params) -> Vec<[Option<f64>; 12]> {
+    let sums = summarise(m, out, r);
+    let outs = analysis::outcomes(m, out, r, prm);
     sums.iter()
         .zip(outs)
         .map(|(s, o)| {

@@ -45,6 +45,9 @@ pub struct MapRun {
     pub tile: Option<(f64, f64)>,
     /// Positions are longitude and latitude (x is shrunk by the cosine of the mean latitude).
     pub geo: bool,
+    /// Whether each unit is in the population that adopts (empty: all are); the others are
+    /// drawn hollow and left out of the share adopted.
+    pub member: Vec<bool>,
 }
 
 impl MapRun {
@@ -66,7 +69,27 @@ impl MapRun {
     fn deepest(&self) -> u32 {
         self.level.iter().copied().max().unwrap_or(0)
     }
+
+    fn inside(&self, i: usize) -> bool {
+        self.member.get(i).copied().unwrap_or(true)
+    }
+
+    /// The share of the population's units at depth 1 or more at the end of `month`, in %.
+    fn percent_adopted(&self, month: u32) -> f64 {
+        let inside: Vec<usize> = (0..self.x.len()).filter(|&i| self.inside(i)).collect();
+        let adopted = inside.iter().filter(|&&i| self.depth_at(i, month) > 0).count();
+        100.0 * adopted as f64 / inside.len().max(1) as f64
+    }
+
+    /// The legend's swatch for units outside the population, where there are any.
+    fn outside_items(&self) -> Vec<(String, RGBColor)> {
+        let any = (0..self.x.len()).any(|i| !self.inside(i));
+        any.then(|| ("outside the population".to_string(), OUTSIDE)).into_iter().collect()
+    }
 }
+
+/// The fill of a unit outside the population (drawn hollow, with an outline).
+const OUTSIDE: RGBColor = WHITE;
 
 /// Colour of depth `d` of a ladder of `rungs`.
 pub fn depth_colour(d: u32, rungs: u32) -> RGBColor {
@@ -103,10 +126,18 @@ impl Projection {
         let (tx, ty) = map.tile.unwrap_or((0.0, 0.0));
         let (dx, dy) = (((x1 - x0) + tx) * sx, (y1 - y0) + ty);
         let pad = 14.0;
-        let scale = ((w as f64 - 2.0 * pad) / dx.max(1e-9)).min((h as f64 - 2.0 * pad) / dy.max(1e-9));
+        // Names are written to the right of their units: room for the longest (about 7 pixels
+        // a character at the labels' size).
+        let label = if labelled(map) {
+            7.0 * map.names.iter().map(|n| n.chars().count()).max().unwrap_or(0) as f64
+        } else {
+            0.0
+        };
+        let w = (w as f64 - label).max(2.0 * pad + 1.0);
+        let scale = ((w - 2.0 * pad) / dx.max(1e-9)).min((h as f64 - 2.0 * pad) / dy.max(1e-9));
         let used = (dx * scale, dy * scale);
         let off = (
-            ((w as f64 - used.0) / 2.0 + tx * sx * scale / 2.0) as i32,
+            ((w - used.0) / 2.0 + tx * sx * scale / 2.0) as i32,
             ((h as f64 - used.1) / 2.0 + ty * scale / 2.0) as i32,
         );
         let n = map.x.len().max(1) as f64;
@@ -131,7 +162,7 @@ fn draw_units<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, map: &MapRun, c
     for level in (0..=deepest).rev() {
         for i in (0..map.x.len()).filter(|&i| map.level[i] == level) {
             let (cx, cy) = p.at(map.x[i], map.y[i]);
-            let c = colour(i);
+            let c = if map.inside(i) { colour(i) } else { OUTSIDE };
             match map.tile {
                 Some((tw, th)) if level == deepest => {
                     let (hw, hh) = ((tw * p.sx * p.scale / 2.0).max(1.0) as i32, (th * p.scale / 2.0).max(1.0) as i32);
@@ -143,6 +174,10 @@ fn draw_units<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, map: &MapRun, c
                 }
                 _ if level == deepest => {
                     area.draw(&Circle::new((cx, cy), p.r, c.filled())).map_err(err)?;
+                    if !map.inside(i) {
+                        area.draw(&Circle::new((cx, cy), p.r, RGBColor(60, 60, 60).stroke_width(1)))
+                            .map_err(err)?;
+                    }
                 }
                 _ => {
                     let r = p.r + (deepest - level) as i32 * (p.r / 2).max(1);
@@ -153,7 +188,7 @@ fn draw_units<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, map: &MapRun, c
             }
         }
     }
-    if map.x.len() <= LABELLED && map.names.len() == map.x.len() {
+    if labelled(map) {
         let style = TextStyle::from((FONT, 13).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
         for i in 0..map.x.len() {
             let (cx, cy) = p.at(map.x[i], map.y[i]);
@@ -163,6 +198,11 @@ fn draw_units<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, map: &MapRun, c
         }
     }
     Ok(())
+}
+
+/// Whether the units' names are written beside them: on a small world that has them.
+fn labelled(map: &MapRun) -> bool {
+    map.x.len() <= LABELLED && map.names.len() == map.x.len()
 }
 
 /// A row of labelled colour swatches at (x, y).
@@ -202,13 +242,11 @@ impl Figure for StaticMap<'_> {
         let map = self.0;
         let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
         root.fill(&WHITE).map_err(err)?;
-        let n = map.x.len();
-        let adopted = (0..n).filter(|&i| !map.rung_months[i].is_empty()).count();
         let title = format!(
             "{}: month {}, {:.1} % adopted",
             map.title,
             map.months,
-            100.0 * adopted as f64 / n.max(1) as f64
+            map.percent_adopted(map.months)
         );
         let body = root.margin(10, 0, 0, 0).titled(&title, (FONT, 28)).map_err(err)?;
         let (w, _) = body.dim_in_pixel();
@@ -229,7 +267,11 @@ impl Figure for StaticMap<'_> {
                     None => NOT_ADOPTED,
                 })?;
                 // Colour bar: month 0 to the last, and the grey of never.
-                let (bx, by, bw, bh) = (40, ph as i32 - 44, pw as i32 - 260, 18);
+                // The bar leaves room for its swatches: "never adopted", and "outside the
+                // population" where there is one.
+                let outside = map.outside_items();
+                let room = 260 + 210 * outside.len() as i32;
+                let (bx, by, bw, bh) = (40, ph as i32 - 44, (pw as i32 - room).max(120), 18);
                 let steps = 120;
                 for s in 0..steps {
                     let m = (s as f64 + 0.5) / steps as f64 * map.months as f64;
@@ -251,10 +293,14 @@ impl Figure for StaticMap<'_> {
                         .map_err(err)?;
                     panel.draw(&Text::new(m.to_string(), (x, by + bh + 6), tick.clone())).map_err(err)?;
                 }
-                swatches(&panel, (bx + bw + 24, by + bh / 2), &[("never adopted".into(), NOT_ADOPTED)], 16)?;
+                let mut items = vec![("never adopted".to_string(), NOT_ADOPTED)];
+                items.extend(outside);
+                swatches(&panel, (bx + bw + 24, by + bh / 2), &items, 16)?;
             } else {
                 draw_units(&maps, map, &|i| map.depth_colour(map.depth_at(i, map.months)))?;
-                swatches(&panel, (30, ph as i32 - 34), &depth_items(map), 16)?;
+                let mut items = depth_items(map);
+                items.extend(map.outside_items());
+                swatches(&panel, (30, ph as i32 - 34), &items, 16)?;
             }
         }
         Ok(())
@@ -293,8 +339,6 @@ impl Figure for Frame<'_> {
         let (map, month) = (self.map, self.month);
         let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
         root.fill(&WHITE).map_err(err)?;
-        let n = map.x.len();
-        let adopted = (0..n).filter(|&i| map.depth_at(i, month) > 0).count();
         let (w, h) = root.dim_in_pixel();
         let head = TextStyle::from((FONT, 20).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
         root.draw(&Text::new(map.title.clone(), (w as i32 / 2, 8), head)).map_err(err)?;
@@ -302,12 +346,14 @@ impl Figure for Frame<'_> {
         let line = format!(
             "month {month} (year {})   {:.1} % adopted",
             month.div_ceil(12).max(1),
-            100.0 * adopted as f64 / n.max(1) as f64
+            map.percent_adopted(month)
         );
         root.draw(&Text::new(line, (16, 36), big)).map_err(err)?;
         let maps = root.margin(72, 44, 8, 8);
         draw_units(&maps, map, &|i| map.depth_colour(map.depth_at(i, month)))?;
-        swatches(root, (16, h as i32 - 22), &depth_items(map), 14)
+        let mut items = depth_items(map);
+        items.extend(map.outside_items());
+        swatches(root, (16, h as i32 - 22), &items, 14)
     }
 }
 
@@ -484,6 +530,7 @@ mod tests {
             months: 6,
             tile: Some((0.5, 0.5)),
             geo: false,
+            member: Vec::new(),
         }
     }
 

@@ -150,11 +150,32 @@ fn pair<'de, D: serde::Deserializer<'de>>(d: D) -> Result<(f64, f64), D::Error> 
     }
 }
 
+/// The units a mandate's issuer or the population reaches, as written: every unit (`centre` for
+/// an issuer, `all` for a population), `unit:NAME` (that unit and everything under it) or
+/// `level:N`.
+enum Reach<'a> {
+    All,
+    Under(&'a str),
+    Level(u32),
+}
+
+impl<'a> Reach<'a> {
+    fn parse(text: &'a str, all: &str) -> Option<Self> {
+        if text == all {
+            Some(Reach::All)
+        } else if let Some(name) = text.strip_prefix("unit:") {
+            Some(Reach::Under(name))
+        } else {
+            text.strip_prefix("level:")?.parse().ok().map(Reach::Level)
+        }
+    }
+}
+
 /// `[world]`: which map to build.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorldSpec {
-    /// `china`, `grid` or `file`.
+    /// `china`, `china-real`, `us-states`, `grid` or `file`.
     pub kind: String,
     /// Seed of the world (positions, capacity, firms); the same for every run.
     #[serde(default = "default_seed")]
@@ -176,6 +197,10 @@ pub struct WorldSpec {
     /// f ~ U(lo, hi) where the world does not give it.
     #[serde(default = "default_firms", deserialize_with = "pair")]
     pub firms: (f64, f64),
+    /// The units that make up the population that adopts: `all`, `level:N` or `unit:NAME`
+    /// (that unit and everything under it). The others never adopt and never count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<String>,
 }
 
 /// `[[innovation]]`.
@@ -479,10 +504,7 @@ impl Scenario {
             if !(0.0..=1.0).contains(&m.compliance) {
                 return Err(self.err(&format!("mandate[{i}].compliance"), "out of range: allowed 0 to 1"));
             }
-            let ok = m.issuer == "centre"
-                || m.issuer.starts_with("unit:")
-                || m.issuer.strip_prefix("level:").is_some_and(|l| l.parse::<u32>().is_ok());
-            if !ok {
+            if Reach::parse(&m.issuer, "centre").is_none() {
                 return Err(self.err(
                     &format!("mandate[{i}].issuer"),
                     format!("`{}`: allowed `centre`, `unit:NAME` or `level:N`", m.issuer),
@@ -533,12 +555,22 @@ impl Scenario {
                 return Err(self.err(name, "a range [lo, hi] with 0 ≤ lo ≤ hi ≤ 1"));
             }
         }
+        if let Some(p) = &w.population {
+            if Reach::parse(p, "all").is_none() {
+                return Err(self.err("world.population", format!("`{p}`: allowed `all`, `unit:NAME` or `level:N`")));
+            }
+        }
         let allowed: &[&str] = match w.kind.as_str() {
             "china" => &["provinces", "prefectures", "counties", "neighbours"],
             "grid" => &["width", "height", "parents"],
             "file" => &["units", "edges"],
-            "china-real" => &[],
-            other => return Err(self.err("world.kind", format!("`{other}`: allowed `china`, `china-real`, `grid` or `file`"))),
+            "china-real" | "us-states" => &[],
+            other => {
+                return Err(self.err(
+                    "world.kind",
+                    format!("`{other}`: allowed `china`, `china-real`, `us-states`, `grid` or `file`"),
+                ))
+            }
         };
         let given = [
             ("provinces", w.provinces.is_some()),
@@ -657,7 +689,7 @@ impl Scenario {
                     ));
                 }
             }
-            "china-real" => {}
+            "china-real" | "us-states" => {}
             _ => {
                 let Some(units) = &w.units else {
                     return Err(self.err("world.units", "a `file` world needs `units = \"units.csv\"`"));
@@ -730,6 +762,11 @@ impl Scenario {
                 links: 2 * world::china_real::EDGES_COUNT,
                 field: "world.kind".to_string(),
             },
+            "us-states" => Planned {
+                units: world::us_states::UNITS_COUNT,
+                links: 2 * world::us_states::EDGES_COUNT,
+                field: "world.kind".to_string(),
+            },
             _ => Planned {
                 units: lines("world.units", w.units.as_deref())?,
                 links: 2 * lines("world.edges", w.edges.as_deref())?,
@@ -789,6 +826,7 @@ impl Scenario {
             ),
             "grid" => world::grid(w.width.unwrap_or(6), w.height.unwrap_or(6), w.parents.unwrap_or(3), &draws),
             "china-real" => world::china_real(&draws),
+            "us-states" => world::us_states(&draws),
             _ => {
                 let units = self.resolve(w.units.as_deref().unwrap_or(Path::new("units.csv")));
                 let edges = w.edges.as_deref().map(|e| self.resolve(e));
@@ -823,40 +861,57 @@ impl Scenario {
                 }
             })
         };
+        // The units a selector (`all`/`centre`, `unit:NAME`, `level:N`) reaches.
+        let reach = |model: &Model, text: &str, all: &str, field: &str| -> Result<Vec<bool>, InputError> {
+            let w = &model.world;
+            Ok(match Reach::parse(text, all) {
+                Some(Reach::All) | None => vec![true; n],
+                Some(Reach::Under(name)) => {
+                    let u = unit(model, name, field)?;
+                    (0..n).map(|i| w.is_under(i, u)).collect()
+                }
+                Some(Reach::Level(lv)) => {
+                    let levels = w.n_levels();
+                    if lv as usize >= levels {
+                        return Err(self.err(field, format!("`{text}`: the world has levels 0 to {}", levels.saturating_sub(1))));
+                    }
+                    w.level.iter().map(|&l| l == lv).collect()
+                }
+            })
+        };
         for (mi, m) in s.mandate.iter().enumerate() {
-            let field = format!("mandate[{mi}].issuer");
-            let under: Box<dyn Fn(usize) -> bool> = if m.issuer == "centre" {
-                Box::new(|_| true)
-            } else if let Some(name) = m.issuer.strip_prefix("unit:") {
-                let u = unit(&model, name, &field)?;
-                let w = model.world.clone();
-                Box::new(move |i| w.is_under(i, u))
-            } else {
-                let lv: u32 = m.issuer.trim_start_matches("level:").parse().unwrap_or(0);
-                let levels = model.world.n_levels();
-                if lv as usize >= levels {
-                    return Err(self.err(
-                        &field,
-                        format!("`{}`: the world has levels 0 to {}", m.issuer, levels.saturating_sub(1)),
-                    ));
-                }
-                let levels = model.world.level.clone();
-                Box::new(move |i| levels[i] == lv)
-            };
-            for i in 0..n {
-                if under(i) {
-                    model.mandate_mask[i] |= 1 << mi;
-                }
+            let under = reach(&model, &m.issuer, "centre", &format!("mandate[{mi}].issuer"))?;
+            for i in (0..n).filter(|&i| under[i]) {
+                model.mandate_mask[i] |= 1 << mi;
             }
         }
+        if let Some(p) = &s.world.population {
+            let inside = reach(&model, p, "all", "world.population")?;
+            if !inside.contains(&true) {
+                return Err(self.err("world.population", format!("`{p}` holds no unit of the world")));
+            }
+            model.set_population(|i| inside[i]);
+        }
+        // A unit a lever names must be one that can adopt.
+        let member = |model: &Model, key: &str, field: &str| -> Result<usize, InputError> {
+            let u = unit(model, key, field)?;
+            if !model.member[u] {
+                let p = s.world.population.as_deref().unwrap_or_default();
+                return Err(self.err(
+                    field,
+                    format!("`{key}` is outside the population (world.population = \"{p}\"), which alone adopts"),
+                ));
+            }
+            Ok(u)
+        };
         for (pi, p) in s.pilot.iter().enumerate() {
             for name in &p.units {
-                let u = unit(&model, name, &format!("pilot[{pi}].units"))?;
+                let u = member(&model, name, &format!("pilot[{pi}].units"))?;
                 model.pilot_mask[u] |= 1 << pi;
             }
         }
         for (ai, a) in s.adopted.iter().enumerate() {
-            let u = unit(&model, &a.unit, &format!("adopted[{ai}].unit"))?;
+            let u = member(&model, &a.unit, &format!("adopted[{ai}].unit"))?;
             let k = self.innov_index(a.innovation.as_deref(), &format!("adopted[{ai}].innovation"))?;
             model.seeded.push(Seeded {
                 unit: u as u32,

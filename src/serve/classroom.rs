@@ -135,7 +135,7 @@ fn band(sc: &Scenario, m: &Model, prm: &Params, seed: u64) -> (Vec<f64>, Vec<f64
     let Ok(out) = crate::app::run::run_chunked(&crate::backend::cpu::Cpu::default(), m, &[*prm], &ids, months, ids.len(), &|_| {}) else {
         return (Vec::new(), Vec::new(), Vec::new());
     };
-    let n = m.world.len() as f64;
+    let n = m.population() as f64;
     let share: Vec<Vec<f64>> = (0..ids.len())
         .map(|r| (1..=months).map(|t| out.record(r, t)[agg::ADOPTERS] as f64 / n).collect())
         .collect();
@@ -313,6 +313,10 @@ impl Classroom {
                 "unit {u} ({}) is at level {l}: students play the units of level {deepest}",
                 self.model.world.names[u]
             ))),
+            Some(_) if !self.model.member[u] => Err(Refusal(format!(
+                "unit {u} ({}) is outside the scenario's population: it never adopts",
+                self.model.world.names[u]
+            ))),
             Some(_) => Ok(()),
         }
     }
@@ -374,6 +378,9 @@ impl Classroom {
         if let Lever::Pilot(units) = &lever {
             if let Some(u) = units.iter().find(|&&u| u as usize >= self.model.world.len()) {
                 return Err(Refusal(format!("there is no unit {u}")));
+            }
+            if let Some(u) = units.iter().find(|&&u| !self.model.member[u as usize]) {
+                return Err(Refusal(format!("unit {u} is outside the scenario's population: it never adopts")));
             }
         }
         // A second space or signal in the same month replaces the first.
@@ -574,9 +581,9 @@ impl Classroom {
         &self.state
     }
 
-    /// Share of units that adopted innovation `k`, month by month.
+    /// Share of the population's units that adopted innovation `k`, month by month.
     pub fn curve(&self, k: usize) -> Vec<f64> {
-        let n = self.model.world.len() as f64;
+        let n = self.model.population() as f64;
         self.records
             .iter()
             .map(|r| r[k * agg::PER_INNOV + agg::ADOPTERS] as f64 / n)

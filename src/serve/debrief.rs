@@ -136,7 +136,7 @@ fn chart(class: &Classroom, dir: &Path) -> Result<()> {
 pub fn fragment(class: &Classroom) -> String {
     let rho = crate::model::fixed::to_f64(class.params.rho);
     let mut h = String::new();
-    let n = class.model.world.len() as f64;
+    let n = class.model.population() as f64;
     let adopted = class.curve(0).last().copied().unwrap_or(0.0);
     let median = class.band.0.get(class.month as usize - 1).copied().unwrap_or(f64::NAN);
     let _ = writeln!(

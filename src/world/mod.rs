@@ -1,15 +1,18 @@
 //! The map of jurisdictions: units, hierarchy, neighbours (CSR) and peer groups.
-//! Generators: `china` (real counts), `china-real` (the real map), `grid` (classroom) and `file`.
+//! Generators: `china` (real counts), `china-real` (the real map), `us-states`, `grid`
+//! (classroom) and `file`.
 
 mod china;
 pub mod china_real;
 mod file;
 mod grid;
+pub mod us_states;
 
 pub use china::china;
 pub use china_real::china_real;
 pub use file::{from_bytes, from_files};
 pub use grid::grid;
+pub use us_states::us_states;
 
 use crate::error::InputError;
 use crate::model::{fixed, rng};

@@ -303,7 +303,7 @@ fn sensitivity_runs_a_sweep_file_in_one_command() {
         ..Default::default()
     })
     .expect("replays");
-    let share = pioneer::output::summarise(&res.output, 0)[0].final_share;
+    let share = pioneer::output::summarise(&res.model, &res.output, 0)[0].final_share;
     let runs = std::fs::read_to_string(out.join("runs.csv")).expect("runs.csv");
     let want: f64 = runs
         .lines()

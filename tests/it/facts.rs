@@ -225,7 +225,7 @@ fn mandate_saturates_faster_with_fewer_variants() {
     let (champ, mand) = (load("championship.toml"), load("mandate.toml"));
     let stats = |ran: &Ran| {
         let sums: Vec<_> = (0..ran.runs())
-            .map(|r| pioneer::output::summarise(&ran.out, r)[0].clone())
+            .map(|r| pioneer::output::summarise(&ran.model, &ran.out, r)[0].clone())
             .collect();
         let t90: Vec<u32> = sums.iter().map(|s| s.t90.unwrap_or(ran.out.months + 1)).collect();
         let variants: Vec<usize> = sums.iter().map(|s| s.variants).collect();
@@ -450,7 +450,7 @@ fn the_china_baseline_tells_a_plausible_story() {
     let sc = pioneer::scenario::Scenario::load(&path).expect("baseline loads");
     let ran = run(&sc);
     let sums: Vec<_> = (0..ran.runs())
-        .map(|r| pioneer::output::summarise(&ran.out, r)[0].clone())
+        .map(|r| pioneer::output::summarise(&ran.model, &ran.out, r)[0].clone())
         .collect();
     let median = |f: &dyn Fn(&pioneer::output::Summary) -> f64| {
         let mut v: Vec<f64> = sums.iter().map(f).collect();

@@ -335,7 +335,7 @@ struct Class {
 }
 
 fn try_observed(path: &Path, c: &Class) -> Result<Outcome, String> {
-    let o = match observed::read_for(path, &c.model.world).and_then(|o| observed::check_years(&o, c.start_year, c.months).map(|()| o)) {
+    let o = match observed::read_for(path, &c.model).and_then(|o| observed::check_years(&o, c.start_year, c.months).map(|()| o)) {
         Ok(o) => o,
         Err(e) => return clear(&e, path),
     };
@@ -537,7 +537,7 @@ fn fuzzed_curves_and_logs_end_in_ok_or_an_error_at_file_line_and_column() {
             std::fs::write(&path, &bytes).expect("write");
             let result = catch_unwind(AssertUnwindSafe(|| {
                 if k == 0 {
-                    observed::read_for(&path, &class.model.world).map(|_| ())
+                    observed::read_for(&path, &class.model).map(|_| ())
                 } else {
                     play::read_log(&path, class.model.world.len(), &class.prm, class.months).map(|_| ())
                 }

@@ -22,6 +22,7 @@ mod fuzz_folders;
 mod hardening;
 #[cfg(feature = "serve")]
 mod limits;
+mod population;
 #[cfg(feature = "serve")]
 mod resume;
 mod scenarios;

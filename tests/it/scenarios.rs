@@ -24,7 +24,7 @@ fn every_bundled_scenario_runs() {
         seen.push(path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default());
     }
     seen.sort();
-    for want in ["baseline", "championship", "classroom", "jdistrict", "mandate"] {
+    for want in ["baseline", "championship", "classroom", "jdistrict", "mandate", "us-states"] {
         assert!(seen.iter().any(|s| s == want), "scenarios/{want}.toml is missing: {seen:?}");
     }
 }
@@ -76,4 +76,37 @@ fn jdistrict_retells_the_case() {
         "J's story (need → agenda with the pitch → learned from F and improved → adopted → beyond F's depth → recognised → promoted) in {story} of {} runs",
         ran.runs()
     );
+}
+
+/// The bundled US states (issue 24, item 3): 50 states under the federal unit, which is outside
+/// the population, so it never adopts, even where a federal mandate reaches every state; every
+/// share is of the 50 states, and a state's events are read by its name.
+#[test]
+fn the_us_states_adopt_and_the_federal_unit_does_not() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/us-states.toml");
+    let mut sc = pioneer::scenario::Scenario::load(&path).expect("loads");
+    sc.spec.replicates = 4;
+    let ran = run(&sc);
+    let w = &ran.model.world;
+    let usa = w.lookup("USA").expect("USA");
+    assert_eq!((w.len(), ran.model.population(), ran.model.member[usa]), (51, 50, false));
+    let n = w.len();
+    for r in 0..ran.runs() {
+        assert_eq!(ran.out.state.adopt_month[r * n + usa], pioneer::model::params::NEVER, "run {r}");
+        let adopters = (0..n)
+            .filter(|&i| ran.out.state.adopt_month[r * n + i] != pioneer::model::params::NEVER)
+            .count();
+        let s = &pioneer::output::summarise(&ran.model, &ran.out, r)[0];
+        assert!(adopters > 25, "run {r}: the policy spreads over 54 years ({adopters})");
+        assert_eq!(s.final_share, adopters as f64 / 50.0, "run {r}");
+    }
+    let dir = temp("us-states-events");
+    let events = dir.join("e.csv");
+    std::fs::write(&events, "state,adopt_year\nCalifornia,1990\nNew York,1992\n6,1992\n").expect("write");
+    let o = pioneer::analysis::observed::read_for(&events, &ran.model).expect("reads");
+    assert_eq!((o.years.clone(), o.share.clone()), (vec![1990, 1991, 1992], vec![0.02, 0.02, 0.06]));
+    std::fs::write(&events, "state,adopt_year\nUSA,1990\n").expect("write");
+    let e = pioneer::analysis::observed::read_for(&events, &ran.model).expect_err("the federal unit");
+    assert!(e.message.contains("outside the scenario's population"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

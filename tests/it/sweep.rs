@@ -235,7 +235,7 @@ fn a_run_of_a_sweep_replays_alone() {
             ..Default::default()
         })
         .expect("replays");
-        let share = pioneer::output::summarise(&res.output, 0)[0].final_share;
+        let share = pioneer::output::summarise(&res.model, &res.output, 0)[0].final_share;
         let row = runs
             .lines()
             .find(|l| l.starts_with(&format!("{point},{replicate},")))

@@ -32,17 +32,20 @@ pub struct GpuLayout {
     /// State column offsets, in the order of `BatchState::columns()` (`c_p` .. `c_ex_v`).
     pub cols: [u32; COLUMNS],
     /// World segment offsets: level, parent, capacity, firms, nbr_start, nbr, group,
-    /// group_start, group_members, mandate_mask, pilot_mask, sigmoid.
-    pub world: [u32; 12],
+    /// group_start, group_members, mandate_mask, pilot_mask, sigmoid, room.
+    pub world: [u32; WORLD_SEGMENTS],
     pub s_nbr_p: u32,
     pub s_prelude: u32,
-    pub _pad: [u32; 3],
+    pub _pad: [u32; 2],
 }
 
-/// The world, lever masks and logistic table in one word array, with segment offsets.
-pub fn pack_world(m: &Model) -> (Vec<u32>, [u32; 12]) {
+/// Segments of the world buffer (`GpuLayout::world`).
+pub const WORLD_SEGMENTS: usize = 13;
+
+/// The world, lever masks, logistic table and rooms in one word array, with segment offsets.
+pub fn pack_world(m: &Model) -> (Vec<u32>, [u32; WORLD_SEGMENTS]) {
     let w = &m.world;
-    let parts: [&[u32]; 12] = [
+    let parts: [&[u32]; WORLD_SEGMENTS] = [
         &w.level,
         &w.parent,
         &w.capacity,
@@ -55,9 +58,10 @@ pub fn pack_world(m: &Model) -> (Vec<u32>, [u32; 12]) {
         &m.mandate_mask,
         &m.pilot_mask,
         &m.sigmoid,
+        &m.room,
     ];
     let mut out = Vec::with_capacity(parts.iter().map(|p| p.len()).sum::<usize>() + 1);
-    let mut offs = [0u32; 12];
+    let mut offs = [0u32; WORLD_SEGMENTS];
     for (o, part) in offs.iter_mut().zip(parts) {
         *o = out.len() as u32;
         out.extend_from_slice(part);

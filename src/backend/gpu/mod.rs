@@ -403,7 +403,7 @@ impl Gpu {
     fn run_chunk(
         &self,
         world: &wgpu::Buffer,
-        world_offs: [u32; 12],
+        world_offs: [u32; layout::WORLD_SEGMENTS],
         params_buf: &wgpu::Buffer,
         params: &[Params],
         runs: &[RunId],
@@ -439,7 +439,7 @@ impl Gpu {
             world: world_offs,
             s_nbr_p: 0,
             s_prelude: (r * n) as u32,
-            _pad: [0; 3],
+            _pad: [0; 2],
         };
         let mut uniform = vec![0u8; stride * months as usize];
         for t in 1..=months {
