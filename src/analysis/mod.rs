@@ -5,6 +5,7 @@ pub mod abc;
 pub mod logit;
 pub mod observed;
 pub mod sobol;
+pub mod yardstick;
 
 use crate::backend::BatchOutput;
 use crate::model::params::{Params, NEVER};

@@ -1,6 +1,7 @@
 //! Observed adoption data (`pioneer run --observed FILE.csv`): a curve or the units' adoption
 //! events, read and checked, then set against the simulated band year by year.
 
+use crate::analysis::yardstick::{fit_bass, fit_logistic, Fitted};
 use crate::error::{CsvInput, InputError};
 use crate::model::Model;
 use std::path::{Path, PathBuf};
@@ -261,6 +262,43 @@ pub struct Comparison {
     pub rmse: f64,
     /// The first year at 10, 50 and 90 %: (observed, simulated median), None if never.
     pub years_to: [(Option<i32>, Option<i32>); 3],
+    /// A logistic and a Bass curve fitted to the same observed years, with their RMSE: what a
+    /// curve with three free parameters does on the same data.
+    pub yardsticks: [Fitted; 2],
+}
+
+impl Comparison {
+    /// The first observed year (the Bass clock starts the year before).
+    pub fn first_year(&self) -> f64 {
+        self.rows.first().map_or(0.0, |r| r.year as f64)
+    }
+
+    /// Each yardstick's fitted share at the observed years, named with its RMSE (for a chart).
+    pub fn fitted_curves(&self) -> Vec<(String, Vec<f64>)> {
+        self.yardsticks
+            .iter()
+            .map(|f| {
+                let curve = self.rows.iter().map(|r| f.at(r.year as f64, self.first_year())).collect();
+                (format!("fitted {}, RMSE {:.3}", f.name, f.rmse), curve)
+            })
+            .collect()
+    }
+
+    /// The yardsticks, one line each, as the commands print them.
+    pub fn yardstick_lines(&self) -> String {
+        self.yardsticks
+            .iter()
+            .map(|f| format!("    yardstick {}: RMSE {:.3} ({})\n", f.name, f.rmse, f.describe()))
+            .collect()
+    }
+
+    /// The yardsticks for a manifest: curve, RMSE and parameters.
+    pub fn yardsticks_json(&self) -> serde_json::Value {
+        self.yardsticks
+            .iter()
+            .map(|f| serde_json::json!({ "curve": f.name, "rmse_share": f.rmse, "params": f.params }))
+            .collect()
+    }
 }
 
 /// The months a year's data speak for must lie in the run: `start_year` and `months` give its
@@ -313,7 +351,22 @@ pub fn compare(obs: &Observed, start_year: i32, share: &[Vec<f64>]) -> Compariso
         let s = median.iter().position(|&v| v >= x).map(year_of);
         (o, s)
     });
-    Comparison { rows, rmse, years_to }
+    let (ys, ss): (Vec<f64>, Vec<f64>) = rows.iter().map(|r| (r.year as f64, r.observed)).unzip();
+    let yardsticks = if ys.is_empty() {
+        [0, 1].map(|i| Fitted {
+            name: ["logistic", "bass"][i],
+            params: [f64::NAN; 3],
+            rmse: f64::NAN,
+        })
+    } else {
+        [fit_logistic(&ys, &ss), fit_bass(&ys, &ss)]
+    };
+    Comparison {
+        rows,
+        rmse,
+        years_to,
+        yardsticks,
+    }
 }
 
 #[cfg(test)]

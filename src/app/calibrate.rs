@@ -834,6 +834,7 @@ fn write_outputs(res: &Calibration, a: &CalibrateArgs, obs: &Observed, runs: &[V
         name: format!("observed ({}), RMSE {:.3}", file_name(&obs.path), res.predictive.rmse),
         months: res.predictive.rows.iter().map(|r| r.month).collect(),
         share: res.predictive.rows.iter().map(|r| r.observed).collect(),
+        fits: res.predictive.fitted_curves(),
     };
     let title = format!("{name}: calibrated to {}", file_name(&obs.path));
     plot::diffusion_chart_observed(&dir.join("predictive"), &title, &[band], Some(&points)).map_err(|e| Error::Backend(e.to_string()))?;
@@ -866,6 +867,7 @@ fn write_outputs(res: &Calibration, a: &CalibrateArgs, obs: &Observed, runs: &[V
         "runs": res.runs,
         "simulation_seconds": res.sim_seconds,
         "predictive_rmse": res.predictive.rmse,
+        "yardsticks": res.predictive.yardsticks_json(),
         "commit": env!("PIONEER_GIT_HASH"),
         "tables": crate::output::table::digests(dir)?,
         "files": ["particles.csv", "particles.parquet", "generations.csv", "posterior.csv", "predictive.csv", "predictive.png", "predictive.svg", "pairs.png", "pairs.svg"],
@@ -923,6 +925,7 @@ pub fn describe(r: &Calibration) -> String {
         "posterior predictive: RMSE of the median against the observed share {:.4}",
         r.predictive.rmse
     );
+    s.push_str(&r.predictive.yardstick_lines());
     if r.runs > 0 {
         let _ = writeln!(
             s,

@@ -380,11 +380,13 @@ fn write_files(res: &RunResult, units: bool, frames: Option<u32>, panel: Option<
     let points = res.observed.as_ref().map(|(o, c)| {
         use std::fmt::Write as _;
         let mut s = String::from(OBSERVED_HEADER);
+        let first = c.first_year();
         for r in &c.rows {
+            let [lg, bs] = c.yardsticks.map(|f| f.at(r.year as f64, first));
             let _ = writeln!(
                 s,
-                "{},{},{:.6},{:.6},{:.6},{:.6}",
-                r.year, r.month, r.observed, r.median, r.lo, r.hi
+                "{},{},{:.6},{:.6},{:.6},{:.6},{:.6},{:.6}",
+                r.year, r.month, r.observed, r.median, r.lo, r.hi, lg, bs
             );
         }
         (
@@ -397,6 +399,7 @@ fn write_files(res: &RunResult, units: bool, frames: Option<u32>, panel: Option<
                 ),
                 months: c.rows.iter().map(|r| r.month).collect(),
                 share: c.rows.iter().map(|r| r.observed).collect(),
+                fits: c.fitted_curves(),
             },
         )
     });
@@ -447,6 +450,7 @@ fn write_files(res: &RunResult, units: bool, frames: Option<u32>, panel: Option<
                 "observed": c.years_to.iter().map(|y| y.0).collect::<Vec<_>>(),
                 "simulated_median": c.years_to.iter().map(|y| y.1).collect::<Vec<_>>(),
             },
+            "yardsticks": c.yardsticks_json(),
         })),
     });
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| Error::Backend(format!("manifest: {e}")))?;
@@ -536,13 +540,15 @@ pub fn text_summary(res: &RunResult) -> String {
             years(true),
             years(false)
         );
+        s.push_str(&c.yardstick_lines());
     }
     let _ = write!(s, "  wrote {}", res.out_dir.display());
     s
 }
 
 /// observed.csv: each observed year beside the simulated band at the year's last month.
-pub const OBSERVED_HEADER: &str = "year,month,observed_share,simulated_median,simulated_q05,simulated_q95\n";
+/// The last two columns are the fitted yardsticks at the year's end (`analysis::yardstick`).
+pub const OBSERVED_HEADER: &str = "year,month,observed_share,simulated_median,simulated_q05,simulated_q95,logistic,bass\n";
 
 /// The files of innovation `k`'s charts: `<name>` alone, or `<name>-<k+1>` with several.
 fn chart_stem(res: &RunResult, name: &str, k: usize) -> String {

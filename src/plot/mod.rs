@@ -116,6 +116,8 @@ pub struct Points {
     pub name: String,
     pub months: Vec<u32>,
     pub share: Vec<f64>,
+    /// Curves fitted to the points (the yardsticks), each named, at the same months; dashed.
+    pub fits: Vec<(String, Vec<f64>)>,
 }
 
 /// `diffusion_chart` with an observed curve drawn over the bands.
@@ -267,6 +269,19 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, bands: &
             .map_err(err)?
             .label(o.name.as_str())
             .legend(|(x, y)| Circle::new((x + 12, y), 5, BLACK.filled()));
+        for (j, (name, share)) in o.fits.iter().enumerate() {
+            let colour = [RGBColor(90, 90, 90), RGBColor(200, 80, 20)][j % 2];
+            let line: Vec<(u32, f64)> = o.months.iter().copied().zip(share.iter().map(|v| v.clamp(0.0, 1.0))).collect();
+            chart
+                .draw_series(DashedLineSeries::new(line, 8, 5, colour.stroke_width(2)))
+                .map_err(err)?
+                .label(name.as_str())
+                .legend(move |(x, y)| {
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (9, 0)], colour.stroke_width(2))
+                        + PathElement::new(vec![(15, 0), (24, 0)], colour.stroke_width(2))
+                });
+        }
     }
 
     if !bands.is_empty() {

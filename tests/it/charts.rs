@@ -180,6 +180,17 @@ fn observed_data_are_set_against_the_band() {
     let rows: Vec<Vec<String>> = table.lines().skip(1).map(|l| l.split(',').map(String::from).collect()).collect();
     assert_eq!(rows.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(), ["2014", "2016", "2019"]);
     assert_eq!(rows[1][1], "36", "the year's last month");
+    // The yardsticks: each curve's values beside the data, and the RMSE the summary prints is
+    // the one of those values.
+    assert!(table.starts_with("year,month,observed_share,simulated_median,simulated_q05,simulated_q95,logistic,bass\n"));
+    for (col, name) in [(6, "logistic"), (7, "bass")] {
+        let sq: f64 = rows
+            .iter()
+            .map(|r| (r[2].parse::<f64>().expect("share") - r[col].parse::<f64>().expect(name)).powi(2))
+            .sum();
+        let rmse = (sq / rows.len() as f64).sqrt();
+        assert!(said.contains(&format!("yardstick {name}: RMSE {rmse:.3}")), "{name} {rmse}: {said}");
+    }
     // The simulated medians, given back as the observed curve.
     let own = dir.join("own.csv");
     let body: String = rows.iter().map(|r| format!("{},{}\n", r[0], r[3])).collect();
