@@ -2,6 +2,7 @@
 //! No I/O and no backend here; everything works on a `BatchOutput`.
 
 pub mod abc;
+pub mod events;
 pub mod logit;
 pub mod observed;
 pub mod sobol;

@@ -265,6 +265,11 @@ pub struct Comparison {
     /// A logistic and a Bass curve fitted to the same observed years, with their RMSE: what a
     /// curve with three free parameters does on the same data.
     pub yardsticks: [Fitted; 2],
+    /// For events: pioneer's and the event-history logit's Brier score and AUC of "adopted by
+    /// the end of each observed year" over the population's units (`analysis::events`), and
+    /// the logit's coefficients; empty for a curve.
+    pub events: Vec<crate::analysis::events::Scores>,
+    pub event_note: String,
 }
 
 impl Comparison {
@@ -286,10 +291,21 @@ impl Comparison {
 
     /// The yardsticks, one line each, as the commands print them.
     pub fn yardstick_lines(&self) -> String {
-        self.yardsticks
+        let mut s: String = self
+            .yardsticks
             .iter()
             .map(|f| format!("    yardstick {}: RMSE {:.3} ({})\n", f.name, f.rmse, f.describe()))
-            .collect()
+            .collect();
+        for e in &self.events {
+            s.push_str(&format!(
+                "    adopted-by-year, {}: Brier {:.3}, AUC {:.3}\n",
+                e.name, e.brier, e.auc
+            ));
+        }
+        if !self.event_note.is_empty() {
+            s.push_str(&format!("    event-history logit: {}\n", self.event_note));
+        }
+        s
     }
 
     /// The yardsticks for a manifest: curve, RMSE and parameters.
@@ -297,6 +313,11 @@ impl Comparison {
         self.yardsticks
             .iter()
             .map(|f| serde_json::json!({ "curve": f.name, "rmse_share": f.rmse, "params": f.params }))
+            .chain(
+                self.events
+                    .iter()
+                    .map(|e| serde_json::json!({ "events": e.name, "brier": e.brier, "auc": e.auc })),
+            )
             .collect()
     }
 }
@@ -366,6 +387,8 @@ pub fn compare(obs: &Observed, start_year: i32, share: &[Vec<f64>]) -> Compariso
         rmse,
         years_to,
         yardsticks,
+        events: Vec::new(),
+        event_note: String::new(),
     }
 }
 

@@ -299,7 +299,15 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         let share: Vec<Vec<f64>> = (0..ids.len())
             .map(|r| (1..=months).map(|t| output.record(r, t)[agg::ADOPTERS] as f64 / n).collect())
             .collect();
-        let c = observed::compare(&o, start_year, &share);
+        let mut c = observed::compare(&o, start_year, &share);
+        if let (Some(ev), Some(&first), Some(&last)) = (&o.events, o.years.first(), o.years.last()) {
+            // The first innovation's adoption month of every unit, run by run.
+            let (n, kn) = (output.state.units, output.state.innov);
+            let months: Vec<&[u32]> = (0..ids.len())
+                .map(|r| &output.state.adopt_month[r * kn * n..r * kn * n + n])
+                .collect();
+            (c.events, c.event_note) = crate::analysis::events::yardsticks(&model, ev, first, last, &months, start_year);
+        }
         (o, c)
     });
     let res = RunResult {

@@ -295,3 +295,75 @@ fn reports_embed_every_chart_and_nothing_else() {
     assert!(text(&o).contains("no manifest.json"), "{}", text(&o));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Observed events on the US states: the run prints pioneer's and the event-history logit's
+/// Brier score and AUC of adopted-by-year, and pioneer's Brier is the one its own units.csv
+/// gives: over the 50 states and the observed years, the share of runs adopted by each year's
+/// end against whether the state had.
+#[test]
+fn observed_events_are_scored_unit_by_unit() {
+    let dir = temp("observed-events");
+    let events = dir.join("events.csv");
+    let rows = "state,adopt_year\nCalifornia,1966\nOregon,1967\nNevada,1968\nWashington,1968\nArizona,1970\nIdaho,1971\nUtah,1972\nNew York,1972\nTexas,1974\nOhio,1975\n";
+    std::fs::write(&events, rows).expect("write");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/us-states.toml");
+    let out = dir.join("run");
+    let o = pioneer(&[
+        "run",
+        scenario.to_str().expect("utf8"),
+        "--backend",
+        "cpu",
+        "--units",
+        "--observed",
+        events.to_str().expect("utf8"),
+        "--out",
+        out.to_str().expect("utf8"),
+    ]);
+    let said = text(&o);
+    assert!(o.status.success(), "{said}");
+    assert!(said.contains("adopted-by-year, event-history logit: Brier"), "{said}");
+    assert!(said.contains("event-history logit: intercept"), "{said}");
+    let units = std::fs::read_to_string(out.join("units.csv")).expect("units.csv");
+    let head: Vec<&str> = units.lines().next().expect("header").split(',').collect();
+    let col = |name: &str| head.iter().position(|h| *h == name).expect(name);
+    let (run, unit, month) = (col("run"), col("unit"), col("adopted_month"));
+    let mut adopted: std::collections::HashMap<(usize, usize), u32> = Default::default();
+    let mut runs = 0;
+    for line in units.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (r, u): (usize, usize) = (f[run].parse().expect("run"), f[unit].parse().expect("unit"));
+        runs = runs.max(r + 1);
+        if let Ok(m) = f[month].parse::<u32>() {
+            adopted.insert((r, u), m);
+        }
+    }
+    let observed: std::collections::HashMap<&str, i32> = rows
+        .lines()
+        .skip(1)
+        .map(|l| l.split_once(',').expect("row"))
+        .map(|(s, y)| (s, y.parse().expect("year")))
+        .collect();
+    let names: Vec<String> = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/us-states/units.csv"))
+        .expect("units")
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).expect("name").to_string())
+        .collect();
+    let (mut sq, mut cells) = (0.0, 0.0);
+    for (u, name) in names.iter().enumerate().skip(1) {
+        for y in 1966..=1975 {
+            let by = ((y - 1960 + 1) * 12) as u32;
+            let p = (0..runs).filter(|&r| adopted.get(&(r, u)).is_some_and(|&m| m <= by)).count() as f64 / runs as f64;
+            let was = observed.get(name.as_str()).is_some_and(|&a| a <= y) as u8 as f64;
+            sq += (p - was).powi(2);
+            cells += 1.0;
+        }
+    }
+    assert_eq!(cells, 500.0);
+    let brier = sq / cells;
+    assert!(
+        said.contains(&format!("adopted-by-year, pioneer: Brier {brier:.3}, AUC")),
+        "{brier}: {said}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
