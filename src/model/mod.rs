@@ -66,6 +66,8 @@ pub struct Model {
     /// The share of the institutional space S(t) unit i finds, Q16 (`rules::room_space`): ONE,
     /// and 0 outside the population, whose need never arises.
     pub room: Vec<u32>,
+    /// The count of `member`, kept by `set_population` (read once per row of every table).
+    population: usize,
 }
 
 impl Model {
@@ -82,12 +84,13 @@ impl Model {
             sigmoid: sigmoid_table(),
             member: vec![true; n],
             room: vec![ONE; n],
+            population: n,
         }
     }
 
     /// The number of units in the population that adopts: the denominator of every share.
     pub fn population(&self) -> usize {
-        self.member.iter().filter(|&&m| m).count()
+        self.population
     }
 
     /// Put only the units `inside` says in the population: the others never count and, finding
@@ -101,6 +104,7 @@ impl Model {
                 self.mandate_mask[i] = 0;
             }
         }
+        self.population = self.member.iter().filter(|&&m| m).count();
     }
 }
 
