@@ -58,6 +58,11 @@ pub enum Command {
         /// first innovation's band, with the distance printed; needs `start_year` in the scenario.
         #[arg(long)]
         observed: Option<PathBuf>,
+        /// Fit the yardsticks to the observed years up to YEAR (or `half`: the year by whose end
+        /// half of the eventual adopters had adopted) and score every predictor's forecast of
+        /// the years after.
+        #[arg(long, value_name = "YEAR|half")]
+        fit_until: Option<String>,
         /// Also write report.html: one self-contained page with the key numbers and every chart.
         #[arg(long)]
         report: bool,
@@ -229,9 +234,18 @@ pub enum Command {
         /// Generations (the first is drawn from the prior).
         #[arg(long, default_value_t = 5)]
         generations: usize,
-        /// Runs per proposal; the distance is that of their mean curve.
+        /// Runs per proposal; the distance is that of their mean curve (or, for events, of the
+        /// share of them in which each unit had adopted by each year).
         #[arg(long, default_value_t = 1)]
         replicates: u32,
+        /// What to fit: `curve` (RMSE of the share, the default), `events` (root Brier score of
+        /// each unit's adopted-by-year; needs unit,date data), or weights `curve=1,events=1`.
+        #[arg(long, value_name = "curve|events|curve=W,events=W")]
+        distance: Option<String>,
+        /// Fit on the observed years up to YEAR (or `half`: the year by whose end half of the
+        /// eventual adopters had adopted) and score the forecast of the years after.
+        #[arg(long, value_name = "YEAR|half")]
+        fit_until: Option<String>,
         /// Each tolerance is this quantile of the last generation's distances.
         #[arg(long, default_value_t = 0.5)]
         quantile: f64,

@@ -14,6 +14,9 @@ pub struct Scores {
     pub brier: f64,
     /// The chance that a cell adopted by then scores above one not (ties count half).
     pub auc: f64,
+    /// With `--fit-until`: the Brier score and AUC of the years held back (`brier` and `auc`
+    /// are then of the fitted years).
+    pub forecast: Option<(f64, f64)>,
 }
 
 /// The cells' outcomes: for each unit of the population (in unit order) and each year from
@@ -70,6 +73,22 @@ pub fn score(name: &str, p: &[f64], y: &[bool]) -> Scores {
         name: name.to_string(),
         brier,
         auc,
+        forecast: None,
+    }
+}
+
+/// `score` of the cells up to `until` (all without), and of the cells after as the forecast;
+/// `years[c]` is cell c's year.
+fn score_split(name: &str, p: &[f64], y: &[bool], years: &[i32], until: Option<i32>) -> Scores {
+    let Some(u) = until else {
+        return score(name, p, y);
+    };
+    let part = |fit: bool| -> (Vec<f64>, Vec<bool>) { (0..p.len()).filter(|&c| (years[c] <= u) == fit).map(|c| (p[c], y[c])).unzip() };
+    let ((pf, yf), (ph, yh)) = (part(true), part(false));
+    let held = score(name, &ph, &yh);
+    Scores {
+        forecast: Some((held.brier, held.auc)),
+        ..score(name, &pf, &yf)
     }
 }
 
@@ -77,21 +96,17 @@ pub fn score(name: &str, p: &[f64], y: &[bool]) -> Scores {
 /// end of the year. `adopt_month[r][i]` is run r's adoption month of unit i (`NEVER` if none);
 /// month 1 is January of `start_year`.
 pub fn pioneer_predictions(m: &Model, adopt_month: &[&[u32]], start_year: i32, first: i32, last: i32) -> Vec<f64> {
-    let runs = adopt_month.len().max(1) as f64;
-    cells(m, first, last)
-        .map(|(i, y)| {
-            let by = ((y - start_year + 1) * 12).max(0) as u32;
-            adopt_month.iter().filter(|a| a[i] <= by).count() as f64 / runs
-        })
-        .collect()
+    EventTarget::new(m, &[], first, last, start_year).predictions(adopt_month)
 }
 
-/// The Berry–Berry discrete-time event-history logit, fitted to the observed events: a row per
-/// unit of the population and year it was at risk (not adopted before the year), the outcome
-/// whether it adopted that year, on the share of its neighbours in the population that had
-/// adopted by the year before, the years at risk so far, and the unit's level where levels
-/// differ. It predicts "adopted by year Y" as 1 − Π (1 − h) of its hazards h up to Y, each from
-/// the observed neighbours of the year before (a one-year-ahead, in-sample prediction).
+/// The Berry–Berry discrete-time event-history logit, fitted to the observed events up to
+/// `until` (all without): a row per unit of the population and year it was at risk (not adopted
+/// before the year), the outcome whether it adopted that year, on the share of its neighbours in
+/// the population that had adopted by the year before, the years at risk so far, and the unit's
+/// level where levels differ. It predicts "adopted by year Y" as 1 − Π (1 − h) of its hazards h
+/// up to Y: in the fitted years each from the observed neighbours of the year before (a
+/// one-year-ahead, in-sample prediction); after `until`, a forecast that sees nothing beyond it,
+/// each neighbour counted by its own forecast chance of having adopted (a mean field).
 pub struct EventHistory {
     pub fit: Result<logit::Fit, logit::FitError>,
     /// The covariates' names, after the intercept.
@@ -99,31 +114,41 @@ pub struct EventHistory {
     pub predictions: Vec<f64>,
 }
 
-pub fn event_history(m: &Model, events: &[Event], first: i32, last: i32) -> EventHistory {
+pub fn event_history(m: &Model, events: &[Event], first: i32, last: i32, until: Option<i32>) -> EventHistory {
     let year = adoption_years(m, events);
+    let end = until.unwrap_or(last).min(last);
     let inside: Vec<usize> = (0..m.world.len()).filter(|&i| m.member[i]).collect();
     let level_varies = inside.windows(2).any(|w| m.world.level[w[0]] != m.world.level[w[1]]);
     let mut columns = vec!["neighbours adopted", "years at risk"];
     if level_varies {
         columns.push("level");
     }
-    let row = |i: usize, y: i32| -> Vec<f64> {
-        let nb: Vec<usize> = m.world.neighbours(i).iter().map(|&j| j as usize).filter(|&j| m.member[j]).collect();
-        let adopted = nb.iter().filter(|&&j| year[j].is_some_and(|a| a < y)).count();
-        let share = if nb.is_empty() { 0.0 } else { adopted as f64 / nb.len() as f64 };
+    let nbs: Vec<Vec<usize>> = (0..m.world.len())
+        .map(|i| m.world.neighbours(i).iter().map(|&j| j as usize).filter(|&j| m.member[j]).collect())
+        .collect();
+    // The covariates of unit i in year y, `had[j]` the chance neighbour j had adopted before y.
+    let row = |i: usize, y: i32, had: &dyn Fn(usize) -> f64| -> Vec<f64> {
+        let nb = &nbs[i];
+        let share = if nb.is_empty() {
+            0.0
+        } else {
+            nb.iter().map(|&j| had(j)).sum::<f64>() / nb.len() as f64
+        };
         let mut r = vec![1.0, share, (y - first + 1) as f64];
         if level_varies {
             r.push(m.world.level[i] as f64);
         }
         r
     };
+    let adopted = &year;
+    let seen = |y: i32| move |j: usize| adopted[j].is_some_and(|a| a < y) as u8 as f64;
     let (mut x, mut out) = (Vec::new(), Vec::new());
     for &i in &inside {
-        for y in first..=last {
+        for y in first..=end {
             if year[i].is_some_and(|a| a < y) {
                 break;
             }
-            x.push(row(i, y));
+            x.push(row(i, y, &seen(y)));
             out.push((year[i] == Some(y)) as u8 as f64);
         }
     }
@@ -131,18 +156,33 @@ pub fn event_history(m: &Model, events: &[Event], first: i32, last: i32) -> Even
     let predictions = match &fit {
         Ok(f) => {
             let hazard = |r: &[f64]| 1.0 / (1.0 + (-r.iter().zip(&f.beta).map(|(a, b)| a * b).sum::<f64>()).exp());
-            inside
-                .iter()
-                .flat_map(|&i| {
-                    let mut never = 1.0;
-                    (first..=last)
-                        .map(|y| {
-                            never *= 1.0 - hazard(&row(i, y));
-                            1.0 - never
-                        })
-                        .collect::<Vec<_>>()
-                })
-                .collect()
+            // by[y - first][i]: the chance unit i had adopted by the end of year y. After
+            // `until`, a unit seen adopted by then stays adopted, and one not yet is forecast
+            // afresh (its chance of staying out starts again at 1).
+            let n = m.world.len();
+            let mut by: Vec<Vec<f64>> = Vec::with_capacity((last - first + 1).max(0) as usize);
+            let mut never = vec![1.0; n];
+            for y in first..=last {
+                if y == end + 1 {
+                    never.iter_mut().for_each(|v| *v = 1.0);
+                }
+                let before = by.last().cloned();
+                let had = |j: usize| match &before {
+                    Some(b) if y > end + 1 => b[j],
+                    _ => seen(y)(j),
+                };
+                let mut now = vec![0.0; n];
+                for &i in &inside {
+                    never[i] *= 1.0 - hazard(&row(i, y, &had));
+                    now[i] = if y > end && year[i].is_some_and(|a| a <= end) {
+                        1.0
+                    } else {
+                        1.0 - never[i]
+                    };
+                }
+                by.push(now);
+            }
+            cells(m, first, last).map(|(i, y)| by[(y - first) as usize][i]).collect()
         }
         Err(_) => Vec::new(),
     };
@@ -150,14 +190,23 @@ pub fn event_history(m: &Model, events: &[Event], first: i32, last: i32) -> Even
 }
 
 /// pioneer's runs and the event-history logit scored on the same cells of `events` (years
-/// `first` to `last`), and a line saying the logit's coefficients (or why it has none).
-pub fn yardsticks(m: &Model, events: &[Event], first: i32, last: i32, adopt_month: &[&[u32]], start_year: i32) -> (Vec<Scores>, String) {
+/// `first` to `last`; with `until`, fitted to the years up to it and scored apart on those
+/// after), and a line saying the logit's coefficients (or why it has none).
+pub fn yardsticks(
+    m: &Model,
+    events: &[Event],
+    (first, last, until): (i32, i32, Option<i32>),
+    adopt_month: &[&[u32]],
+    start_year: i32,
+) -> (Vec<Scores>, String) {
     let y = outcomes(m, events, first, last);
-    let mut scores = vec![score("pioneer", &pioneer_predictions(m, adopt_month, start_year, first, last), &y)];
-    let eh = event_history(m, events, first, last);
+    let years: Vec<i32> = cells(m, first, last).map(|(_, y)| y).collect();
+    let pioneer = pioneer_predictions(m, adopt_month, start_year, first, last);
+    let mut scores = vec![score_split("pioneer", &pioneer, &y, &years, until)];
+    let eh = event_history(m, events, first, last, until);
     let note = match &eh.fit {
         Ok(f) => {
-            scores.push(score("event-history logit", &eh.predictions, &y));
+            scores.push(score_split("event-history logit", &eh.predictions, &y, &years, until));
             let terms: Vec<String> = eh
                 .columns
                 .iter()
@@ -172,9 +221,124 @@ pub fn yardsticks(m: &Model, events: &[Event], first: i32, last: i32, adopt_mont
     (scores, note)
 }
 
+/// The share of the adopters, after the first year's, that had a neighbour in the population
+/// adopt in an earlier year (`year(i)`: unit i's adoption year, None if none): how much the
+/// adoptions cluster in space, whatever the units; 0 with fewer than two adoption years.
+pub fn neighbour_share(nbs: &[Vec<usize>], member: &[bool], year: &dyn Fn(usize) -> Option<i32>) -> f64 {
+    let years: Vec<Option<i32>> = (0..nbs.len()).map(|i| if member[i] { year(i) } else { None }).collect();
+    let Some(first) = years.iter().flatten().min().copied() else {
+        return 0.0;
+    };
+    let (mut near, mut later) = (0usize, 0usize);
+    for (i, y) in years.iter().enumerate() {
+        let Some(y) = *y else { continue };
+        if y == first {
+            continue;
+        }
+        later += 1;
+        near += nbs[i].iter().any(|&j| years[j].is_some_and(|b| b < y)) as usize;
+    }
+    if later == 0 {
+        0.0
+    } else {
+        near as f64 / later as f64
+    }
+}
+
+/// The observed cells a calibration's event distance compares: each unit of the population and
+/// year from `first` to `last`, with the month that ends the year and whether the unit had
+/// adopted by then.
+pub struct EventTarget {
+    unit: Vec<usize>,
+    by: Vec<u32>,
+    adopted: Vec<bool>,
+    /// The population's neighbours of each unit; the years' bounds in months (month 1 =
+    /// January of the start year): adoptions after `last_month` do not count.
+    nbs: Vec<Vec<usize>>,
+    member: Vec<bool>,
+    start_year: i32,
+    last_month: u32,
+    /// `neighbour_share` of the observed events.
+    pub observed_neighbours: f64,
+}
+
+impl EventTarget {
+    pub fn new(m: &Model, events: &[Event], first: i32, last: i32, start_year: i32) -> EventTarget {
+        let (unit, by) = cells(m, first, last)
+            .map(|(i, y)| (i, ((y - start_year + 1) * 12).max(0) as u32))
+            .unzip();
+        let nbs: Vec<Vec<usize>> = (0..m.world.len())
+            .map(|i| m.world.neighbours(i).iter().map(|&j| j as usize).filter(|&j| m.member[j]).collect())
+            .collect();
+        let year = adoption_years(m, events);
+        let observed_neighbours = neighbour_share(&nbs, &m.member, &|i| year[i].filter(|&y| y <= last));
+        EventTarget {
+            unit,
+            by,
+            adopted: outcomes(m, events, first, last),
+            nbs,
+            member: m.member.clone(),
+            start_year,
+            last_month: ((last - start_year + 1) * 12).max(0) as u32,
+            observed_neighbours,
+        }
+    }
+
+    /// The runs' mean `neighbour_share`, their adoption months counted by calendar year as the
+    /// observed are.
+    pub fn neighbours(&self, adopt_month: &[&[u32]]) -> f64 {
+        let sum: f64 = adopt_month
+            .iter()
+            .map(|a| {
+                neighbour_share(&self.nbs, &self.member, &|i| {
+                    (a[i] >= 1 && a[i] <= self.last_month).then(|| self.start_year + (a[i] as i32 - 1) / 12)
+                })
+            })
+            .sum();
+        sum / adopt_month.len().max(1) as f64
+    }
+
+    /// The runs' share adopted by each cell's year (`adopt_month[r][i]`, run r's adoption
+    /// month of unit i).
+    pub fn predictions(&self, adopt_month: &[&[u32]]) -> Vec<f64> {
+        let runs = adopt_month.len().max(1) as f64;
+        (0..self.unit.len())
+            .map(|c| adopt_month.iter().filter(|a| a[self.unit[c]] <= self.by[c]).count() as f64 / runs)
+            .collect()
+    }
+
+    /// The Brier score of the runs' predictions against the observed, less the part the runs'
+    /// own sampling adds: with R runs the share p̂ of a cell scatters about its chance p with
+    /// variance p(1 − p)/R, which (p̂ − y)² counts as error and would favour parameters whose
+    /// units all adopt or none; p̂(1 − p̂)/(R − 1) is an unbiased estimate of it (Brier's
+    /// decomposition), taken off for R ≥ 2, so the expected score is that of the chances.
+    pub fn brier(&self, adopt_month: &[&[u32]]) -> f64 {
+        let p = self.predictions(adopt_month);
+        let r = adopt_month.len();
+        let spread = if r >= 2 { 1.0 / (r - 1) as f64 } else { 0.0 };
+        let sq: f64 = p
+            .iter()
+            .zip(&self.adopted)
+            .map(|(&p, &y)| (p - y as u8 as f64).powi(2) - spread * p * (1.0 - p))
+            .sum();
+        sq / p.len().max(1) as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// On a path 0–1–2–3, adoptions in 2000 (0), 2001 (1) and 2001 (3): unit 1 had a neighbour
+    /// adopt before it, unit 3 did not (2 never adopted); the first year's adopters don't count.
+    #[test]
+    fn the_neighbours_share_counts_earlier_neighbours() {
+        let nbs = vec![vec![1], vec![0, 2], vec![1, 3], vec![2]];
+        let year = [Some(2000), Some(2001), None, Some(2001)];
+        assert_eq!(neighbour_share(&nbs, &[true; 4], &|i| year[i]), 0.5);
+        assert_eq!(neighbour_share(&nbs, &[true, false, true, true], &|i| year[i]), 0.0);
+        assert_eq!(neighbour_share(&nbs, &[true; 4], &|_| None), 0.0);
+    }
 
     /// AUC counts ordered pairs: perfect, reversed, ties, and a known mixed case.
     #[test]
@@ -241,7 +405,8 @@ mod tests {
                 })
             })
             .collect();
-        let eh = event_history(&m, &events, 2000, 2029);
+        let eh = event_history(&m, &events, 2000, 2029, None);
+        let held = event_history(&m, &events, 2000, 2029, Some(2014));
         let fit = eh.fit.as_ref().expect("fits");
         assert!((fit.beta[1] - beta[1]).abs() < 3.0 * fit.se[1], "{:?} ± {:?}", fit.beta, fit.se);
         let y = outcomes(&m, &events, 2000, 2029);
@@ -249,6 +414,17 @@ mod tests {
         let logit = score("logit", &eh.predictions, &y);
         let flat = score("flat", &vec![share; y.len()], &y);
         assert!(logit.brier < flat.brier && logit.auc > 0.8, "{logit:?} {flat:?}");
+        // Fitted to 2014, the logit forecasts 2015–2029 from nothing later, better than a flat
+        // guess of the share.
+        let fit = held.fit.as_ref().expect("fits the early years");
+        assert!((fit.beta[1] - beta[1]).abs() < 3.0 * fit.se[1], "{:?} ± {:?}", fit.beta, fit.se);
+        let years: Vec<i32> = cells(&m, 2000, 2029).map(|(_, y)| y).collect();
+        let split = score_split("logit", &held.predictions, &y, &years, Some(2014));
+        let (brier, auc) = split.forecast.expect("held back");
+        let late: Vec<bool> = (0..y.len()).filter(|&c| years[c] > 2014).map(|c| y[c]).collect();
+        let flat = score("flat", &vec![share; late.len()], &late);
+        assert!(brier < flat.brier && auc > 0.7, "forecast {split:?}, flat {flat:?}");
+
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

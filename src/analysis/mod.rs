@@ -2,6 +2,8 @@
 //! No I/O and no backend here; everything works on a `BatchOutput`.
 
 pub mod abc;
+pub mod compare;
+pub mod distance;
 pub mod events;
 pub mod logit;
 pub mod observed;

@@ -1,7 +1,7 @@
 //! Observed adoption data (`pioneer run --observed FILE.csv`): a curve or the units' adoption
 //! events, read and checked, then set against the simulated band year by year.
 
-use crate::analysis::yardstick::{fit_bass, fit_logistic, Fitted};
+pub use crate::analysis::compare::{compare, Comparison, Row};
 use crate::error::{CsvInput, InputError};
 use crate::model::Model;
 use std::path::{Path, PathBuf};
@@ -242,86 +242,6 @@ pub fn read(path: &Path, units: usize) -> Result<Observed, InputError> {
     Ok(obs)
 }
 
-/// One observed year beside the simulated share at the year's last month.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Row {
-    pub year: i32,
-    /// The month that ends the year (1 = the first month of `start_year`).
-    pub month: u32,
-    pub observed: f64,
-    pub median: f64,
-    pub lo: f64,
-    pub hi: f64,
-}
-
-/// Observed against simulated.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Comparison {
-    pub rows: Vec<Row>,
-    /// Root mean square of (observed − simulated median) over the observed years.
-    pub rmse: f64,
-    /// The first year at 10, 50 and 90 %: (observed, simulated median), None if never.
-    pub years_to: [(Option<i32>, Option<i32>); 3],
-    /// A logistic and a Bass curve fitted to the same observed years, with their RMSE: what a
-    /// curve with three free parameters does on the same data.
-    pub yardsticks: [Fitted; 2],
-    /// For events: pioneer's and the event-history logit's Brier score and AUC of "adopted by
-    /// the end of each observed year" over the population's units (`analysis::events`), and
-    /// the logit's coefficients; empty for a curve.
-    pub events: Vec<crate::analysis::events::Scores>,
-    pub event_note: String,
-}
-
-impl Comparison {
-    /// The first observed year (the Bass clock starts the year before).
-    pub fn first_year(&self) -> f64 {
-        self.rows.first().map_or(0.0, |r| r.year as f64)
-    }
-
-    /// Each yardstick's fitted share at the observed years, named with its RMSE (for a chart).
-    pub fn fitted_curves(&self) -> Vec<(String, Vec<f64>)> {
-        self.yardsticks
-            .iter()
-            .map(|f| {
-                let curve = self.rows.iter().map(|r| f.at(r.year as f64, self.first_year())).collect();
-                (format!("fitted {}, RMSE {:.3}", f.name, f.rmse), curve)
-            })
-            .collect()
-    }
-
-    /// The yardsticks, one line each, as the commands print them.
-    pub fn yardstick_lines(&self) -> String {
-        let mut s: String = self
-            .yardsticks
-            .iter()
-            .map(|f| format!("    yardstick {}: RMSE {:.3} ({})\n", f.name, f.rmse, f.describe()))
-            .collect();
-        for e in &self.events {
-            s.push_str(&format!(
-                "    adopted-by-year, {}: Brier {:.3}, AUC {:.3}\n",
-                e.name, e.brier, e.auc
-            ));
-        }
-        if !self.event_note.is_empty() {
-            s.push_str(&format!("    event-history logit: {}\n", self.event_note));
-        }
-        s
-    }
-
-    /// The yardsticks for a manifest: curve, RMSE and parameters.
-    pub fn yardsticks_json(&self) -> serde_json::Value {
-        self.yardsticks
-            .iter()
-            .map(|f| serde_json::json!({ "curve": f.name, "rmse_share": f.rmse, "params": f.params }))
-            .chain(
-                self.events
-                    .iter()
-                    .map(|e| serde_json::json!({ "events": e.name, "brier": e.brier, "auc": e.auc })),
-            )
-            .collect()
-    }
-}
-
 /// The months a year's data speak for must lie in the run: `start_year` and `months` give its
 /// last year.
 pub fn check_years(obs: &Observed, start_year: i32, months: u32) -> Result<(), InputError> {
@@ -341,55 +261,6 @@ pub fn check_years(obs: &Observed, start_year: i32, months: u32) -> Result<(), I
         }
     }
     Ok(())
-}
-
-/// Compare `obs` with `share[r][t - 1]`, the simulated share of run r by the end of month t
-/// (median and 5–95 % over runs, nearest rank), a year's last month standing for the year.
-pub fn compare(obs: &Observed, start_year: i32, share: &[Vec<f64>]) -> Comparison {
-    let (median, lo, hi) = crate::plot::quantiles(share);
-    let months = median.len() as u32;
-    let month_of = |y: i32| (((y - start_year + 1) * 12) as u32).min(months).max(1);
-    let rows: Vec<Row> = obs
-        .years
-        .iter()
-        .zip(&obs.share)
-        .map(|(&year, &observed)| {
-            let m = month_of(year) as usize - 1;
-            Row {
-                year,
-                month: m as u32 + 1,
-                observed,
-                median: median[m],
-                lo: lo[m],
-                hi: hi[m],
-            }
-        })
-        .collect();
-    let rmse = (rows.iter().map(|r| (r.observed - r.median).powi(2)).sum::<f64>() / rows.len().max(1) as f64).sqrt();
-    let year_of = |m: usize| start_year + m as i32 / 12;
-    let years_to = [0.1, 0.5, 0.9].map(|x| {
-        let o = obs.years.iter().zip(&obs.share).find(|(_, &s)| s >= x).map(|(&y, _)| y);
-        let s = median.iter().position(|&v| v >= x).map(year_of);
-        (o, s)
-    });
-    let (ys, ss): (Vec<f64>, Vec<f64>) = rows.iter().map(|r| (r.year as f64, r.observed)).unzip();
-    let yardsticks = if ys.is_empty() {
-        [0, 1].map(|i| Fitted {
-            name: ["logistic", "bass"][i],
-            params: [f64::NAN; 3],
-            rmse: f64::NAN,
-        })
-    } else {
-        [fit_logistic(&ys, &ss), fit_bass(&ys, &ss)]
-    };
-    Comparison {
-        rows,
-        rmse,
-        years_to,
-        yardsticks,
-        events: Vec::new(),
-        event_note: String::new(),
-    }
 }
 
 #[cfg(test)]
@@ -481,7 +352,7 @@ mod tests {
             events: None,
             year_field: "year".into(),
         };
-        let c = compare(&obs, 2014, &runs);
+        let c = compare(&obs, 2014, &runs, None);
         assert_eq!(c.rmse, 0.0);
         assert_eq!(c.rows[1].month, 24);
         assert_eq!(c.years_to[1], (Some(2015), Some(2015)));
@@ -489,7 +360,7 @@ mod tests {
             share: vec![0.0, 0.1, 0.2],
             ..obs
         };
-        let c = compare(&later, 2014, &runs);
+        let c = compare(&later, 2014, &runs, None);
         assert!(c.rmse > 0.3, "{}", c.rmse);
         assert_eq!(c.years_to[1], (None, Some(2015)));
         assert!(check_years(&later, 2014, 36).is_ok());

@@ -2,6 +2,8 @@
 //! each generation's proposals run as batches on the backend, resumable generation by generation.
 
 use crate::analysis::abc::{self, Generation, Outcome, Particle, Prior, Settings};
+use crate::analysis::compare::FitUntil;
+use crate::analysis::distance::{Distance, Weights};
 use crate::analysis::observed::{self, Comparison, Observed};
 use crate::app::budget::Footprint;
 use crate::app::run::{backend, run_chunked};
@@ -46,6 +48,10 @@ pub struct CalibrateArgs {
     pub force: bool,
     /// Say each generation on standard error as it finishes.
     pub progress: bool,
+    /// Fit on the observed years up to this one (a year, or `half`) and forecast the rest.
+    pub fit_until: Option<String>,
+    /// The distance: `curve` (the default), `events`, or weights `curve=1,events=1`.
+    pub distance: Option<String>,
 }
 
 impl Default for CalibrateArgs {
@@ -69,6 +75,8 @@ impl Default for CalibrateArgs {
             resume: false,
             force: false,
             progress: false,
+            fit_until: None,
+            distance: None,
         }
     }
 }
@@ -85,6 +93,9 @@ pub struct Calibration {
     pub stopped: Option<String>,
     /// The posterior predictive against the observed curve.
     pub predictive: Comparison,
+    /// What the distance weighed (`--distance`), and the last year it saw (`--fit-until`).
+    pub distance: Weights,
+    pub fit_until: Option<i32>,
     pub backend: String,
     /// Runs simulated now, and the seconds spent simulating them.
     pub runs: u64,
@@ -114,6 +125,19 @@ fn parse_vary(s: &str) -> std::result::Result<(String, f64, f64), String> {
     Ok((path.trim().to_string(), lo, hi))
 }
 
+/// A point's runs: `share[r][t - 1]`, the share adopted by the end of month t in replicate r;
+/// with `Simulator::units`, `adopt[r][i]`, unit i's adoption month in it.
+struct Runs {
+    share: Vec<Vec<f64>>,
+    adopt: Vec<Vec<u32>>,
+}
+
+impl Runs {
+    fn adopt(&self) -> Vec<&[u32]> {
+        self.adopt.iter().map(Vec::as_slice).collect()
+    }
+}
+
 /// Runs proposals on the backend and reads their curves.
 struct Simulator<'a> {
     varied: &'a Varied,
@@ -122,6 +146,8 @@ struct Simulator<'a> {
     months: u32,
     seed: u64,
     innovation: usize,
+    /// Hand each point's units' adoption months to `each` too (for an events distance).
+    units: bool,
     runs: u64,
     seconds: f64,
     /// Asked before each batch: its error (a signal) stops the calibration.
@@ -132,7 +158,7 @@ impl Simulator<'_> {
     /// `curves[p][r][t - 1]`: the share of units that adopted by the end of month t, in replicate
     /// r of point p; runs are keyed by (the seed, `salt`, `first + p`, r) alone. Salts: generation
     /// g is g + 1, the posterior predictive 0 (at most 2^24 of them).
-    fn curves(&mut self, points: &[Vec<f64>], salt: u64, first: usize, replicates: u32) -> Result<Vec<Vec<Vec<f64>>>> {
+    fn curves(&mut self, points: &[Vec<f64>], salt: u64, first: usize, replicates: u32) -> Result<Vec<Runs>> {
         let mut out = Vec::with_capacity(points.len());
         self.each(points, salt, first, replicates, &mut |c| out.push(c))?;
         Ok(out)
@@ -140,7 +166,7 @@ impl Simulator<'_> {
 
     /// The curves of each point in turn, handed to `f` (in the points' order) as a batch of them
     /// finishes: only a batch's runs are held at a time.
-    fn each(&mut self, points: &[Vec<f64>], salt: u64, first: usize, replicates: u32, f: &mut dyn FnMut(Vec<Vec<f64>>)) -> Result<()> {
+    fn each(&mut self, points: &[Vec<f64>], salt: u64, first: usize, replicates: u32, f: &mut dyn FnMut(Runs)) -> Result<()> {
         let t0 = Instant::now();
         let seed = self.seed ^ (salt << 40);
         let mut p = 0;
@@ -191,13 +217,24 @@ impl Simulator<'_> {
             let o = run_chunked(self.be, model, &params, &ids, self.months, ids.len(), &|_| {})?;
             let at = self.innovation * agg::PER_INNOV + agg::ADOPTERS;
             let pop = model.population() as f64;
+            let (units, kn) = (o.state.units, o.state.innov);
             for n in 0..q - p {
-                f((0..replicates as usize)
-                    .map(|r| {
-                        let run = n * replicates as usize + r;
-                        (1..=self.months).map(|t| o.record(run, t)[at] as f64 / pop).collect()
-                    })
-                    .collect());
+                let runs = (0..replicates as usize).map(|r| n * replicates as usize + r);
+                f(Runs {
+                    share: runs
+                        .clone()
+                        .map(|run| (1..=self.months).map(|t| o.record(run, t)[at] as f64 / pop).collect())
+                        .collect(),
+                    adopt: if self.units {
+                        runs.map(|run| {
+                            let from = (run * kn + self.innovation) * units;
+                            o.state.adopt_month[from..from + units].to_vec()
+                        })
+                        .collect()
+                    } else {
+                        Vec::new()
+                    },
+                });
             }
             self.runs += ids.len() as u64;
             p = q;
@@ -263,23 +300,6 @@ fn check_memory(sc: &crate::scenario::Scenario, a: &CalibrateArgs, k: usize) -> 
     Ok(())
 }
 
-/// The distance of a mean curve from the observed one: the root mean square of the difference
-/// in share at the end of each observed year.
-fn distance(obs: &Observed, start_year: i32, months: u32, runs: &[Vec<f64>]) -> f64 {
-    let month_of = |y: i32| (((y - start_year + 1) * 12) as u32).min(months).max(1) as usize - 1;
-    let sq: f64 = obs
-        .years
-        .iter()
-        .zip(&obs.share)
-        .map(|(&y, &o)| {
-            let m = month_of(y);
-            let sim = runs.iter().map(|r| r[m]).sum::<f64>() / runs.len() as f64;
-            (o - sim).powi(2)
-        })
-        .sum();
-    (sq / obs.years.len() as f64).sqrt()
-}
-
 /// The folder's record of this calibration.
 #[derive(serde::Serialize, serde::Deserialize, PartialEq)]
 struct Info {
@@ -294,6 +314,11 @@ struct Info {
     seed: u64,
     months: u32,
     innovation: u32,
+    /// The last fitted year (`--fit-until`), and the distance; absent in folders from before.
+    #[serde(default)]
+    fit_until: Option<i32>,
+    #[serde(default)]
+    distance: Option<String>,
 }
 
 const INFO: &str = "calibration.json";
@@ -554,8 +579,19 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
     // as `run --observed` reads them (the planned count of a file world is its lines, an upper
     // bound: 53 for the 51 units of the US states).
     check_memory(&sc, a, fields.len())?;
-    let obs = observed::read_for(&a.observed, &sc.build()?.0)?;
+    let model = sc.build()?.0;
+    let obs = observed::read_for(&a.observed, &model)?;
     observed::check_years(&obs, start_year, months)?;
+    let until = match &a.fit_until {
+        Some(f) => FitUntil::parse(f)?.resolve(&obs)?,
+        None => None,
+    };
+    let weights = match &a.distance {
+        Some(d) => Weights::parse(d)?,
+        None => Weights::default(),
+    };
+    let dist = Distance::new(weights, &obs, &model, (start_year, months), until)?;
+    drop(model);
     let varied = Varied::new(sc.clone(), fields.clone())
         .map_err(|(i, m)| InputError::new(format!("{m} (in {})", a.scenario.display())).field(format!("--vary {}", fields[i])))?;
     // Every corner of the prior's box must make a valid scenario (for up to 10 fields; beyond,
@@ -602,6 +638,21 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
         a.particles, a.replicates, a.quantile, sc.spec.seed, months, a.innovation
     );
     h.add(settings_text.as_bytes());
+    // Only when set, so a folder from before these flags keeps its identity.
+    let distance_text = a
+        .distance
+        .as_ref()
+        .filter(|_| weights != Weights::default())
+        .map(|_| format!("{}/{}/{}", weights.curve, weights.events, weights.neighbours));
+    for extra in [
+        until.map(|u| format!("until {u}")),
+        distance_text.clone().map(|d| format!("distance {d}")),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        h.add(extra.as_bytes());
+    }
     let me = Info {
         identity: format!("{:016x}", h.0),
         scenario: a.scenario.display().to_string(),
@@ -614,6 +665,8 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
         seed: sc.spec.seed,
         months,
         innovation: a.innovation,
+        fit_until: until,
+        distance: distance_text,
     };
     // Every input is checked before the folder is touched and a backend (a GPU driver) opened.
     // Ctrl-C or SIGTERM: heard from before the folder is touched; the calibration stops before
@@ -643,6 +696,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
         months,
         seed: sc.spec.seed,
         innovation: a.innovation as usize,
+        units: dist.needs_units(),
         runs: 0,
         seconds: 0.0,
         go_on: &go_on,
@@ -653,7 +707,7 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
         let mut simulate = |xs: &[Vec<f64>], first: usize| -> Result<Vec<f64>> {
             let mut d = Vec::with_capacity(xs.len());
             sim.each(xs, g as u64 + 1, first, a.replicates, &mut |c| {
-                d.push(distance(&obs, start_year, months, &c))
+                d.push(dist.of(&c.share, &c.adopt()))
             })?;
             Ok(d)
         };
@@ -697,9 +751,21 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
     // The posterior predictive: draws of the last generation, one run each, over all months.
     let picks = abc::resample(last, a.predictive, settings.key ^ 0x5052_4544);
     let thetas: Vec<Vec<f64>> = picks.iter().map(|&i| last.particles[i].theta.clone()).collect();
-    let curves = sim.curves(&thetas, 0, 0, 1)?;
-    let runs: Vec<Vec<f64>> = curves.into_iter().flatten().collect();
-    let predictive = observed::compare(&obs, start_year, &runs);
+    // With events, the predictive's units are scored too.
+    sim.units |= obs.events.is_some();
+    let points = sim.curves(&thetas, 0, 0, 1)?;
+    let (mut runs, mut adopt): (Vec<Vec<f64>>, Vec<Vec<u32>>) = (Vec::new(), Vec::new());
+    for p in points {
+        runs.extend(p.share);
+        adopt.extend(p.adopt);
+    }
+    let adopt: Vec<&[u32]> = adopt.iter().map(Vec::as_slice).collect();
+    let model = sim
+        .cache
+        .as_ref()
+        .map(|(_, m)| m)
+        .ok_or_else(|| Error::Backend("internal: no model".into()))?;
+    let predictive = crate::analysis::compare::compare_with_events(&obs, model, start_year, &runs, &adopt, until);
     let res = Calibration {
         dir: dir.clone(),
         fields,
@@ -707,6 +773,8 @@ pub fn calibrate(a: &CalibrateArgs) -> Result<Calibration> {
         resumed,
         stopped,
         predictive,
+        distance: weights,
+        fit_until: until,
         backend: be.describe(),
         runs: sim.runs,
         sim_seconds: sim.seconds,
@@ -835,6 +903,7 @@ fn write_outputs(res: &Calibration, a: &CalibrateArgs, obs: &Observed, runs: &[V
         months: res.predictive.rows.iter().map(|r| r.month).collect(),
         share: res.predictive.rows.iter().map(|r| r.observed).collect(),
         fits: res.predictive.fitted_curves(),
+        fitted_until: res.predictive.fitted_until_month(),
     };
     let title = format!("{name}: calibrated to {}", file_name(&obs.path));
     plot::diffusion_chart_observed(&dir.join("predictive"), &title, &[band], Some(&points)).map_err(|e| Error::Backend(e.to_string()))?;
@@ -867,6 +936,9 @@ fn write_outputs(res: &Calibration, a: &CalibrateArgs, obs: &Observed, runs: &[V
         "runs": res.runs,
         "simulation_seconds": res.sim_seconds,
         "predictive_rmse": res.predictive.rmse,
+        "distance": res.distance.describe(),
+        "distance_weights": { "curve": res.distance.curve, "events": res.distance.events, "neighbours": res.distance.neighbours },
+        "fit_until": res.fit_until,
         "yardsticks": res.predictive.yardsticks_json(),
         "commit": env!("PIONEER_GIT_HASH"),
         "tables": crate::output::table::digests(dir)?,
@@ -887,6 +959,12 @@ pub fn describe(r: &Calibration) -> String {
     if r.resumed > 0 {
         let _ = writeln!(s, "resumed from {} generation(s) on disk", r.resumed);
     }
+    let _ = writeln!(
+        s,
+        "distance: {}{}",
+        r.distance.describe(),
+        r.fit_until.map_or(String::new(), |u| format!(", on the observed years to {u}"))
+    );
     let _ = writeln!(s, "generation  tolerance  simulations  accepted  ESS");
     for g in &r.generations {
         let _ = writeln!(

@@ -3,6 +3,7 @@
 
 use super::budget::{self, Footprint};
 use super::load_scenario;
+use crate::analysis::compare::FitUntil;
 use crate::analysis::observed::{self, Comparison, Observed};
 use crate::backend::auto::Auto;
 use crate::backend::cpu::Cpu;
@@ -41,6 +42,9 @@ pub struct RunArgs {
     /// Observed adoption data (`year,count` or `year,share`) to set against the first
     /// innovation's band; needs `start_year` in the scenario.
     pub observed: Option<PathBuf>,
+    /// Fit the yardsticks to the observed years up to this one (a year, or `half`: by whose end
+    /// half of the eventual adopters had adopted) and forecast the rest.
+    pub fit_until: Option<String>,
     /// Write report.html too.
     pub report: bool,
     /// Write the event-history panel with periods of a `year` or a `month`.
@@ -260,6 +264,15 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         }
         None => None,
     };
+    let until = match (&a.fit_until, &obs) {
+        (Some(f), Some(o)) => FitUntil::parse(f)?.resolve(o)?,
+        (Some(_), None) => {
+            return Err(InputError::new("--fit-until holds back observed years: give --observed too")
+                .field("--fit-until")
+                .into())
+        }
+        (None, _) => None,
+    };
     // Every input is checked before a backend (and a GPU driver) is touched.
     let be = backend(&a.backend, a.threads)?;
     let untouched = format!("interrupted: nothing was written; {} is as it was", out_dir.display());
@@ -299,15 +312,12 @@ pub fn run(a: &RunArgs) -> Result<RunResult> {
         let share: Vec<Vec<f64>> = (0..ids.len())
             .map(|r| (1..=months).map(|t| output.record(r, t)[agg::ADOPTERS] as f64 / n).collect())
             .collect();
-        let mut c = observed::compare(&o, start_year, &share);
-        if let (Some(ev), Some(&first), Some(&last)) = (&o.events, o.years.first(), o.years.last()) {
-            // The first innovation's adoption month of every unit, run by run.
-            let (n, kn) = (output.state.units, output.state.innov);
-            let months: Vec<&[u32]> = (0..ids.len())
-                .map(|r| &output.state.adopt_month[r * kn * n..r * kn * n + n])
-                .collect();
-            (c.events, c.event_note) = crate::analysis::events::yardsticks(&model, ev, first, last, &months, start_year);
-        }
+        // The first innovation's adoption month of every unit, run by run.
+        let (n, kn) = (output.state.units, output.state.innov);
+        let adopt: Vec<&[u32]> = (0..ids.len())
+            .map(|r| &output.state.adopt_month[r * kn * n..r * kn * n + n])
+            .collect();
+        let c = crate::analysis::compare::compare_with_events(&o, &model, start_year, &share, &adopt, until);
         (o, c)
     });
     let res = RunResult {
@@ -408,6 +418,7 @@ fn write_files(res: &RunResult, units: bool, frames: Option<u32>, panel: Option<
                 months: c.rows.iter().map(|r| r.month).collect(),
                 share: c.rows.iter().map(|r| r.observed).collect(),
                 fits: c.fitted_curves(),
+                fitted_until: c.fitted_until_month(),
             },
         )
     });
@@ -454,6 +465,7 @@ fn write_files(res: &RunResult, units: bool, frames: Option<u32>, panel: Option<
             "file": o.path.display().to_string(),
             "start_year": res.scenario.spec.start_year,
             "rmse_share": c.rmse,
+            "fit_until": c.forecast.map(|f| f.until),
             "years_to_10_50_90": {
                 "observed": c.years_to.iter().map(|y| y.0).collect::<Vec<_>>(),
                 "simulated_median": c.years_to.iter().map(|y| y.1).collect::<Vec<_>>(),

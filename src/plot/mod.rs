@@ -118,6 +118,8 @@ pub struct Points {
     pub share: Vec<f64>,
     /// Curves fitted to the points (the yardsticks), each named, at the same months; dashed.
     pub fits: Vec<(String, Vec<f64>)>,
+    /// The last fitted month (`--fit-until`): the months after are held back, shaded grey.
+    pub fitted_until: Option<u32>,
 }
 
 /// `diffusion_chart` with an observed curve drawn over the bands.
@@ -254,6 +256,18 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, bands: &
                     + Rectangle::new([(0, -6), (24, 6)], colour.mix(0.2).filled())
                     + PathElement::new(vec![(0, 0), (24, 0)], colour.stroke_width(2))
             });
+    }
+
+    if let Some((o, until)) = observed.and_then(|o| o.fitted_until.map(|u| (o, u))) {
+        let end = o.months.last().copied().unwrap_or(until).max(until);
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(until, 0.0), (end, 1.0)],
+                RGBColor(120, 120, 120).mix(0.12).filled(),
+            )))
+            .map_err(err)?
+            .label("held back, forecast")
+            .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 24, y + 6)], RGBColor(120, 120, 120).mix(0.25).filled()));
     }
 
     if let Some(o) = observed {

@@ -126,6 +126,7 @@ fn chart(class: &Classroom, dir: &Path) -> Result<()> {
         share: months.iter().map(|&t| curve[t as usize - 1]).collect(),
         months,
         fits: Vec::new(),
+        fitted_until: None,
     };
     let title = format!("{}: this class against the model alone", class.scenario.name());
     crate::plot::diffusion_chart_observed(&dir.join("class-vs-model"), &title, &[band], Some(&points))

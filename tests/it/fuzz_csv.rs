@@ -361,7 +361,7 @@ fn try_observed(path: &Path, c: &Class) -> Result<Outcome, String> {
                 .collect()
         })
         .collect();
-    let cmp = observed::compare(&o, c.start_year, &band);
+    let cmp = observed::compare(&o, c.start_year, &band, None);
     if cmp.rows.len() != n || !cmp.rmse.is_finite() {
         return Err(format!("compared {} rows of {n}, rmse {}", cmp.rows.len(), cmp.rmse));
     }

@@ -20,6 +20,7 @@ mod fuzz;
 mod fuzz_csv;
 mod fuzz_folders;
 mod hardening;
+mod holdout;
 #[cfg(feature = "serve")]
 mod limits;
 mod population;
