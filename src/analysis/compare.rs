@@ -182,10 +182,12 @@ impl Comparison {
     /// The yardsticks for a manifest: curve, RMSE and parameters; the forecast's errors.
     pub fn yardsticks_json(&self) -> serde_json::Value {
         let fc = self.forecast;
-        let pioneer =
-            fc.map(|f| serde_json::json!({ "curve": "pioneer", "rmse_share": f.pioneer[0], "forecast_rmse_share": f.pioneer[1] }));
-        pioneer
-            .into_iter()
+        let pioneer = serde_json::json!({
+            "curve": "pioneer",
+            "rmse_share": fc.map_or(self.rmse, |f| f.pioneer[0]),
+            "forecast_rmse_share": fc.map(|f| f.pioneer[1]),
+        });
+        std::iter::once(pioneer)
             .chain(self.yardsticks.iter().enumerate().map(|(k, f)| {
                 serde_json::json!({
                     "curve": f.name,

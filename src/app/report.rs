@@ -278,8 +278,60 @@ fn key_numbers_run(dir: &Path, m: &serde_json::Value, h: &mut String) -> Result<
             years("observed"),
             years("simulated_median")
         );
+        yardsticks(o, h);
     }
     Ok(())
+}
+
+/// The yardsticks beside pioneer (`observed.yardsticks` of a run's manifest): one row each,
+/// with the forecast's columns when years were held back.
+fn yardsticks(o: &serde_json::Value, h: &mut String) {
+    let Some(rows) = o["yardsticks"].as_array().filter(|r| !r.is_empty()) else {
+        return;
+    };
+    let num = |v: &serde_json::Value| v.as_f64().map_or("–".to_string(), |x| format!("{x:.3}"));
+    let held = o["fit_until"].as_i64();
+    let _ =
+        writeln!(
+        h,
+        "<p>Yardsticks on the same data{}:</p>\n<table><tr><th>predictor</th><th>RMSE of the share</th><th>Brier</th><th>AUC</th>{}</tr>",
+        held.map_or(String::new(), |y| format!(", fitted on the years to {y} and scored on the rest")),
+        if held.is_some() { "<th>forecast RMSE</th><th>forecast Brier</th><th>forecast AUC</th>" } else { "" }
+    );
+    for r in rows {
+        let Some(name) = r["curve"].as_str().or(r["events"].as_str()) else {
+            continue;
+        };
+        let events = r.get("events").is_some();
+        let _ = write!(
+            h,
+            "<tr><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td>",
+            esc(name),
+            if events { " (adopted by year)" } else { "" },
+            num(&r["rmse_share"]),
+            num(&r["brier"]),
+            num(&r["auc"])
+        );
+        if held.is_some() {
+            let _ = write!(
+                h,
+                "<td>{}</td><td>{}</td><td>{}</td>",
+                num(&r["forecast_rmse_share"]),
+                num(&r["forecast_brier"]),
+                num(&r["forecast_auc"])
+            );
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+    if let Some(n) = rows.iter().find_map(|r| r.get("neighbours_share")) {
+        let _ = writeln!(
+            h,
+            "<p>Adopters with a neighbour adopted in an earlier year: observed {}, pioneer {} (the runs' mean).</p>",
+            num(&n["observed"]),
+            num(&n["pioneer"])
+        );
+    }
 }
 
 fn key_numbers_sweep(dir: &Path, h: &mut String) -> Result<()> {
