@@ -126,7 +126,7 @@ fn ring_scenario(dir: &Path, extra: &str) -> Scenario {
 #[test]
 fn a_room_of_zero_keeps_a_unit_from_adopting_by_itself() {
     let dir = temp("room-ring");
-    let shut = |c: usize| c % 3 == 0;
+    let shut = |c: usize| c.is_multiple_of(3);
     let county = |ran: &Ran, c: usize| ran.model.world.find(&format!("County{c}")).expect("county");
     let adopting = |ran: &Ran, i: usize| (0..ran.runs()).filter(|&r| ran.adopted(r, 0, i).is_some()).count();
 
@@ -226,7 +226,7 @@ fn the_defaults_step_the_old_bits() {
         .collect();
     std::fs::write(dir.join("units.csv"), bare).expect("units.csv");
     let without = run(&ring_scenario(&dir, ""));
-    ring(&dir, |c| if c % 2 == 0 { "1".into() } else { String::new() });
+    ring(&dir, |c| if c.is_multiple_of(2) { "1".into() } else { String::new() });
     let ones = run(&ring_scenario(&dir, ""));
     assert_eq!(without.out.agg, ones.out.agg);
     assert_eq!(without.out.state, ones.out.state);
