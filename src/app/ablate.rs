@@ -208,11 +208,10 @@ fn named(m: &Mechanism, o: &str) -> bool {
     m.name == o || m.off.iter().any(|(p, _)| *p == o || p.strip_prefix("innovation.") == Some(o))
 }
 
-/// The innovation field an ablation may set, by name.
+/// The innovation field a row may set, by name (only `closed` so far).
 fn innovation_field<'a>(inn: &'a mut InnovSpec, field: &str) -> Option<&'a mut f64> {
     match field {
         "closed" => Some(&mut inn.closed),
-        "difficulty" => Some(&mut inn.difficulty),
         _ => None,
     }
 }
