@@ -15,7 +15,7 @@ struct Innov {
     available: u32,
     difficulty: u32,
     rungs: u32,
-    _pad: u32,
+    closed: u32,
     signal: Sched,
 }
 

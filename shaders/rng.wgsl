@@ -18,6 +18,7 @@ const S_DROP: u32 = 14u;
 const S_COMPLY: u32 = 15u;
 const S_CONTINUE: u32 = 16u;
 const S_LEADER_PUBLICITY: u32 = 17u;
+const S_CLOSED: u32 = 18u;
 
 // Rust twin: model::rng::mix32 (lowbias32; WGSL u32 multiplication wraps like wrapping_mul)
 fn mix32(x: u32) -> u32 {

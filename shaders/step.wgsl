@@ -423,6 +423,12 @@ fn pitch(b: u32, u: u32, l: u32) -> u32 {
     return max(b, mul_q(u, params[PT].beta0 + mul_q(ONE - params[PT].beta0, l)));
 }
 
+// Rust twin: model::rules::closed_to
+fn closed_to(i: u32, k: u32) -> bool {
+    let c = params[PT].innov[k].closed;
+    return c != 0u && chance(draw(KEY, i, 0u, sub(S_CLOSED, k)), c);
+}
+
 // Rust twin: model::rules::most_visible
 fn most_visible(i: u32, t: u32) -> u32 {
     let a = world[L.w_nbr_start + i];
@@ -430,7 +436,7 @@ fn most_visible(i: u32, t: u32) -> u32 {
     var best = NEVER;
     var best_score = 0u;
     for (var k = 0u; k < params[PT].n_innov; k++) {
-        if t < params[PT].innov[k].available || st[L.c_adopt_month + kat(k, i)] != NEVER {
+        if t < params[PT].innov[k].available || st[L.c_adopt_month + kat(k, i)] != NEVER || closed_to(i, k) {
             continue;
         }
         var count = 0u;
@@ -456,7 +462,7 @@ fn shallowest(i: u32) -> u32 {
     for (var k = 0u; k < params[PT].n_innov; k++) {
         let d = st[L.c_depth + kat(k, i)];
         let r = params[PT].innov[k].rungs;
-        if d >= 1u && d < r && d * br < bd * r {
+        if d >= 1u && d < r && d * br < bd * r && !closed_to(i, k) {
             best = k;
             bd = d;
             br = r;

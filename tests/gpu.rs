@@ -655,6 +655,95 @@ r_need = 0.5
     );
 }
 
+/// The room a unit finds (issue 24, item 7): a file world's `room` column (0, a half, or empty
+/// for the whole room) and units closed to each of two innovations (`closed`), with a mandate
+/// that reaches closed units too. The GPU reads the room from the world buffer and draws
+/// `closed_to` itself; both backends give the same bits, and no unit adopts by its own need an
+/// innovation it is closed to, nor anything without room.
+#[test]
+fn parity_room() {
+    let Some(gpu) = gpu_or_skip() else { return };
+    let dir = std::env::temp_dir().join(format!("pioneer-gpu-room-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    // One province, 4 prefectures, 10 counties on a ring under each.
+    let mut units = String::from("id,name,level,parent,x,y,room\np,Province,0,,0.5,0.5,\n");
+    let mut edges = String::from("a,b\n");
+    for f in 0..4 {
+        units.push_str(&format!("f{f},Pref{f},1,p,{},0.5,\n", f as f64 / 4.0));
+        if f > 0 {
+            edges.push_str(&format!("f{},f{f}\n", f - 1));
+        }
+        for c in 0..10 {
+            let room = match c % 5 {
+                0 => "0",
+                1 => "0.5",
+                _ => "",
+            };
+            units.push_str(&format!(
+                "c{f}{c},County{f}-{c},2,f{f},{},{},{room}\n",
+                f as f64 / 4.0,
+                c as f64 / 10.0
+            ));
+            edges.push_str(&format!("c{f}{c},c{f}{}\nc{f}{c},c{f}{}\n", (c + 1) % 10, (c + 2) % 10));
+        }
+    }
+    std::fs::write(dir.join("units.csv"), units).expect("units.csv");
+    std::fs::write(dir.join("edges.csv"), edges).expect("edges.csv");
+    let toml = r#"
+name = "room"
+seed = 8
+[world]
+kind = "file"
+units = "units.csv"
+edges = "edges.csv"
+[[innovation]]
+name = "x"
+closed = 0.3
+[[innovation]]
+name = "y"
+available = 12
+rungs = 3
+closed = 0.5
+[[mandate]]
+issuer = "unit:f1"
+innovation = "x"
+month = 60
+deadline = 120
+compliance = 1.0
+[params]
+term = 24
+r_need = 0.6
+recog_every = 6
+recog_count = 3
+"#;
+    let sc = Scenario::parse(&dir.join("room.toml"), toml.to_string()).expect("scenario");
+    let (m, prm) = sc.build().expect("build");
+    let _ = std::fs::remove_dir_all(&dir);
+    let zero = m.world.find("County2-5").expect("unit");
+    assert_eq!((m.room[zero], m.room[zero + 1]), (0, pioneer::model::fixed::q16(0.5)));
+    let ids: Vec<RunId> = (0..8).map(|r| RunId::new(sc.spec.seed, 0, r)).collect();
+    let months = 120;
+    let out = parity(&gpu, "room and closed units", &m, &[prm], &ids, months);
+    let t = totals(&out);
+    assert!(t.final_adopters.iter().all(|&a| a > 0), "{:?}", t.final_adopters);
+    let (n, kn) = (out.state.units, out.state.innov);
+    let mut closed_mandated = 0;
+    for (r, id) in ids.iter().enumerate() {
+        let draws = pioneer::model::rng::Draws::new(id.key, n);
+        for k in 0..kn {
+            for i in 0..n {
+                let at = (r * kn + k) * n + i;
+                let shut = m.room[i] == 0 || pioneer::model::rules::closed_to(&prm, &draws, i, k);
+                if shut && out.state.adopt_month[at] != NEVER {
+                    assert_eq!(out.state.route[at], route::MANDATED, "run {r}: unit {i} adopted {k} without room");
+                    closed_mandated += 1;
+                }
+            }
+        }
+    }
+    assert!(closed_mandated > 0, "the mandate reaches closed units");
+}
+
 /// 64 runs at once equal the same 64 as 8 batches of 8 and as chunks forced by a small buffer
 /// limit, and equal the CPU.
 #[test]

@@ -1,5 +1,6 @@
 //! `pioneer ablate`: switch each mechanism of the model off in turn (its parameter at the neutral
-//! value) and show how the headline outcomes move against the default, with replicate errors.
+//! value) and show how the headline outcomes move against the default, with replicate errors. A
+//! mechanism the model leaves off by default (`SWITCHED_ON`) is switched on instead.
 
 use super::budget::{self, Footprint};
 use super::run::{backend, run_chunked};
@@ -9,6 +10,7 @@ use crate::error::{Error, InputError, Result};
 use crate::model::params::Params;
 use crate::model::{rng, RunId};
 use crate::output::{self, csv_field};
+use crate::scenario::InnovSpec;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -18,6 +20,8 @@ pub struct Mechanism {
     pub name: &'static str,
     /// The step of MODEL.md §4 it belongs to and what it does, in a few words.
     pub what: &'static str,
+    /// The parameter values that switch it off (for one of `SWITCHED_ON`, on): a `[params]`
+    /// field, or `innovation.FIELD` for that field of every innovation.
     pub off: &'static [(&'static str, f64)],
 }
 
@@ -180,6 +184,38 @@ pub const MECHANISMS: &[Mechanism] = &[
     },
 ];
 
+/// Mechanisms the model leaves off by default, so that switching them off moves nothing: their
+/// rows switch them on instead, at the value given, and come after `MECHANISMS`.
+pub const SWITCHED_ON: &[Mechanism] = &[Mechanism {
+    name: "closed units (switched on)",
+    what: "5: units that find no room for an innovation never take it up by their own need",
+    off: &[("innovation.closed", 0.3)],
+}];
+
+/// Every row of the table: the mechanisms switched off, then those switched on.
+fn all() -> impl Iterator<Item = &'static Mechanism> {
+    MECHANISMS.iter().chain(SWITCHED_ON)
+}
+
+/// Whether `m` is one of `SWITCHED_ON`.
+fn switched_on(m: &Mechanism) -> bool {
+    SWITCHED_ON.iter().any(|s| s.name == m.name)
+}
+
+/// True if the mechanism is `o`, by its name or one of its parameters (an innovation field by
+/// its own name: `closed` for `innovation.closed`).
+fn named(m: &Mechanism, o: &str) -> bool {
+    m.name == o || m.off.iter().any(|(p, _)| *p == o || p.strip_prefix("innovation.") == Some(o))
+}
+
+/// The innovation field a row may set, by name (only `closed` so far).
+fn innovation_field<'a>(inn: &'a mut InnovSpec, field: &str) -> Option<&'a mut f64> {
+    match field {
+        "closed" => Some(&mut inn.closed),
+        _ => None,
+    }
+}
+
 /// Options of `pioneer ablate`.
 #[derive(Debug, Clone, Default)]
 pub struct AblateArgs {
@@ -197,11 +233,11 @@ pub struct AblateArgs {
 /// The mechanisms `only` picks (by name or parameter), in table order; all when it is empty.
 pub fn pick(only: &[String]) -> Result<Vec<&'static Mechanism>> {
     if only.is_empty() {
-        return Ok(MECHANISMS.iter().collect());
+        return Ok(all().collect());
     }
     for o in only {
-        if !MECHANISMS.iter().any(|m| m.name == o || m.off.iter().any(|(p, _)| p == o)) {
-            let names: Vec<&str> = MECHANISMS.iter().map(|m| m.name).collect();
+        if !all().any(|m| named(m, o)) {
+            let names: Vec<&str> = all().map(|m| m.name).collect();
             return Err(InputError::new(format!(
                 "no mechanism `{o}`; give a name or one of its parameters: {}",
                 names.join(", ")
@@ -210,10 +246,7 @@ pub fn pick(only: &[String]) -> Result<Vec<&'static Mechanism>> {
             .into());
         }
     }
-    Ok(MECHANISMS
-        .iter()
-        .filter(|m| only.iter().any(|o| m.name == o || m.off.iter().any(|(p, _)| p == o)))
-        .collect())
+    Ok(all().filter(|m| only.iter().any(|o| named(m, o))).collect())
 }
 
 /// The change of one outcome when a mechanism is off: paired over replicates.
@@ -243,8 +276,11 @@ pub struct Row {
     pub mechanism: &'static str,
     pub setting: String,
     pub innovation: usize,
-    /// `None` when the scenario already has the mechanism off.
+    /// `None` when the scenario already has the mechanism off (for one of `SWITCHED_ON`, on at
+    /// this setting).
     pub changes: Option<Vec<Change>>,
+    /// The row switches a mechanism on (`SWITCHED_ON`).
+    pub on: bool,
 }
 
 /// What `pioneer ablate` produced.
@@ -288,18 +324,32 @@ pub fn ablate(a: &AblateArgs) -> Result<Ablation> {
     make_dir(&out_dir)?;
     let (model, prm0) = sc.build()?;
     let n = model.world.len();
-    // Points: 0 is the scenario as it is; then each mechanism that it has switched on.
+    // Points: 0 is the scenario as it is; then each mechanism whose setting changes it.
     let mut params: Vec<Params> = vec![prm0];
     let mut active: Vec<Option<usize>> = Vec::new();
     for m in &mechanisms {
-        let mut spec = sc.spec.params.clone();
+        let mut spec = sc.spec.clone();
         let mut changed = false;
         for &(p, v) in m.off {
-            changed |= spec.get(p) != Some(v);
-            spec.set(p, v);
+            match p.strip_prefix("innovation.") {
+                Some(f) => {
+                    for inn in &mut spec.innovation {
+                        let slot =
+                            innovation_field(inn, f).ok_or_else(|| Error::Backend(format!("ablation: no innovation field `{f}`")))?;
+                        changed |= *slot != v;
+                        *slot = v;
+                    }
+                }
+                None => {
+                    changed |= spec.params.get(p) != Some(v);
+                    spec.params.set(p, v);
+                }
+            }
         }
         if changed {
-            params.push(sc.params(&spec, n)?);
+            // The model is the base's: a mechanism's setting lives in the parameter block.
+            let point = sc.with_spec(spec)?;
+            params.push(point.params(&point.spec.params, n)?);
             active.push(Some(params.len() - 1));
         } else {
             active.push(None);
@@ -364,6 +414,7 @@ pub fn ablate(a: &AblateArgs) -> Result<Ablation> {
                 setting: setting(m),
                 innovation: k,
                 changes,
+                on: switched_on(m),
             });
         }
     }
@@ -506,7 +557,11 @@ pub fn table(res: &Ablation) -> String {
             }
             None => {
                 s.push_str(&" |".repeat(OUTCOMES.len()));
-                s.push_str(" already off in this scenario |\n");
+                s.push_str(if row.on {
+                    " already so in this scenario |\n"
+                } else {
+                    " already off in this scenario |\n"
+                });
             }
         }
     }

@@ -100,7 +100,9 @@ const FIXED: [(&str, &str); 3] = [
 ];
 
 /// Optional keys a scenario may lack but a sweep may set, by the table they belong to.
-const OPTIONAL: [(&str, &[&str]); 2] = [
+const OPTIONAL: [(&str, &[&str]); 3] = [
+    // Left out of the resolved scenario at its default 0.
+    ("innovation", &["closed"]),
     (
         "world",
         &["provinces", "prefectures", "counties", "neighbours", "width", "height", "parents"],

@@ -63,8 +63,9 @@ pub struct Model {
     /// Whether unit i is in the population that adopts (`[world] population`; all units by
     /// default): only these count in shares, curves and summaries.
     pub member: Vec<bool>,
-    /// The share of the institutional space S(t) unit i finds, Q16 (`rules::room_space`): ONE,
-    /// and 0 outside the population, whose need never arises.
+    /// The share of the institutional space S(t) unit i finds, Q16 (`rules::room_space`): the
+    /// world's room (`World::room`, ONE unless a file world's `room` column says), and 0 outside
+    /// the population, whose need never arises.
     pub room: Vec<u32>,
     /// The count of `member`, kept by `set_population` (read once per row of every table).
     population: usize,
@@ -74,6 +75,7 @@ impl Model {
     pub fn new(world: World) -> Self {
         let n = world.len();
         let nbr_lists = rules::NeighbourLists::new(&world);
+        let room = (0..n).map(|i| world_room(&world, i)).collect();
         Model {
             world,
             nbr_lists,
@@ -83,7 +85,7 @@ impl Model {
             setups: Vec::new(),
             sigmoid: sigmoid_table(),
             member: vec![true; n],
-            room: vec![ONE; n],
+            room,
             population: n,
         }
     }
@@ -94,18 +96,24 @@ impl Model {
     }
 
     /// Put only the units `inside` says in the population: the others never count and, finding
-    /// no room (`room` 0), never adopt; they leave the mandates' reach.
+    /// no room (`room` 0), never adopt; they leave the mandates' reach. The units inside keep
+    /// their world's room.
     pub fn set_population(&mut self, inside: impl Fn(usize) -> bool) {
         for i in 0..self.world.len() {
             let m = inside(i);
             self.member[i] = m;
-            self.room[i] = if m { ONE } else { 0 };
+            self.room[i] = if m { world_room(&self.world, i) } else { 0 };
             if !m {
                 self.mandate_mask[i] = 0;
             }
         }
         self.population = self.member.iter().filter(|&&m| m).count();
     }
+}
+
+/// Unit i's room as its world gives it: ONE where the world has no room column.
+fn world_room(w: &World, i: usize) -> u32 {
+    w.room.get(i).copied().unwrap_or(ONE)
 }
 
 /// One run of a batch: which parameter point and replicate, and its random key.

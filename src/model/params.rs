@@ -54,7 +54,8 @@ pub struct Innov {
     pub difficulty: u32,
     /// (v2) Rungs of the ladder R_k, 1..=8.
     pub rungs: u32,
-    pub _pad: u32,
+    /// Share of units closed to it for a whole run (`rules::closed_to`), Q16; 0 closes none.
+    pub closed: u32,
     /// Upper-level policy signal u_k(t) before recognition boosts, Q16.
     pub signal: Sched,
 }

@@ -84,6 +84,9 @@ pub mod stream {
     pub const CONTINUE: u32 = 16;
     /// (v2) A new leader's publicity μ.
     pub const LEADER_PUBLICITY: u32 = 17;
+    /// Whether the unit is closed to an innovation for the whole run (`closed_k`); drawn at
+    /// month 0, sub-index: innovation number.
+    pub const CLOSED: u32 = 18;
     // Initial state (drawn on the host, month 0).
     pub const INIT_THETA: u32 = 32;
     pub const INIT_AMBITION: u32 = 33;

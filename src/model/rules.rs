@@ -305,15 +305,27 @@ pub fn pitch(prm: &Params, b: u32, u: u32, l: u32) -> u32 {
     b.max(mul_q(u, prm.beta0 + mul_q(ONE - prm.beta0, l)))
 }
 
+/// Step 5: whether unit i is closed to innovation k for the whole run: it finds no room for k
+/// in the seed's institutional space, so its own need never takes k up (a mandate or a pilot
+/// still reaches it). One draw per unit and innovation, fixed for the run (month 0, the
+/// innovation as the stream's sub-index), passes with chance `closed_k`; never at 0, where no
+/// draw is taken. WGSL twin: `closed_to`.
+#[inline(always)]
+pub fn closed_to(prm: &Params, draws: &Draws, i: usize, k: usize) -> bool {
+    let c = prm.innov[k].closed;
+    c != 0 && chance(draws.draw(i as u32, 0, sub(stream::CLOSED, k as u32)), c)
+}
+
 /// Step 5: the available, not-yet-adopted innovation most visible to unit i (most adopting
-/// neighbours, then a recognised exemplar, then lowest k), or NEVER. WGSL twin: `most_visible`.
-pub fn most_visible(m: &Model, prm: &Params, run: &RunMut, i: usize, t: u32) -> u32 {
+/// neighbours, then a recognised exemplar, then lowest k), or NEVER; never one it is closed to
+/// (`closed_to`). WGSL twin: `most_visible`.
+pub fn most_visible(m: &Model, prm: &Params, draws: &Draws, run: &RunMut, i: usize, t: u32) -> u32 {
     let n = prm.n_units as usize;
     let nb = m.world.neighbours(i);
     let mut best = NEVER;
     let mut best_score = 0u32;
     for k in 0..prm.n_innov as usize {
-        if t < prm.innov[k].available || run.adopt_month[k * n + i] != NEVER {
+        if t < prm.innov[k].available || run.adopt_month[k * n + i] != NEVER || closed_to(prm, draws, i, k) {
             continue;
         }
         let mut count = 0u32;
@@ -332,15 +344,16 @@ pub fn most_visible(m: &Model, prm: &Params, run: &RunMut, i: usize, t: u32) -> 
 }
 
 /// Step 5 (v2), deepening: the adopted innovation with the lowest d_k/R_k below 1 (lowest k
-/// on ties), or NEVER. WGSL twin: `shallowest`.
-pub fn shallowest(prm: &Params, run: &RunMut, i: usize) -> u32 {
+/// on ties), or NEVER; never one unit i is closed to (adopted by a mandate, it deepens only
+/// by order). WGSL twin: `shallowest`.
+pub fn shallowest(prm: &Params, draws: &Draws, run: &RunMut, i: usize) -> u32 {
     let n = prm.n_units as usize;
     let mut best = NEVER;
     let (mut bd, mut br) = (1u32, 1u32);
     for k in 0..prm.n_innov as usize {
         let d = run.depth[k * n + i];
         let r = prm.innov[k].rungs;
-        if d >= 1 && d < r && d * br < bd * r {
+        if d >= 1 && d < r && d * br < bd * r && !closed_to(prm, draws, i, k) {
             best = k as u32;
             bd = d;
             br = r;
@@ -892,9 +905,9 @@ pub fn step_process<T: Tracer>(
                 let theta = run.theta[i];
                 let pr = mul_q(room_space(pre.space, m.room[i]), prm.r_need);
                 if drive > 0 && drive >= theta * theta && chance(draws.draw(iu, t, stream::NEED), pr) {
-                    let mut kk = most_visible(m, prm, run, i, t);
+                    let mut kk = most_visible(m, prm, draws, run, i, t);
                     if kk == NEVER {
-                        kk = shallowest(prm, run, i);
+                        kk = shallowest(prm, draws, run, i);
                     }
                     if kk != NEVER {
                         w = process::pack(stage::NEED, kk, route::NONE, 0);

@@ -222,6 +222,15 @@ pub struct InnovSpec {
     /// (v2) A name for each rung, for traces and charts (default "rung 1", ...).
     #[serde(default)]
     pub rung_names: Option<Vec<String>>,
+    /// The share of units closed to it in each run: they find no room for it in the seed's
+    /// institutional space and never take it up by their own need (mandates still reach them).
+    /// Left out of the resolved scenario at 0, so a scenario without it keeps its identity.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub closed: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 impl InnovSpec {
@@ -366,6 +375,7 @@ impl Scenario {
                 signal: default_signal(),
                 rungs: default_rungs(),
                 rung_names: None,
+                closed: 0.0,
             });
         }
         sc.validate()?;
@@ -459,6 +469,12 @@ impl Scenario {
                 .map_err(|e| self.locate_err(e))?;
             if !(0.0..=1.0).contains(&inn.difficulty) {
                 return Err(self.err(&format!("innovation[{k}].difficulty"), "out of range: allowed 0 to 1"));
+            }
+            if !(0.0..=1.0).contains(&inn.closed) {
+                return Err(self.err(
+                    &format!("innovation[{k}].closed"),
+                    "out of range: allowed 0 to 1 (the share of units closed to it)",
+                ));
             }
             if inn.name.trim().is_empty() {
                 return Err(self.err(&format!("innovation[{k}].name"), "is empty: every innovation needs a name"));
@@ -1036,7 +1052,7 @@ impl Scenario {
                 available: inn.available,
                 difficulty: q16(inn.difficulty),
                 rungs: inn.rungs,
-                _pad: 0,
+                closed: q16(inn.closed),
                 signal: inn
                     .signal
                     .to_sched(&format!("innovation[{k}].signal"))

@@ -1,4 +1,4 @@
-//! World from your own CSV files: units.csv (`id,name,level,parent,x,y[,capacity,firms,resistance]`)
+//! World from your own CSV files: units.csv (`id,name,level,parent,x,y[,capacity,firms,resistance,room]`)
 //! and an optional edges.csv (`a,b`); every problem names the file, line and column.
 
 use std::collections::HashMap;
@@ -10,13 +10,14 @@ use super::{Draws, World, NO_PARENT};
 use crate::error::{CsvInput, InputError};
 use crate::model::fixed;
 
-const UNIT_COLUMNS: &str = "id,name,level,parent,x,y (and optionally capacity,firms,resistance)";
+const UNIT_COLUMNS: &str = "id,name,level,parent,x,y (and optionally capacity,firms,resistance,room)";
 const EDGE_COLUMNS: &str = "a,b";
 
 /// Read a world: units in file order, ids resolved for parents and edges. Columns are found
 /// by header name (trimmed, any case); cells are trimmed. An empty `name` falls back to the id;
 /// an absent `capacity`/`firms` column, or an empty cell, is drawn from `draws`; an absent
-/// `resistance` is drawn per run (scenario `resistance_lo`/`resistance_hi`).
+/// `resistance` is drawn per run (scenario `resistance_lo`/`resistance_hi`); an absent `room`
+/// (the unit's room in the institutional space) is 1, the whole space.
 pub fn from_files(units: &Path, edges: Option<&Path>, draws: &Draws) -> Result<World, InputError> {
     let units_src = Source::read(units)?;
     let edges_src = edges.map(Source::read).transpose()?;
@@ -70,6 +71,18 @@ fn share(cell: &str, name: &str) -> Result<u32, String> {
     }
 }
 
+/// A unit's room in [0,1] as Q16, or the message saying what is allowed.
+fn room(cell: &str) -> Result<u32, String> {
+    match cell.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(fixed::q16(v)),
+        _ => Err(format!(
+            "room `{cell}` is not a number in [0,1]; give the share of the institutional space \
+             the unit finds, such as 0.5 (0: it never innovates by itself), or leave the cell \
+             empty for 1"
+        )),
+    }
+}
+
 fn read_units(src: Source, draws: &Draws) -> Result<(World, HashMap<String, u32>), InputError> {
     let path = src.path;
     let (mut rdr, headers) = src.reader()?;
@@ -86,6 +99,7 @@ fn read_units(src: Source, draws: &Draws) -> Result<(World, HashMap<String, u32>
     let (c_parent, c_x, c_y) = (col("parent")?, col("x")?, col("y")?);
     let (c_cap, c_firms) = (src.find(&headers, "capacity")?, src.find(&headers, "firms")?);
     let c_phi = src.find(&headers, "resistance")?;
+    let c_room = src.find(&headers, "room")?;
 
     let key = draws.key();
     let mut w = World::default();
@@ -144,6 +158,10 @@ fn read_units(src: Source, draws: &Draws) -> Result<(World, HashMap<String, u32>
             Some(s) => share(s, "resistance").map_err(|m| at("resistance", m))?,
             None => crate::model::params::NEVER,
         };
+        let room = match c_room.map(cell).filter(|s| !s.is_empty()) {
+            Some(s) => room(s).map_err(|m| at("room", m))?,
+            None => fixed::ONE,
+        };
         let name = match cell(c_name) {
             "" => id,
             name => name,
@@ -161,6 +179,7 @@ fn read_units(src: Source, draws: &Draws) -> Result<(World, HashMap<String, u32>
         w.capacity.push(capacity);
         w.firms.push(firms);
         w.resistance.push(resistance);
+        w.room.push(room);
     }
     if ids.is_empty() {
         return Err(InputError::new(format!(
@@ -438,6 +457,37 @@ PD,Pudong,1,SH,0.95,0.3,0,0.25
         at(&units_err("cap", &format!("{head}A,A,0,,0,0,1.5,0\n")), 2, "capacity");
         at(&units_err("cap-neg", &format!("{head}A,A,0,,0,0,-0.1,0\n")), 2, "capacity");
         at(&units_err("firms", &format!("{head}A,A,0,,0,0,0.5,lots\n")), 2, "firms");
+    }
+
+    /// A `room` column: each cell a share in [0,1] as Q16, an empty cell the whole room (1), as
+    /// is a world without the column; anything else refused at its line.
+    #[test]
+    fn room_column() {
+        let dir = Dir::new("room");
+        let units = dir.write(
+            "units.csv",
+            "id,name,level,parent,x,y,room\nA,A,0,,0,0,0\nB,B,1,A,0,0,0.25\nC,C,1,A,0,0,\n",
+        );
+        let w = from_files(&units, None, &DRAWS).expect("world");
+        assert_eq!(w.room, [0, fixed::q16(0.25), fixed::ONE]);
+        let plain = dir.write("plain.csv", GOOD);
+        assert!(from_files(&plain, None, &DRAWS)
+            .expect("world")
+            .room
+            .iter()
+            .all(|&r| r == fixed::ONE));
+        let head = "id,name,level,parent,x,y,room\nA,A,0,,0,0,1\n";
+        for (test, cell) in [
+            ("room-high", "1.5"),
+            ("room-neg", "-0.1"),
+            ("room-word", "open"),
+            ("room-nan", "NaN"),
+            ("room-inf", "inf"),
+        ] {
+            let err = units_err(test, &format!("{head}B,B,1,A,0,0,{cell}\n"));
+            at(&err, 3, "room");
+            assert!(err.to_string().contains(&format!("room `{cell}`")), "{err}");
+        }
     }
 
     #[test]

@@ -75,6 +75,9 @@ pub struct World {
     /// (v2) Resistance φ given by the world (a file world's `resistance` column), Q16; NEVER
     /// where it is drawn per run.
     pub resistance: Vec<u32>,
+    /// The unit's room in the seed's institutional space (a file world's `room` column), Q16:
+    /// the share of S(t) it finds (`model::rules::room_space`); ONE where the world does not say.
+    pub room: Vec<u32>,
     /// CSR neighbours: unit i's neighbours are `nbr[nbr_start[i]..nbr_start[i+1]]`, sorted,
     /// symmetric, no self-loops, no duplicates.
     pub nbr_start: Vec<u32>,
@@ -143,8 +146,10 @@ impl World {
     pub fn finish(&mut self, edges: &[(u32, u32)]) -> Result<(), InputError> {
         let n = self.len();
         // Generators that do not give resistance leave it to be drawn per run; their names are
-        // their ids.
+        // their ids;
         self.resistance.resize(n, crate::model::params::NEVER);
+        // and the full room where they do not give it.
+        self.room.resize(n, fixed::ONE);
         if self.ids.len() != n {
             self.ids = self.names.clone();
         }

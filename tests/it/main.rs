@@ -26,6 +26,7 @@ mod limits;
 mod population;
 #[cfg(feature = "serve")]
 mod resume;
+mod room;
 mod scenarios;
 #[cfg(feature = "serve")]
 mod serve;
